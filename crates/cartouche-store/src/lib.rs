@@ -1,0 +1,281 @@
+//! The registry: certificates with their status events, signing keys, API tokens,
+//! idempotency keys and the audit log, behind the [`Store`] trait, with an embedded sled
+//! implementation ([`SledStore`]).
+//!
+//! Invariants every implementation keeps (and [`conformance`] tests):
+//! - a write returns only after it is durable (sled: `flush()`), so an acknowledged
+//!   certificate survives a crash;
+//! - every record carries a SHA-256 of its bytes, checked on every read: a damaged record
+//!   is an error, never served;
+//! - certificate numbers run `CC-YYYY-000001` upward per country and year without gaps or
+//!   duplicates, even under concurrent issuance, because the counter and the certificate
+//!   are written in one transaction;
+//! - status events go through [`cartouche_model::lifecycle::check_transition`], under the
+//!   same lock as the write, so two officers cannot both record the first exit;
+//! - a store written by another format version is refused at open.
+//!
+//! The trait is synchronous: callers on an async runtime run it on a blocking thread.
+//! This crate knows nothing of HTTP.
+
+pub mod conformance;
+mod envelope;
+mod sled_store;
+
+use cartouche_model::{Actor, Algorithm, Certificate, LifecycleError, Role, StatusEvent};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+pub use sled_store::SledStore;
+
+/// The on-disk format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Store errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory was written by another format version.
+    #[error("the data directory uses store format {found}, but this build of Cartouche reads format {expected}; use a matching release or migrate the data")]
+    IncompatibleFormat {
+        /// Found on disk.
+        found: String,
+        /// Supported.
+        expected: u32,
+    },
+    /// Another process holds the data directory.
+    #[error("the data directory is in use by another Cartouche process (or cannot be locked): {0}")]
+    Locked(String),
+    /// A record failed its checksum or could not be decoded.
+    #[error("stored record {tree}/{key} is corrupt ({reason}); it is not served")]
+    Corrupt {
+        /// Tree.
+        tree: &'static str,
+        /// Key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The underlying database failed.
+    #[error("storage failure: {0}")]
+    Backend(String),
+    /// No such record.
+    #[error("{what} {key} not found")]
+    NotFound {
+        /// Kind of record.
+        what: &'static str,
+        /// Its key.
+        key: String,
+    },
+    /// The event cannot follow the certificate's history.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// The idempotency key was used before with a different request.
+    #[error("idempotency key already used for a different request (certificate {number})")]
+    IdempotencyMismatch {
+        /// The certificate the key produced.
+        number: String,
+    },
+    /// A country's sequence for the year is exhausted.
+    #[error("no certificate numbers left for {country} in {year}")]
+    SequenceExhausted {
+        /// Country.
+        country: String,
+        /// Year.
+        year: i32,
+    },
+    /// The caller's certificate builder failed; nothing was written.
+    #[error("{0}")]
+    Build(String),
+}
+
+/// A certificate with its seal and history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateRecord {
+    /// The certificate as issued.
+    pub certificate: Certificate,
+    /// The seal (compact JWS).
+    pub token: String,
+    /// The signing key's id.
+    pub kid: String,
+    /// Status events, oldest first; the first is `issued`.
+    pub events: Vec<StatusEvent>,
+}
+
+/// A signing key with its secret. Never serialized outside the store.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// Key id.
+    pub kid: String,
+    /// Country it signs for.
+    pub country: String,
+    /// Algorithm.
+    pub alg: Algorithm,
+    /// Secret scalar.
+    #[serde(with = "b64")]
+    pub secret: Vec<u8>,
+    /// Public key bytes.
+    #[serde(with = "b64")]
+    pub public: Vec<u8>,
+    /// Created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Replaced by a newer key.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub retired_at: Option<OffsetDateTime>,
+    /// Nothing it signed verifies after this.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRecord")
+            .field("kid", &self.kid)
+            .field("country", &self.country)
+            .field("alg", &self.alg)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An API token. Only the SHA-256 of the secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Public id (shown in logs and audit).
+    pub id: String,
+    /// Hex SHA-256 of the secret.
+    pub secret_sha256: String,
+    /// Role.
+    pub role: Role,
+    /// Country (absent for admin).
+    pub country: Option<String>,
+    /// Free label ("Ministère de la Culture, bureau des exportations").
+    pub label: String,
+    /// Created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// One audit entry: who did what, when, with what result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Who (absent for anonymous requests).
+    pub actor: Option<Actor>,
+    /// What (`certificate.issue`, `certificate.revoke`, `key.rotate`, ...).
+    pub action: String,
+    /// On what (a certificate number, a country, a token id).
+    pub target: String,
+    /// `ok` or `denied`.
+    pub outcome: String,
+    /// Detail for a person (never a secret).
+    pub detail: String,
+}
+
+/// An idempotency key with what it produced.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// The key, already scoped to the caller (e.g. token id + header value).
+    pub scoped_key: String,
+    /// SHA-256 of the request body, to refuse a reuse with another request.
+    pub request_sha256: String,
+}
+
+/// What issuance did.
+#[derive(Debug, Clone)]
+pub enum IssueOutcome {
+    /// A new certificate was written.
+    Created(Box<CertificateRecord>),
+    /// The idempotency key was seen with the same request: the original certificate.
+    Replayed(Box<CertificateRecord>),
+}
+
+/// A page of certificates.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The records.
+    pub records: Vec<CertificateRecord>,
+    /// Pass as `after` to get the next page; `None` at the end.
+    pub next_after: Option<String>,
+}
+
+/// What to list.
+pub struct ListQuery<'a> {
+    /// Only this country's certificates.
+    pub country: Option<&'a str>,
+    /// Start after this number (exclusive).
+    pub after: Option<&'a str>,
+    /// At most this many (1..=500).
+    pub limit: usize,
+    /// Keep only records this accepts.
+    pub filter: &'a dyn Fn(&CertificateRecord) -> bool,
+}
+
+/// Builds the certificate record once its number is known. Runs under the issuance lock.
+pub type BuildRecord<'a> = dyn FnMut(&str) -> Result<CertificateRecord, String> + 'a;
+
+/// The registry.
+pub trait Store: Send + Sync + 'static {
+    /// Assigns the next number of `country` in `year`, builds the record with it and
+    /// writes both, with an audit entry, atomically and durably. With an idempotency key
+    /// that was used before for the same request, returns the original certificate.
+    fn issue(
+        &self,
+        country: &str,
+        year: i32,
+        idempotency: Option<&Idempotency>,
+        audit: AuditEvent,
+        build: &mut BuildRecord<'_>,
+    ) -> Result<IssueOutcome, StoreError>;
+
+    /// A certificate.
+    fn certificate(&self, number: &str) -> Result<Option<CertificateRecord>, StoreError>;
+
+    /// Certificates in number order.
+    fn list_certificates(&self, query: &ListQuery<'_>) -> Result<Page, StoreError>;
+
+    /// Appends a status event after checking it may follow the history at `today`;
+    /// writes it with an audit entry, durably. Returns the updated record.
+    fn record_event(&self, number: &str, event: StatusEvent, today: Date, audit: AuditEvent) -> Result<CertificateRecord, StoreError>;
+
+    /// Every signing key, current, retired and expired.
+    fn keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
+
+    /// Makes `key` its country's current key: the previous current key is retired (it
+    /// keeps verifying until its expiry). Durable, audited.
+    fn rotate_key(&self, key: KeyRecord, audit: AuditEvent) -> Result<(), StoreError>;
+
+    /// Stores a new API token. Durable, audited.
+    fn insert_token(&self, token: TokenRecord, audit: AuditEvent) -> Result<(), StoreError>;
+
+    /// The token whose secret hashes to `secret_sha256`.
+    fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Whether any token exists (first start creates the admin token when none does).
+    fn has_tokens(&self) -> Result<bool, StoreError>;
+
+    /// Appends an audit entry (denied requests, for instance). Durable.
+    fn append_audit(&self, audit: AuditEvent) -> Result<(), StoreError>;
+
+    /// The most recent audit entries, newest first.
+    fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Reads every record and checks its checksum; the number of records checked.
+    fn verify_integrity(&self) -> Result<usize, StoreError>;
+}

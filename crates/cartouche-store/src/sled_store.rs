@@ -1,0 +1,363 @@
+//! The embedded default store on sled 0.34.
+//!
+//! One writer lock serialises every mutation (issuance is a few hundred per day per
+//! country, far below what one lock sustains), each mutation is a sled transaction over
+//! the trees it touches, and `flush()` runs before the call returns. Reads take no lock.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use cartouche_model::lifecycle::{check_exit_date, check_transition};
+use cartouche_model::{CertificateNumber, EventKind, StatusEvent};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use time::Date;
+
+use crate::envelope::{open, seal};
+use crate::{
+    AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page, Store,
+    StoreError, TokenRecord,
+};
+
+const META: &str = "meta";
+const CERTIFICATES: &str = "certificates";
+const COUNTERS: &str = "counters";
+const IDEMPOTENCY: &str = "idempotency";
+const KEYS: &str = "keys";
+const TOKENS: &str = "tokens";
+const AUDIT: &str = "audit";
+const FORMAT_KEY: &[u8] = b"format_version";
+
+#[derive(Serialize, Deserialize)]
+struct IdempotencyRecord {
+    request_sha256: String,
+    number: String,
+}
+
+/// The sled-backed [`Store`].
+pub struct SledStore {
+    db: sled::Db,
+    certificates: sled::Tree,
+    counters: sled::Tree,
+    idempotency: sled::Tree,
+    keys: sled::Tree,
+    tokens: sled::Tree,
+    audit: sled::Tree,
+    write_lock: Mutex<()>,
+}
+
+fn backend(error: sled::Error) -> StoreError {
+    match error {
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
+            StoreError::Locked(io.to_string())
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+fn transaction_error(error: TransactionError<StoreError>) -> StoreError {
+    match error {
+        TransactionError::Abort(error) => error,
+        TransactionError::Storage(error) => backend(error),
+    }
+}
+
+fn abort(error: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(error)
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `path`. Refuses a directory written by another
+    /// format version, or held by another process.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(path).open().map_err(backend)?;
+        let meta = db.open_tree(META).map_err(backend)?;
+        let tree = |name: &str| db.open_tree(name).map_err(backend);
+        let store = Self {
+            certificates: tree(CERTIFICATES)?,
+            counters: tree(COUNTERS)?,
+            idempotency: tree(IDEMPOTENCY)?,
+            keys: tree(KEYS)?,
+            tokens: tree(TOKENS)?,
+            audit: tree(AUDIT)?,
+            db,
+            write_lock: Mutex::new(()),
+        };
+        match meta.get(FORMAT_KEY).map_err(backend)? {
+            Some(bytes) => {
+                let found: u32 = open(META, FORMAT_KEY, &bytes)?;
+                if found != FORMAT_VERSION {
+                    return Err(StoreError::IncompatibleFormat { found: found.to_string(), expected: FORMAT_VERSION });
+                }
+            }
+            None => {
+                let has_data = [&store.certificates, &store.keys, &store.tokens].iter().any(|tree| !tree.is_empty());
+                if has_data {
+                    return Err(StoreError::IncompatibleFormat { found: "none (no format marker)".into(), expected: FORMAT_VERSION });
+                }
+                meta.insert(FORMAT_KEY, seal(&FORMAT_VERSION)?).map_err(backend)?;
+                store.flush()?;
+            }
+        }
+        Ok(store)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(backend)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A panic while holding the lock cannot leave a half-written record (every write
+        // is one transaction), so a poisoned lock is safe to take over.
+        self.write_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn audit_key(&self) -> Result<[u8; 8], StoreError> {
+        Ok(self.db.generate_id().map_err(backend)?.to_be_bytes())
+    }
+}
+
+impl Store for SledStore {
+    fn issue(
+        &self,
+        country: &str,
+        year: i32,
+        idempotency: Option<&Idempotency>,
+        mut audit: AuditEvent,
+        build: &mut BuildRecord<'_>,
+    ) -> Result<IssueOutcome, StoreError> {
+        let guard = self.lock();
+        if let Some(idempotency) = idempotency {
+            if let Some(bytes) = self.idempotency.get(&idempotency.scoped_key).map_err(backend)? {
+                let stored: IdempotencyRecord = open(IDEMPOTENCY, idempotency.scoped_key.as_bytes(), &bytes)?;
+                if stored.request_sha256 != idempotency.request_sha256 {
+                    return Err(StoreError::IdempotencyMismatch { number: stored.number });
+                }
+                let record = self.certificate(&stored.number)?.ok_or_else(|| StoreError::Corrupt {
+                    tree: IDEMPOTENCY,
+                    key: idempotency.scoped_key.clone(),
+                    reason: format!("points at missing certificate {}", stored.number),
+                })?;
+                return Ok(IssueOutcome::Replayed(Box::new(record)));
+            }
+        }
+        let counter_key = format!("{country}-{year:04}");
+        let current: u32 = match self.counters.get(&counter_key).map_err(backend)? {
+            Some(bytes) => open(COUNTERS, counter_key.as_bytes(), &bytes)?,
+            None => 0,
+        };
+        let sequence = current + 1;
+        let number = u16::try_from(year)
+            .ok()
+            .and_then(|year| CertificateNumber::new(country, year, sequence))
+            .ok_or_else(|| StoreError::SequenceExhausted { country: country.to_owned(), year })?
+            .to_string();
+        let record = build(&number).map_err(StoreError::Build)?;
+        audit.target = number.clone();
+        let certificate_bytes = seal(&record)?;
+        let counter_bytes = seal(&sequence)?;
+        let idempotency_bytes = match idempotency {
+            Some(idempotency) => {
+                Some(seal(&IdempotencyRecord { request_sha256: idempotency.request_sha256.clone(), number: number.clone() })?)
+            }
+            None => None,
+        };
+        let audit_key = self.audit_key()?;
+        let audit_bytes = seal(&audit)?;
+        (&self.certificates, &self.counters, &self.idempotency, &self.audit)
+            .transaction(|(certificates, counters, idempotency_tree, audit_tree)| {
+                if certificates.get(number.as_bytes())?.is_some() {
+                    return Err(abort(StoreError::Corrupt {
+                        tree: CERTIFICATES,
+                        key: number.clone(),
+                        reason: "a certificate already has the next number: the counter is behind".into(),
+                    }));
+                }
+                certificates.insert(number.as_bytes(), certificate_bytes.as_slice())?;
+                counters.insert(counter_key.as_bytes(), counter_bytes.as_slice())?;
+                if let (Some(idempotency), Some(bytes)) = (idempotency, &idempotency_bytes) {
+                    idempotency_tree.insert(idempotency.scoped_key.as_bytes(), bytes.as_slice())?;
+                }
+                audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                Ok(())
+            })
+            .map_err(transaction_error)?;
+        drop(guard);
+        self.flush()?;
+        Ok(IssueOutcome::Created(Box::new(record)))
+    }
+
+    fn certificate(&self, number: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        match self.certificates.get(number).map_err(backend)? {
+            Some(bytes) => Ok(Some(open(CERTIFICATES, number.as_bytes(), &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn list_certificates(&self, query: &ListQuery<'_>) -> Result<Page, StoreError> {
+        let prefix = query.country.map(|country| format!("{country}-")).unwrap_or_default();
+        let limit = query.limit.clamp(1, 500);
+        let start = match query.after {
+            Some(after) if after.as_bytes() >= prefix.as_bytes() => std::ops::Bound::Excluded(after.as_bytes().to_vec()),
+            _ => std::ops::Bound::Included(prefix.as_bytes().to_vec()),
+        };
+        let mut records = Vec::with_capacity(limit);
+        let mut next_after = None;
+        for item in self.certificates.range((start, std::ops::Bound::Unbounded)) {
+            let (key, bytes) = item.map_err(backend)?;
+            if !key.starts_with(prefix.as_bytes()) {
+                break;
+            }
+            let record: CertificateRecord = open(CERTIFICATES, &key, &bytes)?;
+            if !(query.filter)(&record) {
+                continue;
+            }
+            if records.len() == limit {
+                next_after = records.last().map(|last: &CertificateRecord| last.certificate.number.clone());
+                break;
+            }
+            records.push(record);
+        }
+        Ok(Page { records, next_after })
+    }
+
+    fn record_event(&self, number: &str, event: StatusEvent, today: Date, mut audit: AuditEvent) -> Result<CertificateRecord, StoreError> {
+        let guard = self.lock();
+        let mut record = self.certificate(number)?.ok_or_else(|| StoreError::NotFound { what: "certificate", key: number.to_owned() })?;
+        check_transition(&record.certificate, &record.events, event.kind)?;
+        if event.kind == EventKind::Exited {
+            check_exit_date(&record.certificate, today)?;
+        }
+        record.events.push(event);
+        audit.target = number.to_owned();
+        let certificate_bytes = seal(&record)?;
+        let audit_key = self.audit_key()?;
+        let audit_bytes = seal(&audit)?;
+        (&self.certificates, &self.audit)
+            .transaction(|(certificates, audit_tree)| {
+                certificates.insert(number.as_bytes(), certificate_bytes.as_slice())?;
+                audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(transaction_error)?;
+        drop(guard);
+        self.flush()?;
+        Ok(record)
+    }
+
+    fn keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        self.keys
+            .iter()
+            .map(|item| {
+                let (key, bytes) = item.map_err(backend)?;
+                open(KEYS, &key, &bytes)
+            })
+            .collect()
+    }
+
+    fn rotate_key(&self, key: KeyRecord, audit: AuditEvent) -> Result<(), StoreError> {
+        let guard = self.lock();
+        let mut retired = Vec::new();
+        for mut existing in self.keys()? {
+            if existing.country == key.country && existing.retired_at.is_none() {
+                existing.retired_at = Some(key.created_at);
+                retired.push((existing.kid.clone(), seal(&existing)?));
+            }
+        }
+        let new_bytes = seal(&key)?;
+        let audit_key = self.audit_key()?;
+        let audit_bytes = seal(&audit)?;
+        (&self.keys, &self.audit)
+            .transaction(|(keys, audit_tree)| {
+                for (kid, bytes) in &retired {
+                    keys.insert(kid.as_bytes(), bytes.as_slice())?;
+                }
+                keys.insert(key.kid.as_bytes(), new_bytes.as_slice())?;
+                audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(transaction_error)?;
+        drop(guard);
+        self.flush()
+    }
+
+    fn insert_token(&self, token: TokenRecord, audit: AuditEvent) -> Result<(), StoreError> {
+        let guard = self.lock();
+        let token_bytes = seal(&token)?;
+        let audit_key = self.audit_key()?;
+        let audit_bytes = seal(&audit)?;
+        (&self.tokens, &self.audit)
+            .transaction(|(tokens, audit_tree)| {
+                tokens.insert(token.secret_sha256.as_bytes(), token_bytes.as_slice())?;
+                audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(transaction_error)?;
+        drop(guard);
+        self.flush()
+    }
+
+    fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<TokenRecord>, StoreError> {
+        match self.tokens.get(secret_sha256).map_err(backend)? {
+            Some(bytes) => Ok(Some(open(TOKENS, secret_sha256.as_bytes(), &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn has_tokens(&self) -> Result<bool, StoreError> {
+        Ok(!self.tokens.is_empty())
+    }
+
+    fn append_audit(&self, audit: AuditEvent) -> Result<(), StoreError> {
+        let audit_key = self.audit_key()?;
+        self.audit.insert(audit_key, seal(&audit)?).map_err(backend)?;
+        self.flush()
+    }
+
+    fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
+        self.audit
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|item| {
+                let (key, bytes) = item.map_err(backend)?;
+                open(AUDIT, &key, &bytes)
+            })
+            .collect()
+    }
+
+    fn verify_integrity(&self) -> Result<usize, StoreError> {
+        let mut checked = 0;
+        let trees: [(&'static str, &sled::Tree, fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>); 6] = [
+            (CERTIFICATES, &self.certificates, |t, k, b| open::<CertificateRecord>(t, k, b).map(drop)),
+            (COUNTERS, &self.counters, |t, k, b| open::<u32>(t, k, b).map(drop)),
+            (IDEMPOTENCY, &self.idempotency, |t, k, b| open::<IdempotencyRecord>(t, k, b).map(drop)),
+            (KEYS, &self.keys, |t, k, b| open::<KeyRecord>(t, k, b).map(drop)),
+            (TOKENS, &self.tokens, |t, k, b| open::<TokenRecord>(t, k, b).map(drop)),
+            (AUDIT, &self.audit, |t, k, b| open::<AuditEvent>(t, k, b).map(drop)),
+        ];
+        for (name, tree, check) in trees {
+            for item in tree.iter() {
+                let (key, bytes) = item.map_err(backend)?;
+                check(name, &key, &bytes)?;
+                checked += 1;
+            }
+        }
+        Ok(checked)
+    }
+}
+
+impl SledStore {
+    /// Overwrites a stored certificate's bytes without framing. For tests of the checksum
+    /// (a damaged record must be detected); not part of the [`Store`] trait.
+    #[doc(hidden)]
+    pub fn damage_certificate_for_tests(&self, number: &str) -> Result<(), StoreError> {
+        let bytes = self.certificates.get(number).map_err(backend)?.ok_or(StoreError::NotFound { what: "certificate", key: number.to_owned() })?;
+        let mut damaged = bytes.to_vec();
+        let last = damaged.len() - 2;
+        damaged[last] ^= 0x01;
+        self.certificates.insert(number, damaged).map_err(backend)?;
+        self.flush()
+    }
+}
