@@ -137,10 +137,31 @@ pub enum ValueBasis {
 pub struct Measurement {
     /// What is measured.
     pub dimension: Dimension,
-    /// The measured value, greater than zero.
+    /// The measured value, greater than zero. Whole numbers are written as integers
+    /// (`58`, not `58.0`), as JSON canonicalization (RFC 8785) requires.
+    #[serde(with = "whole_numbers_as_integers")]
     pub value: f64,
     /// Its unit.
     pub unit: Unit,
+}
+
+mod whole_numbers_as_integers {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Largest integer an f64 represents exactly.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+
+    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        if value.fract() == 0.0 && value.abs() < EXACT {
+            serializer.serialize_i64(*value as i64)
+        } else {
+            serializer.serialize_f64(*value)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        f64::deserialize(deserializer)
+    }
 }
 
 /// Measured dimensions.
