@@ -1,1 +1,158 @@
-fn main(){}
+//! `cartouche`: the server and the command line.
+//!
+//! `serve` runs the service on an embedded sled store; the other commands are clients of
+//! a running server (`--server`, with a token from `--token`, `--token-file` or
+//! `CARTOUCHE_TOKEN`), except `verify --trust-list FILE`, which checks a seal offline.
+//! This is the only crate that uses `anyhow`; the libraries have typed errors.
+
+mod client;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Signed export certificates for cultural objects.
+#[derive(Parser)]
+#[command(name = "cartouche", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct ClientArgs {
+    /// Base URL of the Cartouche server.
+    #[arg(
+        long,
+        env = "CARTOUCHE_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    server: String,
+    /// API token (`ct_…`). Prefer CARTOUCHE_TOKEN or --token-file: arguments show in `ps`.
+    #[arg(long, env = "CARTOUCHE_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// File holding the API token (such as `<data-dir>/admin.token`).
+    #[arg(long, global = true)]
+    token_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (creates the store, demo keys and an admin token on first start).
+    Serve(serve::ServeArgs),
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Issue a certificate from an application JSON file.
+    Issue {
+        /// The application (see schemas/application.schema.json and schemas/examples/).
+        file: PathBuf,
+        /// Makes a retry return the same certificate instead of a second one.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Verify a seal: the QR text (URL) or the bare token. Exit status 0 VALID, 2 INVALID,
+    /// 3 INDETERMINATE, 1 for errors.
+    Verify {
+        /// QR text or token; `-` reads it from standard input.
+        seal: String,
+        /// Verify offline against this trust list (from `cartouche trust-list`); the
+        /// registry status cannot be checked, so the best answer is INDETERMINATE.
+        #[arg(long)]
+        trust_list: Option<PathBuf>,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Download the trust list (for offline verification) to standard output.
+    TrustList {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token (admin); prints the secret once.
+    Create {
+        /// admin, issuer, officer or plugin_publisher.
+        #[arg(long)]
+        role: String,
+        /// ISO 3166-1 alpha-2 country (all roles but admin).
+        #[arg(long)]
+        country: Option<String>,
+        /// Who holds it.
+        #[arg(long)]
+        label: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Give a country a new current signing key (admin). The old one keeps verifying.
+    Rotate {
+        /// ISO 3166-1 alpha-2 country.
+        #[arg(long)]
+        country: String,
+        /// EdDSA (default) or ES256.
+        #[arg(long)]
+        alg: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    role,
+                    country,
+                    label,
+                },
+            client,
+        } => client::create_token(&client, &role, country, label),
+        Command::Issue {
+            file,
+            idempotency_key,
+            client,
+        } => client::issue(&client, &file, idempotency_key),
+        Command::Verify {
+            seal,
+            trust_list,
+            json,
+            client,
+        } => client::verify(&client, &seal, trust_list.as_deref(), json),
+        Command::Keys {
+            command: KeysCommand::Rotate { country, alg },
+            client,
+        } => client::rotate(&client, &country, alg),
+        Command::TrustList { client } => client::trust_list(&client),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -27,7 +27,11 @@ impl CertificateNumber {
         if sequence == 0 || sequence > MAX_SEQUENCE || year > 9999 {
             return None;
         }
-        Some(Self { country: [bytes[0], bytes[1]], year, sequence })
+        Some(Self {
+            country: [bytes[0], bytes[1]],
+            year,
+            sequence,
+        })
     }
 
     /// The issuing country.
@@ -39,7 +43,13 @@ impl CertificateNumber {
 
 impl fmt::Display for CertificateNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{:04}-{:06}", self.country(), self.year, self.sequence)
+        write!(
+            f,
+            "{}-{:04}-{:06}",
+            self.country(),
+            self.year,
+            self.sequence
+        )
     }
 }
 
@@ -86,7 +96,15 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["fr-2026-000001", "FR-2026-000000", "FR2026000001", "FR-26-000001", "FR-2026-00001a", "FR-2026-0000001", "ÉR-2026-00001"] {
+        for bad in [
+            "fr-2026-000001",
+            "FR-2026-000000",
+            "FR2026000001",
+            "FR-26-000001",
+            "FR-2026-00001a",
+            "FR-2026-0000001",
+            "ÉR-2026-00001",
+        ] {
             assert!(bad.parse::<CertificateNumber>().is_err(), "{bad} accepted");
         }
     }

@@ -82,7 +82,11 @@ impl SealClaims {
     pub fn for_certificate(certificate: &Certificate) -> Result<Self, serde_json::Error> {
         let application = &certificate.application;
         let certificate_hash = canonical_sha256_hex(certificate)?;
-        let last_day = application.reimport_due_date.map_or(application.valid_until, |due| due.max(application.valid_until));
+        let last_day = application
+            .reimport_due_date
+            .map_or(application.valid_until, |due| {
+                due.max(application.valid_until)
+            });
         let objects = application
             .objects
             .iter()
@@ -93,7 +97,11 @@ impl SealClaims {
                 d: object.dating.text.clone(),
                 dim: object.dimensions_text(),
                 q: object.quantity,
-                p: object.photos.iter().map(|photo| hex_to_b64(&photo.sha256)).collect(),
+                p: object
+                    .photos
+                    .iter()
+                    .map(|photo| hex_to_b64(&photo.sha256))
+                    .collect(),
             })
             .collect();
         Ok(Self {
@@ -114,7 +122,9 @@ impl SealClaims {
 
     /// The SHA-256 of the canonical certificate, lower-case hex (as the registry computes it).
     pub fn certificate_sha256_hex(&self) -> String {
-        B64.decode(&self.h).map(|bytes| hex(&bytes)).unwrap_or_default()
+        B64.decode(&self.h)
+            .map(|bytes| hex(&bytes))
+            .unwrap_or_default()
     }
 
     /// The summary shown in a verdict. `None` when a date in the claims is malformed.
@@ -143,7 +153,11 @@ impl SealClaims {
                     dating: object.d.clone(),
                     dimensions: object.dim.clone(),
                     quantity: object.q,
-                    photos: object.p.iter().map(|p| B64.decode(p).map(|b| hex(&b)).unwrap_or_default()).collect(),
+                    photos: object
+                        .p
+                        .iter()
+                        .map(|p| B64.decode(p).map(|b| hex(&b)).unwrap_or_default())
+                        .collect(),
                 })
                 .collect(),
         })

@@ -51,9 +51,19 @@ impl KeyRing {
         let mut keys = HashMap::with_capacity(trust_list.keys.len());
         for entry in &trust_list.keys {
             let decoding = entry.decoding_key()?;
-            keys.insert(entry.kid.clone(), RingKey { entry: entry.clone(), decoding });
+            keys.insert(
+                entry.kid.clone(),
+                RingKey {
+                    entry: entry.clone(),
+                    decoding,
+                },
+            );
         }
-        Ok(Self { keys, generated_at: trust_list.generated_at, authoritative })
+        Ok(Self {
+            keys,
+            generated_at: trust_list.generated_at,
+            authoritative,
+        })
     }
 
     /// The entry for `kid`.
@@ -76,7 +86,9 @@ pub struct SealReport {
 impl SealReport {
     /// Whether every check so far passed.
     pub fn all_passed(&self) -> bool {
-        self.checks.iter().all(|check| check.outcome == CheckOutcome::Pass)
+        self.checks
+            .iter()
+            .all(|check| check.outcome == CheckOutcome::Pass)
     }
 }
 
@@ -95,35 +107,61 @@ pub fn token_from_qr_text(text: &str) -> &str {
 fn rfc3339(at: i64) -> String {
     OffsetDateTime::from_unix_timestamp(at)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| at.to_string())
 }
 
 /// Verifies a seal (QR text or bare token) against `ring` at `now`.
 pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealReport {
-    let mut report = SealReport { checks: Vec::with_capacity(8), claims: None, key: None };
+    let mut report = SealReport {
+        checks: Vec::with_capacity(8),
+        claims: None,
+        key: None,
+    };
     let token = token_from_qr_text(qr_text);
 
     // 1. Size and shape, before any decoding.
     if token.len() > MAX_TOKEN_BYTES {
-        report.checks.push(Check::fail("format", format!("the seal is {} bytes, more than the {MAX_TOKEN_BYTES} allowed", token.len())));
+        report.checks.push(Check::fail(
+            "format",
+            format!(
+                "the seal is {} bytes, more than the {MAX_TOKEN_BYTES} allowed",
+                token.len()
+            ),
+        ));
         return report;
     }
-    let shape_ok = token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    let shape_ok = token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
         && token.bytes().filter(|&b| b == b'.').count() == 2;
     let mut parts = token.split('.');
-    let (header_b64, payload_b64, signature_b64) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (header_b64, payload_b64, signature_b64) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
     if !shape_ok || header_b64.is_empty() || payload_b64.is_empty() || signature_b64.is_empty() {
-        report.checks.push(Check::fail("format", "not a Cartouche seal: expected a compact JWS (three base64url parts)"));
+        report.checks.push(Check::fail(
+            "format",
+            "not a Cartouche seal: expected a compact JWS (three base64url parts)",
+        ));
         return report;
     }
     report.checks.push(Check::pass("format", "compact JWS"));
 
     // 2. Header.
-    let header: Option<serde_json::Map<String, Value>> =
-        B64.decode(header_b64).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let header: Option<serde_json::Map<String, Value>> = B64
+        .decode(header_b64)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     let Some(header) = header else {
-        report.checks.push(Check::fail("header", "the header is not base64url JSON"));
+        report
+            .checks
+            .push(Check::fail("header", "the header is not base64url JSON"));
         return report;
     };
     let alg = match header.get("alg").and_then(Value::as_str) {
@@ -131,33 +169,63 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         Some("ES256") => Algorithm::ES256,
         Some(other) => {
             let shown: String = other.chars().take(16).collect();
-            report.checks.push(Check::fail("header", format!("algorithm {shown:?} is not allowed (allowed: EdDSA, ES256)")));
+            report.checks.push(Check::fail(
+                "header",
+                format!("algorithm {shown:?} is not allowed (allowed: EdDSA, ES256)"),
+            ));
             return report;
         }
         None => {
-            report.checks.push(Check::fail("header", "the header names no algorithm"));
+            report
+                .checks
+                .push(Check::fail("header", "the header names no algorithm"));
             return report;
         }
     };
-    if let Some(name) = FORBIDDEN_HEADER_PARAMETERS.iter().find(|name| header.contains_key(**name)) {
-        report.checks.push(Check::fail("header", format!("header parameter {name:?} is not allowed: keys come only from the trust list")));
+    if let Some(name) = FORBIDDEN_HEADER_PARAMETERS
+        .iter()
+        .find(|name| header.contains_key(**name))
+    {
+        report.checks.push(Check::fail(
+            "header",
+            format!("header parameter {name:?} is not allowed: keys come only from the trust list"),
+        ));
         return report;
     }
     if header.contains_key("crit") {
-        report.checks.push(Check::fail("header", "the header declares critical extensions this verifier does not understand"));
+        report.checks.push(Check::fail(
+            "header",
+            "the header declares critical extensions this verifier does not understand",
+        ));
         return report;
     }
-    let Some(kid) = header.get("kid").and_then(Value::as_str).filter(|kid| !kid.is_empty() && kid.len() <= 64) else {
-        report.checks.push(Check::fail("header", "the header has no usable key id (kid)"));
+    let Some(kid) = header
+        .get("kid")
+        .and_then(Value::as_str)
+        .filter(|kid| !kid.is_empty() && kid.len() <= 64)
+    else {
+        report.checks.push(Check::fail(
+            "header",
+            "the header has no usable key id (kid)",
+        ));
         return report;
     };
-    report.checks.push(Check::pass("header", format!("alg {}, kid {kid}", alg.as_str())));
+    report.checks.push(Check::pass(
+        "header",
+        format!("alg {}, kid {kid}", alg.as_str()),
+    ));
 
     // 3. The key.
     let Some(ring_key) = ring.keys.get(kid) else {
-        let age = ring.generated_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let age = ring
+            .generated_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
         if ring.authoritative {
-            report.checks.push(Check::fail("key", format!("key {kid} is not in the trust list: no issuing authority holds it")));
+            report.checks.push(Check::fail(
+                "key",
+                format!("key {kid} is not in the trust list: no issuing authority holds it"),
+            ));
         } else {
             report.checks.push(Check::not_checked(
                 "key",
@@ -168,11 +236,25 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     };
     let entry = &ring_key.entry;
     if entry.alg != alg {
-        report.checks.push(Check::fail("key", format!("key {kid} is a {} key but the seal claims {}", entry.alg.as_str(), alg.as_str())));
+        report.checks.push(Check::fail(
+            "key",
+            format!(
+                "key {kid} is a {} key but the seal claims {}",
+                entry.alg.as_str(),
+                alg.as_str()
+            ),
+        ));
         return report;
     }
-    report.key = Some(KeyInfo { kid: kid.to_owned(), country: entry.country.clone(), alg });
-    report.checks.push(Check::pass("key", format!("key {kid} of {}", entry.country)));
+    report.key = Some(KeyInfo {
+        kid: kid.to_owned(),
+        country: entry.country.clone(),
+        alg,
+    });
+    report.checks.push(Check::pass(
+        "key",
+        format!("key {kid} of {}", entry.country),
+    ));
 
     // 4. Signature (times are checked below against our own clock, not the system's).
     let mut validation = Validation::new(match alg {
@@ -187,55 +269,107 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         Ok(data) => data.claims,
         Err(error) => {
             let detail = match error.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => "the signature does not verify: the seal was altered or not signed by this key".to_owned(),
-                jsonwebtoken::errors::ErrorKind::Json(_) => "the signature verifies but the claims are not a Cartouche claim set".to_owned(),
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                    "the signature does not verify: the seal was altered or not signed by this key"
+                        .to_owned()
+                }
+                jsonwebtoken::errors::ErrorKind::Json(_) => {
+                    "the signature verifies but the claims are not a Cartouche claim set".to_owned()
+                }
                 other => format!("the seal could not be verified: {other:?}"),
             };
             report.checks.push(Check::fail("signature", detail));
             return report;
         }
     };
-    report.checks.push(Check::pass("signature", format!("{} signature by key {kid}", alg.as_str())));
+    report.checks.push(Check::pass(
+        "signature",
+        format!("{} signature by key {kid}", alg.as_str()),
+    ));
 
     // 5. The key may only sign its own country's certificates.
     if claims.c != entry.country {
         report.checks.push(Check::fail(
             "issuing_country",
-            format!("the certificate claims issuing country {} but key {kid} belongs to {}", claims.c, entry.country),
+            format!(
+                "the certificate claims issuing country {} but key {kid} belongs to {}",
+                claims.c, entry.country
+            ),
         ));
         return report;
     }
     if !claims.n.starts_with(&format!("{}-", claims.c)) {
-        report.checks.push(Check::fail("issuing_country", format!("certificate number {} does not belong to {}", claims.n, claims.c)));
+        report.checks.push(Check::fail(
+            "issuing_country",
+            format!(
+                "certificate number {} does not belong to {}",
+                claims.n, claims.c
+            ),
+        ));
         return report;
     }
-    report.checks.push(Check::pass("issuing_country", format!("issued by {}", claims.c)));
+    report.checks.push(Check::pass(
+        "issuing_country",
+        format!("issued by {}", claims.c),
+    ));
 
     // 6. The key's own validity.
     let iat = claims.iat;
     let now_ts = now.unix_timestamp();
     if now_ts > entry.expires_at.unix_timestamp() {
-        report.checks.push(Check::fail("key_validity", format!("key {kid} expired on {}", rfc3339(entry.expires_at.unix_timestamp()))));
-    } else if iat < entry.created_at.unix_timestamp() - LEEWAY_SECONDS {
-        report.checks.push(Check::fail("key_validity", format!("signed at {} before key {kid} existed", rfc3339(iat))));
-    } else if let Some(retired) = entry.retired_at.filter(|retired| iat > retired.unix_timestamp() + LEEWAY_SECONDS) {
         report.checks.push(Check::fail(
             "key_validity",
-            format!("signed at {} after key {kid} was retired on {}", rfc3339(iat), rfc3339(retired.unix_timestamp())),
+            format!(
+                "key {kid} expired on {}",
+                rfc3339(entry.expires_at.unix_timestamp())
+            ),
+        ));
+    } else if iat < entry.created_at.unix_timestamp() - LEEWAY_SECONDS {
+        report.checks.push(Check::fail(
+            "key_validity",
+            format!("signed at {} before key {kid} existed", rfc3339(iat)),
+        ));
+    } else if let Some(retired) = entry
+        .retired_at
+        .filter(|retired| iat > retired.unix_timestamp() + LEEWAY_SECONDS)
+    {
+        report.checks.push(Check::fail(
+            "key_validity",
+            format!(
+                "signed at {} after key {kid} was retired on {}",
+                rfc3339(iat),
+                rfc3339(retired.unix_timestamp())
+            ),
         ));
     } else {
-        report.checks.push(Check::pass("key_validity", format!("key {kid} valid until {}", rfc3339(entry.expires_at.unix_timestamp()))));
+        report.checks.push(Check::pass(
+            "key_validity",
+            format!(
+                "key {kid} valid until {}",
+                rfc3339(entry.expires_at.unix_timestamp())
+            ),
+        ));
     }
 
     // 7. Validity period.
     if now_ts + LEEWAY_SECONDS < claims.nbf {
-        report.checks.push(Check::fail("validity_period", format!("not valid before {}", rfc3339(claims.nbf))));
+        report.checks.push(Check::fail(
+            "validity_period",
+            format!("not valid before {}", rfc3339(claims.nbf)),
+        ));
     } else if now_ts - LEEWAY_SECONDS >= claims.exp {
-        report.checks.push(Check::fail("validity_period", format!("expired at {}", rfc3339(claims.exp))));
+        report.checks.push(Check::fail(
+            "validity_period",
+            format!("expired at {}", rfc3339(claims.exp)),
+        ));
     } else {
         report.checks.push(Check::pass(
             "validity_period",
-            format!("valid from {} until {} (leeway {LEEWAY_SECONDS} s)", rfc3339(claims.nbf), rfc3339(claims.exp)),
+            format!(
+                "valid from {} until {} (leeway {LEEWAY_SECONDS} s)",
+                rfc3339(claims.nbf),
+                rfc3339(claims.exp)
+            ),
         ));
     }
     report.claims = Some(claims);
@@ -243,7 +377,10 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
 }
 
 /// Signs `claims` with `signer` into a compact JWS.
-pub fn sign(claims: &SealClaims, signer: &crate::keys::Signer) -> Result<String, jsonwebtoken::errors::Error> {
+pub fn sign(
+    claims: &SealClaims,
+    signer: &crate::keys::Signer,
+) -> Result<String, jsonwebtoken::errors::Error> {
     let mut header = jsonwebtoken::Header::new(match signer.alg {
         Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
         Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,

@@ -34,7 +34,9 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The data directory was written by another format version.
-    #[error("the data directory uses store format {found}, but this build of Cartouche reads format {expected}; use a matching release or migrate the data")]
+    #[error(
+        "the data directory uses store format {found}, but this build of Cartouche reads format {expected}; use a matching release or migrate the data"
+    )]
     IncompatibleFormat {
         /// Found on disk.
         found: String,
@@ -252,7 +254,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends a status event after checking it may follow the history at `today`;
     /// writes it with an audit entry, durably. Returns the updated record.
-    fn record_event(&self, number: &str, event: StatusEvent, today: Date, audit: AuditEvent) -> Result<CertificateRecord, StoreError>;
+    fn record_event(
+        &self,
+        number: &str,
+        event: StatusEvent,
+        today: Date,
+        audit: AuditEvent,
+    ) -> Result<CertificateRecord, StoreError>;
 
     /// Every signing key, current, retired and expired.
     fn keys(&self) -> Result<Vec<KeyRecord>, StoreError>;

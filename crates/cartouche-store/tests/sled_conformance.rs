@@ -21,7 +21,15 @@ macro_rules! conformance_tests {
     )*};
 }
 
-conformance_tests!(numbers_start_at_one_per_country, failed_build_leaves_no_gap, idempotency, lifecycle_events, listing, key_rotation, tokens);
+conformance_tests!(
+    numbers_start_at_one_per_country,
+    failed_build_leaves_no_gap,
+    idempotency,
+    lifecycle_events,
+    listing,
+    key_rotation,
+    tokens
+);
 
 #[test]
 fn concurrent_issuance_is_gapless() {
@@ -38,17 +46,32 @@ fn records_survive_reopening_and_numbering_continues() {
     }
     let store = SledStore::open(dir.path()).unwrap();
     assert!(store.certificate("FR-2026-000002").unwrap().is_some());
-    assert_eq!(store.verify_integrity().unwrap(), 3 + 2 + 3, "3 certificates, 2 counters, 3 audit entries");
+    assert_eq!(
+        store.verify_integrity().unwrap(),
+        3 + 2 + 3,
+        "3 certificates, 2 counters, 3 audit entries"
+    );
 }
 
 #[test]
 fn a_damaged_record_is_reported_not_served() {
     let (_dir, store) = fresh();
     conformance::numbers_start_at_one_per_country(&store);
-    store.damage_certificate_for_tests("FR-2026-000001").unwrap();
-    assert!(matches!(store.certificate("FR-2026-000001"), Err(StoreError::Corrupt { .. })));
-    assert!(matches!(store.verify_integrity(), Err(StoreError::Corrupt { .. })));
-    assert!(store.certificate("FR-2026-000002").unwrap().is_some(), "other records stay readable");
+    store
+        .damage_certificate_for_tests("FR-2026-000001")
+        .unwrap();
+    assert!(matches!(
+        store.certificate("FR-2026-000001"),
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert!(matches!(
+        store.verify_integrity(),
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert!(
+        store.certificate("FR-2026-000002").unwrap().is_some(),
+        "other records stay readable"
+    );
 }
 
 #[test]
@@ -67,7 +90,9 @@ fn an_incompatible_format_version_is_refused() {
         db.flush().unwrap();
     }
     match SledStore::open(dir.path()) {
-        Err(error @ StoreError::IncompatibleFormat { .. }) => assert!(error.to_string().contains("format 999")),
+        Err(error @ StoreError::IncompatibleFormat { .. }) => {
+            assert!(error.to_string().contains("format 999"))
+        }
         Err(other) => panic!("expected IncompatibleFormat, got {other}"),
         Ok(_) => panic!("expected IncompatibleFormat, the store opened"),
     }

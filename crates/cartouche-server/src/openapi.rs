@@ -1,0 +1,331 @@
+//! The OpenAPI 3.1 document, built with utoipa's builders from one table of routes.
+//!
+//! Its component schemas are the files in `schemas/` verbatim (OpenAPI 3.1 schemas are
+//! JSON Schema 2020-12), so the document cannot drift from the contract the service
+//! validates against. A snapshot test shows every API change in review.
+
+use cartouche_model::validate::sources;
+use serde_json::Value;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, Content, InfoBuilder, OpenApiBuilder, Paths, Ref, Required,
+};
+
+struct Route {
+    method: HttpMethod,
+    path: &'static str,
+    id: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    auth: &'static str,
+    request: Option<&'static str>,
+    responses: &'static [(&'static str, &'static str, Option<&'static str>)],
+}
+
+const ERRORS: (&str, &str, Option<&str>) = (
+    "4XX",
+    "Error: `{\"error\": {\"code\", \"message\", \"details\"}}` with a stable code",
+    Some("Error"),
+);
+
+const ROUTES: &[Route] = &[
+    Route {
+        method: HttpMethod::Post,
+        path: "/api/v1/certificates",
+        id: "issue_certificate",
+        tag: "certificates",
+        summary: "Issue a certificate (issuer of the application's issuing country). Supports Idempotency-Key.",
+        auth: "issuer",
+        request: Some("Application"),
+        responses: &[
+            (
+                "201",
+                "Issued: the certificate record (certificate, token, qr_text, status, links)",
+                None,
+            ),
+            (
+                "200",
+                "Replay of an earlier request with the same Idempotency-Key",
+                None,
+            ),
+            (
+                "400",
+                "invalid_json, validation_failed (details.errors[].path), invalid_idempotency_key",
+                Some("Error"),
+            ),
+            ("403", "country_mismatch or forbidden", Some("Error")),
+            (
+                "409",
+                "idempotency_key_reused, no_signing_key, issuance_failed",
+                Some("Error"),
+            ),
+            ("413", "payload_too_large", Some("Error")),
+            (
+                "422",
+                "rules_refused (details.rule_evaluations)",
+                Some("Error"),
+            ),
+        ],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/api/v1/certificates",
+        id: "list_certificates",
+        tag: "certificates",
+        summary: "List and search certificates in number order (query: country, status, q, after, limit).",
+        auth: "issuer (own country), officer, admin",
+        request: None,
+        responses: &[("200", "{items: [...], next_after}", None), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/api/v1/certificates/{number}",
+        id: "get_certificate",
+        tag: "certificates",
+        summary: "The full record (issuer of its country, officer, admin) or, without a token, its status only.",
+        auth: "optional",
+        request: None,
+        responses: &[
+            (
+                "200",
+                "The record, or {number, issuing_country, status} without a token",
+                None,
+            ),
+            ERRORS,
+        ],
+    },
+    Route {
+        method: HttpMethod::Post,
+        path: "/api/v1/certificates/{number}/revoke",
+        id: "revoke_certificate",
+        tag: "certificates",
+        summary: "Revoke, with a reason {\"reason\": \"...\"} (final).",
+        auth: "issuer (own country), admin",
+        request: None,
+        responses: &[("200", "The updated record", None), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Post,
+        path: "/api/v1/certificates/{number}/suspend",
+        id: "suspend_certificate",
+        tag: "certificates",
+        summary: "Suspend, with a reason.",
+        auth: "issuer (own country), admin",
+        request: None,
+        responses: &[("200", "The updated record", None), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Post,
+        path: "/api/v1/certificates/{number}/reinstate",
+        id: "reinstate_certificate",
+        tag: "certificates",
+        summary: "Lift a suspension, with a reason.",
+        auth: "issuer (own country), admin",
+        request: None,
+        responses: &[("200", "The updated record", None), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Post,
+        path: "/api/v1/certificates/{number}/events",
+        id: "record_event",
+        tag: "certificates",
+        summary: "Record an exit or a return: {\"kind\": \"exited\"|\"returned\", \"office\", \"declaration_ref\"?}.",
+        auth: "officer",
+        request: None,
+        responses: &[
+            ("200", "The updated record", None),
+            (
+                "409",
+                "already_exited, already_out, not_out, certificate_revoked, ...",
+                Some("Error"),
+            ),
+            ERRORS,
+        ],
+    },
+    Route {
+        method: HttpMethod::Post,
+        path: "/api/v1/verify",
+        id: "verify",
+        tag: "verification",
+        summary: "Verify a seal: {\"qr\": \"<QR text or bare token>\", \"checkpoint_country\"?}.",
+        auth: "none",
+        request: None,
+        responses: &[("200", "The verdict", Some("Verdict")), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/v/{token}",
+        id: "verify_link",
+        tag: "verification",
+        summary: "The URL in the QR code: an HTML verdict for browsers, the JSON verdict with Accept: application/json.",
+        auth: "none",
+        request: None,
+        responses: &[("200", "The verdict", Some("Verdict"))],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/api/v1/trust-list",
+        id: "trust_list",
+        tag: "keys",
+        summary: "Every country's public keys with their validity, for online and offline verifiers.",
+        auth: "none",
+        request: None,
+        responses: &[("200", "The trust list", Some("TrustList"))],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/.well-known/jwks.json",
+        id: "jwks",
+        tag: "keys",
+        summary: "The same public keys as a JWK Set.",
+        auth: "none",
+        request: None,
+        responses: &[("200", "{keys: [JWK with kid, alg, use]}", None)],
+    },
+    Route {
+        method: HttpMethod::Post,
+        path: "/api/v1/countries/{country}/keys",
+        id: "rotate_key",
+        tag: "keys",
+        summary: "Rotate a country's signing key: {\"alg\"?: \"EdDSA\"|\"ES256\"}. The old key keeps verifying until it expires.",
+        auth: "admin",
+        request: None,
+        responses: &[
+            ("201", "{kid, country, alg, created_at, retired}", None),
+            ERRORS,
+        ],
+    },
+    Route {
+        method: HttpMethod::Post,
+        path: "/api/v1/tokens",
+        id: "create_token",
+        tag: "admin",
+        summary: "Create an API token: {\"role\", \"country\"?, \"label\"?}. The secret is returned once.",
+        auth: "admin",
+        request: None,
+        responses: &[("201", "{id, token, role, country, label}", None), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/api/v1/audit",
+        id: "audit",
+        tag: "admin",
+        summary: "The latest audit entries, newest first (query: limit).",
+        auth: "admin",
+        request: None,
+        responses: &[("200", "{items: [...]}", None), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/healthz",
+        id: "healthz",
+        tag: "operations",
+        summary: "Liveness and store health.",
+        auth: "none",
+        request: None,
+        responses: &[
+            ("200", "{status: ok}", None),
+            ("503", "The store is unavailable", None),
+        ],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/metrics",
+        id: "metrics",
+        tag: "operations",
+        summary: "Prometheus metrics.",
+        auth: "none",
+        request: None,
+        responses: &[("200", "Prometheus text format", None)],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/api/v1/openapi.json",
+        id: "openapi",
+        tag: "operations",
+        summary: "This document.",
+        auth: "none",
+        request: None,
+        responses: &[("200", "OpenAPI 3.1", None)],
+    },
+];
+
+/// The OpenAPI document as JSON.
+pub fn document() -> Value {
+    let mut paths = Paths::new();
+    for route in ROUTES {
+        let mut operation = OperationBuilder::new()
+            .operation_id(Some(route.id))
+            .tag(route.tag)
+            .summary(Some(route.summary))
+            .description(Some(format!("Authorization: {}.", route.auth)));
+        for name in path_parameters(route.path) {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+            );
+        }
+        if let Some(schema) = route.request {
+            operation = operation.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name(schema))),
+                    )
+                    .required(Some(Required::True))
+                    .build(),
+            ));
+        }
+        for (status, description, schema) in route.responses {
+            let mut response = ResponseBuilder::new().description(*description);
+            if let Some(schema) = schema {
+                response = response.content(
+                    "application/json",
+                    Content::new(Some(Ref::from_schema_name(*schema))),
+                );
+            }
+            operation = operation.response(*status, response.build());
+        }
+        if route.auth != "none" {
+            operation =
+                operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        }
+        paths.add_path_operation(route.path, vec![route.method.clone()], operation.build());
+    }
+    let components = ComponentsBuilder::new()
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        )
+        .build();
+    let api = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Cartouche")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("Signed export certificates for cultural objects (UNESCO-WCO Model Export Certificate)."))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components))
+        .build();
+    let mut value = serde_json::to_value(&api).unwrap_or_default();
+    value["openapi"] = Value::from("3.1.0");
+    for (name, text) in sources::ALL {
+        let schema: Value = serde_json::from_str(text).unwrap_or_default();
+        value["components"]["schemas"][name] = schema;
+    }
+    value
+}
+
+fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+}

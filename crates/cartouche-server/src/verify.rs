@@ -1,0 +1,260 @@
+//! Verification: the seal offline checks, then the registry, then the exit-check rules.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use cartouche_model::canonical::canonical_sha256_hex;
+use cartouche_model::{CertificateState, Check, RuleOutcome, Verdict, verdict_of};
+use cartouche_seal::verify_seal;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::certificates::status_view;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyRequest {
+    /// The QR text (`{public-url}/v/{token}`) or the bare token.
+    qr: String,
+    /// Country of the checkpoint, passed to the exit-check rules.
+    checkpoint_country: Option<String>,
+}
+
+/// Runs every check on `qr_text` and folds them into a verdict.
+pub(crate) async fn verdict_for(
+    state: &AppState,
+    qr_text: &str,
+    checkpoint_country: Option<String>,
+) -> Result<Verdict, ApiError> {
+    let now = state.now();
+    let keys = state.keys();
+    let report = verify_seal(qr_text, &keys.ring, now);
+    let mut checks = report.checks;
+    let mut status = None;
+    let mut rules = Vec::new();
+    let summary = report.claims.as_ref().and_then(|claims| claims.summary());
+    if let Some(claims) = report.claims.as_ref().filter(|_| {
+        checks
+            .iter()
+            .all(|c| c.outcome != cartouche_model::CheckOutcome::Fail)
+    }) {
+        let number = claims.n.clone();
+        let lookup = number.clone();
+        match state.run_store(move |store| store.certificate(&lookup)).await {
+            Ok(Some(record)) => {
+                match canonical_sha256_hex(&record.certificate) {
+                    Ok(hash) if hash == claims.certificate_sha256_hex() && record.token == report_token(qr_text) => {
+                        checks.push(Check::pass("certificate_hash", "the seal matches the registry's certificate"));
+                    }
+                    Ok(_) => checks.push(Check::fail(
+                        "certificate_hash",
+                        "the seal does not match the certificate in the registry: it may have been re-issued or altered",
+                    )),
+                    Err(error) => return Err(ApiError::internal(format!("cannot hash {number}: {error}"))),
+                }
+                let today = now.date();
+                let view = status_view(&record, today);
+                let cause = view.since.map(|at| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default());
+                let cause_event = record.events.iter().rev().find(|e| Some(e.at) == view.since);
+                let office = cause_event
+                    .map(|e| match (&e.office, &e.country) {
+                        (Some(office), Some(country)) => format!("{office} ({country})"),
+                        (Some(office), None) => office.clone(),
+                        _ => "an unnamed office".into(),
+                    })
+                    .unwrap_or_default();
+                let reason = view.reason.clone().unwrap_or_default();
+                let when = cause.unwrap_or_default();
+                let application = &record.certificate.application;
+                checks.push(match view.state {
+                    CertificateState::Active => Check::pass("registry_status", "active: not used, not revoked, not suspended"),
+                    CertificateState::ExportedTemporarily => Check::pass(
+                        "registry_status",
+                        format!(
+                            "out on temporary export since {when} ({office}); due back by {}",
+                            application.reimport_due_date.map(|d| d.to_string()).unwrap_or_default()
+                        ),
+                    ),
+                    CertificateState::Overdue => Check::fail(
+                        "registry_status",
+                        format!(
+                            "overdue: exported temporarily on {when} ({office}), due back by {}, no return recorded",
+                            application.reimport_due_date.map(|d| d.to_string()).unwrap_or_default()
+                        ),
+                    ),
+                    CertificateState::Used => Check::fail("registry_status", format!("already exited: used at {office} on {when}")),
+                    CertificateState::Revoked => Check::fail("registry_status", format!("revoked on {when}: {reason}")),
+                    CertificateState::Suspended => Check::fail("registry_status", format!("suspended since {when}: {reason}")),
+                    CertificateState::Expired => Check::fail("registry_status", format!("expired: valid until {}", application.valid_until)),
+                });
+                status = Some(view);
+                let hook = state.rules();
+                let certificate = record.certificate.clone();
+                rules = tokio::task::spawn_blocking(move || hook.exit_check(&certificate, today, checkpoint_country.as_deref()))
+                    .await
+                    .map_err(|error| ApiError::internal(format!("rules task failed: {error}")))?;
+                checks.push(rules_check(&rules, &claims.c));
+            }
+            Ok(None) => checks.push(Check::fail(
+                "registry_status",
+                format!("{number} is not in the registry, although its seal verifies: treat it as a forgery and report it"),
+            )),
+            Err(error) => {
+                tracing::error!(code = error.code, number = %number, "registry lookup failed during verification");
+                checks.push(Check::not_checked("registry_status", "the registry could not be reached: status unknown"));
+            }
+        }
+    }
+    let verdict = verdict_of(&checks);
+    metrics::counter!("cartouche_verifications_total", "verdict" => verdict.as_str()).increment(1);
+    Ok(Verdict {
+        verdict,
+        checked_at: now,
+        checks,
+        certificate: summary,
+        status,
+        key: report.key,
+        rules,
+    })
+}
+
+fn report_token(qr_text: &str) -> &str {
+    cartouche_seal::token_from_qr_text(qr_text)
+}
+
+fn rules_check(rules: &[cartouche_model::RuleEvaluation], country: &str) -> Check {
+    if rules.is_empty() {
+        return Check::pass(
+            "rules",
+            format!("no exit-check rules are published for {country}"),
+        );
+    }
+    let ran = rules
+        .iter()
+        .map(|r| format!("{} {}", r.plugin, r.version))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) {
+        Check::fail("rules", format!("a rule refuses the exit ({ran})"))
+    } else if rules
+        .iter()
+        .any(|r| r.outcome == RuleOutcome::Indeterminate)
+    {
+        Check::not_checked("rules", format!("a rule could not be evaluated ({ran})"))
+    } else {
+        Check::pass("rules", format!("passed: {ran}"))
+    }
+}
+
+/// `POST /api/v1/verify`.
+pub async fn verify(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<VerifyRequest>,
+) -> Result<Response, ApiError> {
+    if request
+        .checkpoint_country
+        .as_ref()
+        .is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_country",
+            "checkpoint_country must be an ISO 3166-1 alpha-2 code such as FR",
+        ));
+    }
+    let verdict = verdict_for(&state, &request.qr, request.checkpoint_country).await?;
+    Ok(Json(verdict).into_response())
+}
+
+/// `GET /v/{token}`: what a phone opens after scanning. JSON for API clients; for
+/// browsers, a minimal server-rendered verdict (the full officer page is `/verify`).
+pub async fn verify_link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let verdict = verdict_for(&state, &token, None).await?;
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"));
+    if wants_json {
+        return Ok(Json(verdict).into_response());
+    }
+    Ok(Html(render_verdict(&verdict)).into_response())
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn render_verdict(verdict: &Verdict) -> String {
+    let (colour, icon) = match verdict.verdict {
+        cartouche_model::VerdictKind::Valid => ("#0a6b2d", "✔"),
+        cartouche_model::VerdictKind::Invalid => ("#a1141b", "✖"),
+        cartouche_model::VerdictKind::Indeterminate => ("#7a4d00", "?"),
+    };
+    let checks: String = verdict
+        .checks
+        .iter()
+        .map(|check| {
+            let mark = match check.outcome {
+                cartouche_model::CheckOutcome::Pass => "✔ pass",
+                cartouche_model::CheckOutcome::Fail => "✖ fail",
+                cartouche_model::CheckOutcome::NotChecked => "? not checked",
+            };
+            format!(
+                "<li><strong>{}</strong> — {}: {}</li>",
+                escape(&check.name),
+                mark,
+                escape(&check.detail)
+            )
+        })
+        .collect();
+    let certificate = verdict
+        .certificate
+        .as_ref()
+        .map(|summary| {
+            let objects: String = summary
+                .objects
+                .iter()
+                .map(|o| {
+                    format!(
+                        "<li>{} — {} — {} — {} — quantity {}</li>",
+                        escape(o.title.as_deref().unwrap_or(&o.object_type)),
+                        escape(o.maker.as_deref().unwrap_or("maker unknown")),
+                        escape(&o.dating),
+                        escape(&o.dimensions),
+                        o.quantity
+                    )
+                })
+                .collect();
+            format!(
+                "<h2>Certificate {}</h2><p>Issued by {} · {:?} export to {} · valid until {}</p><ul>{objects}</ul>",
+                escape(&summary.number),
+                escape(&summary.issuing_country),
+                summary.export_type,
+                escape(&summary.destination_country),
+                summary.valid_until
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{v} — Cartouche verification</title></head><body style=\"font-family:sans-serif;max-width:40rem;margin:auto;padding:1rem\">\
+         <div role=\"status\" style=\"background:{colour};color:#fff;padding:1rem;font-size:2rem;font-weight:bold\">{icon} {v}</div>\
+         {certificate}<h2>Checks</h2><ul>{checks}</ul></body></html>",
+        v = verdict.verdict.as_str()
+    )
+}

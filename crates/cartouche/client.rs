@@ -1,0 +1,274 @@
+//! Client commands: talk to a running server, or verify offline.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use cartouche_model::{Check, CheckOutcome, Verdict, VerdictKind, verdict_of};
+use cartouche_seal::{KeyRing, TrustList, verify_seal};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::ClientArgs;
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+fn token(args: &ClientArgs) -> anyhow::Result<String> {
+    if let Some(token) = &args.token {
+        return Ok(token.trim().to_owned());
+    }
+    if let Some(path) = &args.token_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the token file {}", path.display()))?;
+        return Ok(text.trim().to_owned());
+    }
+    bail!("this command needs an API token: pass --token-file FILE or set CARTOUCHE_TOKEN")
+}
+
+fn url(args: &ClientArgs, path: &str) -> String {
+    format!("{}{path}", args.server.trim_end_matches('/'))
+}
+
+/// Sends a request and returns the JSON body of a 2xx answer, or the server's error as
+/// an error with its code and message.
+fn call(
+    args: &ClientArgs,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, String)],
+    auth: bool,
+) -> anyhow::Result<Value> {
+    let agent = agent();
+    let target = url(args, path);
+    let bearer = if auth {
+        Some(format!("Bearer {}", token(args)?))
+    } else {
+        None
+    };
+    let result = match method {
+        "GET" => {
+            let mut request = agent.get(&target);
+            if let Some(bearer) = &bearer {
+                request = request.header("Authorization", bearer);
+            }
+            request.call()
+        }
+        _ => {
+            let mut request = agent.post(&target);
+            if let Some(bearer) = &bearer {
+                request = request.header("Authorization", bearer);
+            }
+            for (name, value) in headers {
+                request = request.header(*name, value);
+            }
+            request.send_json(body.cloned().unwrap_or(json!({})))
+        }
+    };
+    let mut response =
+        result.with_context(|| format!("cannot reach the Cartouche server at {}", args.server))?;
+    let status = response.status();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .context("cannot read the server's answer")?;
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if status.is_success() {
+        return Ok(value);
+    }
+    let code = value["error"]["code"].as_str().unwrap_or("unknown");
+    let message = value["error"]["message"].as_str().unwrap_or("(no message)");
+    let mut error = format!("{} {code}: {message}", status.as_u16());
+    if let Some(errors) = value["error"]["details"]["errors"].as_array() {
+        for field in errors {
+            error.push_str(&format!(
+                "\n  {}: {}",
+                field["path"].as_str().unwrap_or(""),
+                field["message"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    Err(anyhow!(error))
+}
+
+fn print_json(value: &Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// `token create`.
+pub fn create_token(
+    args: &ClientArgs,
+    role: &str,
+    country: Option<String>,
+    label: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let body = json!({ "role": role, "country": country, "label": label });
+    let answer = call(args, "POST", "/api/v1/tokens", Some(&body), &[], true)?;
+    eprintln!(
+        "Token {} created; the secret below is shown only once.",
+        answer["id"].as_str().unwrap_or("?")
+    );
+    println!("{}", answer["token"].as_str().unwrap_or_default());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `issue FILE`.
+pub fn issue(
+    args: &ClientArgs,
+    file: &Path,
+    idempotency_key: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let body: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let headers: Vec<(&str, String)> = idempotency_key
+        .map(|key| ("Idempotency-Key", key))
+        .into_iter()
+        .collect();
+    let answer = call(
+        args,
+        "POST",
+        "/api/v1/certificates",
+        Some(&body),
+        &headers,
+        true,
+    )?;
+    eprintln!(
+        "Issued {}",
+        answer["certificate"]["number"].as_str().unwrap_or("?")
+    );
+    print_json(&answer)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `keys rotate`.
+pub fn rotate(args: &ClientArgs, country: &str, alg: Option<String>) -> anyhow::Result<ExitCode> {
+    let body = json!({ "alg": alg });
+    let answer = call(
+        args,
+        "POST",
+        &format!("/api/v1/countries/{country}/keys"),
+        Some(&body),
+        &[],
+        true,
+    )?;
+    print_json(&answer)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `trust-list`.
+pub fn trust_list(args: &ClientArgs) -> anyhow::Result<ExitCode> {
+    let answer = call(args, "GET", "/api/v1/trust-list", None, &[], false)?;
+    print_json(&answer)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `verify`.
+pub fn verify(
+    args: &ClientArgs,
+    seal: &str,
+    trust_list: Option<&Path>,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let seal = if seal == "-" {
+        let mut text = String::new();
+        std::io::stdin().take(64 * 1024).read_to_string(&mut text)?;
+        text
+    } else {
+        seal.to_owned()
+    };
+    let verdict: Verdict = match trust_list {
+        Some(path) => verify_offline(&seal, path)?,
+        None => serde_json::from_value(call(
+            args,
+            "POST",
+            "/api/v1/verify",
+            Some(&json!({ "qr": seal.trim() })),
+            &[],
+            false,
+        )?)
+        .context("the server's verdict does not match schemas/verdict.schema.json")?,
+    };
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&verdict)?);
+    } else {
+        print_verdict(&verdict);
+    }
+    Ok(match verdict.verdict {
+        VerdictKind::Valid => ExitCode::SUCCESS,
+        VerdictKind::Invalid => ExitCode::from(2),
+        VerdictKind::Indeterminate => ExitCode::from(3),
+    })
+}
+
+fn verify_offline(seal: &str, path: &Path) -> anyhow::Result<Verdict> {
+    cartouche_seal::install_crypto_provider();
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the trust list {}", path.display()))?;
+    let list: TrustList = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a Cartouche trust list", path.display()))?;
+    let ring = KeyRing::new(&list, false)
+        .with_context(|| format!("the trust list {} holds an invalid key", path.display()))?;
+    let now = OffsetDateTime::now_utc();
+    let report = verify_seal(seal, &ring, now);
+    let mut checks = report.checks;
+    if report.claims.is_some() {
+        let age = (now - list.generated_at).whole_hours();
+        checks.push(Check {
+            name: "registry_status".into(),
+            outcome: CheckOutcome::NotChecked,
+            detail: format!("offline: revocation, suspension and exits are not known (trust list is {age} h old); verify online when you can"),
+        });
+    }
+    Ok(Verdict {
+        verdict: verdict_of(&checks),
+        checked_at: now,
+        checks,
+        certificate: report.claims.as_ref().and_then(|claims| claims.summary()),
+        status: None,
+        key: report.key,
+        rules: Vec::new(),
+    })
+}
+
+fn print_verdict(verdict: &Verdict) {
+    println!("{}", verdict.verdict.as_str());
+    if let Some(summary) = &verdict.certificate {
+        println!(
+            "certificate {} issued by {} · {:?} export to {} · valid until {}",
+            summary.number,
+            summary.issuing_country,
+            summary.export_type,
+            summary.destination_country,
+            summary.valid_until
+        );
+        for object in &summary.objects {
+            println!(
+                "  - {} | {} | {} | {} | qty {}",
+                object.title.as_deref().unwrap_or(&object.object_type),
+                object.maker.as_deref().unwrap_or("maker unknown"),
+                object.dating,
+                object.dimensions,
+                object.quantity
+            );
+        }
+    }
+    for check in &verdict.checks {
+        let mark = match check.outcome {
+            CheckOutcome::Pass => "pass",
+            CheckOutcome::Fail => "FAIL",
+            CheckOutcome::NotChecked => "not checked",
+        };
+        println!("  [{mark}] {}: {}", check.name, check.detail);
+    }
+}

@@ -1,0 +1,160 @@
+//! `cartouche serve`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use cartouche_server::bootstrap::{DEMO_COUNTRIES, bootstrap};
+use cartouche_server::{AppState, NoRules, ServerConfig, app};
+use cartouche_store::{SledStore, Store};
+use time::OffsetDateTime;
+
+/// Arguments of `serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Where the store lives (created on first start).
+    #[arg(long, env = "CARTOUCHE_DATA_DIR", default_value = "cartouche-data")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "CARTOUCHE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Public base URL put in QR codes (default: http://<listen>).
+    #[arg(long, env = "CARTOUCHE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Countries that get a signing key on first start.
+    #[arg(long, env = "CARTOUCHE_COUNTRIES", value_delimiter = ',', default_values_t = DEMO_COUNTRIES.map(String::from))]
+    countries: Vec<String>,
+    /// Testing only: run with the clock set to this RFC 3339 instant (moving forward from
+    /// it). Never use in production: seals would be judged at the wrong time.
+    #[arg(long, env = "CARTOUCHE_UNSAFE_FAKE_CLOCK", hide = true)]
+    unsafe_fake_clock: Option<String>,
+}
+
+fn create_private_dir(path: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(path)
+        .with_context(|| format!("cannot create the data directory {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict the data directory {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn clock(fake: Option<&str>) -> anyhow::Result<cartouche_server::Clock> {
+    let Some(text) = fake else {
+        return Ok(Arc::new(OffsetDateTime::now_utc));
+    };
+    let start = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .with_context(|| {
+            format!("CARTOUCHE_UNSAFE_FAKE_CLOCK {text:?} is not an RFC 3339 instant")
+        })?;
+    let offset = start - OffsetDateTime::now_utc();
+    tracing::warn!(clock = %text, "running with a FAKE CLOCK: for tests only, never in production");
+    Ok(Arc::new(move || OffsetDateTime::now_utc() + offset))
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CARTOUCHE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    cartouche_seal::install_crypto_provider();
+    for country in &args.countries {
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            bail!("--countries: {country:?} is not an ISO 3166-1 alpha-2 code such as FR");
+        }
+    }
+    let clock = clock(args.unsafe_fake_clock.as_deref())?;
+    create_private_dir(&args.data_dir)?;
+    let store_dir = args.data_dir.join("store");
+    let store = SledStore::open(&store_dir)
+        .with_context(|| format!("cannot open the store in {}", store_dir.display()))?;
+    let store: Arc<dyn Store> = Arc::new(store);
+
+    let mut config = ServerConfig::new(
+        args.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.listen)),
+    );
+    config.clock = clock;
+    let done = bootstrap(
+        &*store,
+        &args.countries,
+        config.default_alg,
+        config.key_lifetime,
+        (config.clock)(),
+    )
+    .context("first-start set-up failed")?;
+    if !done.new_keys.is_empty() {
+        tracing::info!(countries = %done.new_keys.join(","), "created signing keys");
+    }
+    if let Some(secret) = done.admin_token {
+        let path = args.data_dir.join("admin.token");
+        write_secret(&path, &secret)?;
+        eprintln!(
+            "First start: an admin API token was written to {} (mode 0600). Keep it safe.",
+            path.display()
+        );
+    }
+    let state = AppState::new(store, config.clone(), Arc::new(NoRules))
+        .context("cannot load the signing keys")?;
+    let router = app(state);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        let address = listener.local_addr()?;
+        tracing::info!(%address, public_url = %config.public_url, data_dir = %args.data_dir.display(), "Cartouche is listening");
+        eprintln!("Cartouche listening on http://{address} (QR codes point at {})", config.public_url);
+        axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
