@@ -26,8 +26,8 @@ fn token(args: &ClientArgs) -> anyhow::Result<String> {
         return Ok(token.trim().to_owned());
     }
     if let Some(path) = &args.token_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the token file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the token file {}", path.display()))?;
         return Ok(text.trim().to_owned());
     }
     bail!("this command needs an API token: pass --token-file FILE or set CARTOUCHE_TOKEN")
@@ -49,11 +49,7 @@ fn call(
 ) -> anyhow::Result<Value> {
     let agent = agent();
     let target = url(args, path);
-    let bearer = if auth {
-        Some(format!("Bearer {}", token(args)?))
-    } else {
-        None
-    };
+    let bearer = if auth { Some(format!("Bearer {}", token(args)?)) } else { None };
     let result = match method {
         "GET" => {
             let mut request = agent.get(&target);
@@ -73,13 +69,9 @@ fn call(
             request.send_json(body.cloned().unwrap_or(json!({})))
         }
     };
-    let mut response =
-        result.with_context(|| format!("cannot reach the Cartouche server at {}", args.server))?;
+    let mut response = result.with_context(|| format!("cannot reach the Cartouche server at {}", args.server))?;
     let status = response.status();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .context("cannot read the server's answer")?;
+    let text = response.body_mut().read_to_string().context("cannot read the server's answer")?;
     let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     if status.is_success() {
         return Ok(value);
@@ -113,40 +105,18 @@ pub fn create_token(
 ) -> anyhow::Result<ExitCode> {
     let body = json!({ "role": role, "country": country, "label": label });
     let answer = call(args, "POST", "/api/v1/tokens", Some(&body), &[], true)?;
-    eprintln!(
-        "Token {} created; the secret below is shown only once.",
-        answer["id"].as_str().unwrap_or("?")
-    );
+    eprintln!("Token {} created; the secret below is shown only once.", answer["id"].as_str().unwrap_or("?"));
     println!("{}", answer["token"].as_str().unwrap_or_default());
     Ok(ExitCode::SUCCESS)
 }
 
 /// `issue FILE`.
-pub fn issue(
-    args: &ClientArgs,
-    file: &Path,
-    idempotency_key: Option<String>,
-) -> anyhow::Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let body: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
-    let headers: Vec<(&str, String)> = idempotency_key
-        .map(|key| ("Idempotency-Key", key))
-        .into_iter()
-        .collect();
-    let answer = call(
-        args,
-        "POST",
-        "/api/v1/certificates",
-        Some(&body),
-        &headers,
-        true,
-    )?;
-    eprintln!(
-        "Issued {}",
-        answer["certificate"]["number"].as_str().unwrap_or("?")
-    );
+pub fn issue(args: &ClientArgs, file: &Path, idempotency_key: Option<String>) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let body: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let headers: Vec<(&str, String)> = idempotency_key.map(|key| ("Idempotency-Key", key)).into_iter().collect();
+    let answer = call(args, "POST", "/api/v1/certificates", Some(&body), &headers, true)?;
+    eprintln!("Issued {}", answer["certificate"]["number"].as_str().unwrap_or("?"));
     print_json(&answer)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -154,14 +124,7 @@ pub fn issue(
 /// `keys rotate`.
 pub fn rotate(args: &ClientArgs, country: &str, alg: Option<String>) -> anyhow::Result<ExitCode> {
     let body = json!({ "alg": alg });
-    let answer = call(
-        args,
-        "POST",
-        &format!("/api/v1/countries/{country}/keys"),
-        Some(&body),
-        &[],
-        true,
-    )?;
+    let answer = call(args, "POST", &format!("/api/v1/countries/{country}/keys"), Some(&body), &[], true)?;
     print_json(&answer)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -174,12 +137,7 @@ pub fn trust_list(args: &ClientArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `verify`.
-pub fn verify(
-    args: &ClientArgs,
-    seal: &str,
-    trust_list: Option<&Path>,
-    as_json: bool,
-) -> anyhow::Result<ExitCode> {
+pub fn verify(args: &ClientArgs, seal: &str, trust_list: Option<&Path>, as_json: bool) -> anyhow::Result<ExitCode> {
     let seal = if seal == "-" {
         let mut text = String::new();
         std::io::stdin().take(64 * 1024).read_to_string(&mut text)?;
@@ -213,10 +171,10 @@ pub fn verify(
 
 fn verify_offline(seal: &str, path: &Path) -> anyhow::Result<Verdict> {
     cartouche_seal::install_crypto_provider();
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the trust list {}", path.display()))?;
-    let list: TrustList = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a Cartouche trust list", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the trust list {}", path.display()))?;
+    let list: TrustList =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a Cartouche trust list", path.display()))?;
     let ring = KeyRing::new(&list, false)
         .with_context(|| format!("the trust list {} holds an invalid key", path.display()))?;
     let now = OffsetDateTime::now_utc();

@@ -24,12 +24,7 @@ struct Cli {
 #[derive(clap::Args, Clone)]
 struct ClientArgs {
     /// Base URL of the Cartouche server.
-    #[arg(
-        long,
-        env = "CARTOUCHE_SERVER",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "CARTOUCHE_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
     server: String,
     /// API token (`ct_…`). Prefer CARTOUCHE_TOKEN or --token-file: arguments show in `ps`.
     #[arg(long, env = "CARTOUCHE_TOKEN", hide_env_values = true, global = true)]
@@ -122,30 +117,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
-        Command::Token {
-            command:
-                TokenCommand::Create {
-                    role,
-                    country,
-                    label,
-                },
-            client,
-        } => client::create_token(&client, &role, country, label),
-        Command::Issue {
-            file,
-            idempotency_key,
-            client,
-        } => client::issue(&client, &file, idempotency_key),
-        Command::Verify {
-            seal,
-            trust_list,
-            json,
-            client,
-        } => client::verify(&client, &seal, trust_list.as_deref(), json),
-        Command::Keys {
-            command: KeysCommand::Rotate { country, alg },
-            client,
-        } => client::rotate(&client, &country, alg),
+        Command::Token { command: TokenCommand::Create { role, country, label }, client } => {
+            client::create_token(&client, &role, country, label)
+        }
+        Command::Issue { file, idempotency_key, client } => client::issue(&client, &file, idempotency_key),
+        Command::Verify { seal, trust_list, json, client } => {
+            client::verify(&client, &seal, trust_list.as_deref(), json)
+        }
+        Command::Keys { command: KeysCommand::Rotate { country, alg }, client } => {
+            client::rotate(&client, &country, alg)
+        }
         Command::TrustList { client } => client::trust_list(&client),
     };
     match result {

@@ -33,8 +33,7 @@ pub struct ServeArgs {
 }
 
 fn create_private_dir(path: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(path)
-        .with_context(|| format!("cannot create the data directory {}", path.display()))?;
+    std::fs::create_dir_all(path).with_context(|| format!("cannot create the data directory {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -52,9 +51,7 @@ fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
     writeln!(file, "{secret}")?;
     file.sync_all()?;
     Ok(())
@@ -65,9 +62,7 @@ fn clock(fake: Option<&str>) -> anyhow::Result<cartouche_server::Clock> {
         return Ok(Arc::new(OffsetDateTime::now_utc));
     };
     let start = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .with_context(|| {
-            format!("CARTOUCHE_UNSAFE_FAKE_CLOCK {text:?} is not an RFC 3339 instant")
-        })?;
+        .with_context(|| format!("CARTOUCHE_UNSAFE_FAKE_CLOCK {text:?} is not an RFC 3339 instant"))?;
     let offset = start - OffsetDateTime::now_utc();
     tracing::warn!(clock = %text, "running with a FAKE CLOCK: for tests only, never in production");
     Ok(Arc::new(move || OffsetDateTime::now_utc() + offset))
@@ -76,10 +71,7 @@ fn clock(fake: Option<&str>) -> anyhow::Result<cartouche_server::Clock> {
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CARTOUCHE_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CARTOUCHE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     cartouche_seal::install_crypto_provider();
@@ -91,42 +83,26 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let clock = clock(args.unsafe_fake_clock.as_deref())?;
     create_private_dir(&args.data_dir)?;
     let store_dir = args.data_dir.join("store");
-    let store = SledStore::open(&store_dir)
-        .with_context(|| format!("cannot open the store in {}", store_dir.display()))?;
+    let store =
+        SledStore::open(&store_dir).with_context(|| format!("cannot open the store in {}", store_dir.display()))?;
     let store: Arc<dyn Store> = Arc::new(store);
 
-    let mut config = ServerConfig::new(
-        args.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", args.listen)),
-    );
+    let mut config = ServerConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
     config.clock = clock;
-    let done = bootstrap(
-        &*store,
-        &args.countries,
-        config.default_alg,
-        config.key_lifetime,
-        (config.clock)(),
-    )
-    .context("first-start set-up failed")?;
+    let done = bootstrap(&*store, &args.countries, config.default_alg, config.key_lifetime, (config.clock)())
+        .context("first-start set-up failed")?;
     if !done.new_keys.is_empty() {
         tracing::info!(countries = %done.new_keys.join(","), "created signing keys");
     }
     if let Some(secret) = done.admin_token {
         let path = args.data_dir.join("admin.token");
         write_secret(&path, &secret)?;
-        eprintln!(
-            "First start: an admin API token was written to {} (mode 0600). Keep it safe.",
-            path.display()
-        );
+        eprintln!("First start: an admin API token was written to {} (mode 0600). Keep it safe.", path.display());
     }
-    let state = AppState::new(store, config.clone(), Arc::new(NoRules))
-        .context("cannot load the signing keys")?;
+    let state = AppState::new(store, config.clone(), Arc::new(NoRules)).context("cannot load the signing keys")?;
     let router = app(state);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr()?;

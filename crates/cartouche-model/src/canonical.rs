@@ -75,10 +75,7 @@ mod tests {
     fn keys_are_sorted_and_whitespace_removed() {
         let value = json!({"b": [1, {"z": true, "a": null}], "a": "x\n\u{1}", "é": 1, "Z": 2});
         let bytes = to_canonical_json(&value).unwrap();
-        assert_eq!(
-            String::from_utf8(bytes).unwrap(),
-            r#"{"Z":2,"a":"x\n\u0001","b":[1,{"a":null,"z":true}],"é":1}"#
-        );
+        assert_eq!(String::from_utf8(bytes).unwrap(), r#"{"Z":2,"a":"x\n\u0001","b":[1,{"a":null,"z":true}],"é":1}"#);
     }
 
     fn arbitrary_json() -> impl Strategy<Value = Value> {

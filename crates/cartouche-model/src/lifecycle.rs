@@ -84,14 +84,8 @@ struct History<'a> {
 }
 
 fn fold(events: &[StatusEvent]) -> History<'_> {
-    let mut history = History {
-        revoked: None,
-        suspended: None,
-        out: None,
-        last_exit: None,
-        last_return: None,
-        exits: 0,
-    };
+    let mut history =
+        History { revoked: None, suspended: None, out: None, last_exit: None, last_return: None, exits: 0 };
     for event in events {
         match event.kind {
             EventKind::Issued => {}
@@ -113,11 +107,7 @@ fn fold(events: &[StatusEvent]) -> History<'_> {
 }
 
 /// The state of `certificate` with `events` at `today`.
-pub fn state<'a>(
-    certificate: &Certificate,
-    events: &'a [StatusEvent],
-    today: Date,
-) -> StateView<'a> {
+pub fn state<'a>(certificate: &Certificate, events: &'a [StatusEvent], today: Date) -> StateView<'a> {
     let history = fold(events);
     let view = |state, cause| StateView { state, cause };
     if let Some(event) = history.revoked {
@@ -136,11 +126,7 @@ pub fn state<'a>(
         ExportType::Temporary => {
             if let Some(exit) = history.out {
                 let overdue = application.reimport_due_date.is_some_and(|due| today > due);
-                let state = if overdue {
-                    CertificateState::Overdue
-                } else {
-                    CertificateState::ExportedTemporarily
-                };
+                let state = if overdue { CertificateState::Overdue } else { CertificateState::ExportedTemporarily };
                 return view(state, Some(exit));
             }
             if history.exits > 0 && !application.licence_type.is_open() {
@@ -210,8 +196,7 @@ pub enum LifecycleError {
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| at.to_string())
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
 fn office_of(event: &StatusEvent) -> String {
@@ -235,20 +220,14 @@ pub fn check_transition(
         return Err(LifecycleError::IssuedTwice);
     }
     if let Some(event) = history.revoked {
-        return Err(LifecycleError::Revoked {
-            at: rfc3339(event.at),
-            reason: reason(event),
-        });
+        return Err(LifecycleError::Revoked { at: rfc3339(event.at), reason: reason(event) });
     }
     let application = &certificate.application;
     match next {
         EventKind::Issued => Err(LifecycleError::IssuedTwice),
         EventKind::Revoked => Ok(()),
         EventKind::Suspended => match history.suspended {
-            Some(event) => Err(LifecycleError::Suspended {
-                at: rfc3339(event.at),
-                reason: reason(event),
-            }),
+            Some(event) => Err(LifecycleError::Suspended { at: rfc3339(event.at), reason: reason(event) }),
             None => Ok(()),
         },
         EventKind::Reinstated => match history.suspended {
@@ -257,10 +236,7 @@ pub fn check_transition(
         },
         EventKind::Exited | EventKind::Returned => {
             if let Some(event) = history.suspended {
-                return Err(LifecycleError::Suspended {
-                    at: rfc3339(event.at),
-                    reason: reason(event),
-                });
+                return Err(LifecycleError::Suspended { at: rfc3339(event.at), reason: reason(event) });
             }
             if next == EventKind::Returned {
                 return match (application.export_type, history.out) {
@@ -271,22 +247,17 @@ pub fn check_transition(
             }
             if let Some(exit) = history.out {
                 return Err(match application.export_type {
-                    ExportType::Definitive => LifecycleError::AlreadyExited {
-                        at: rfc3339(exit.at),
-                        office: office_of(exit),
-                    },
-                    ExportType::Temporary => LifecycleError::AlreadyOut {
-                        at: rfc3339(exit.at),
-                        office: office_of(exit),
-                    },
+                    ExportType::Definitive => {
+                        LifecycleError::AlreadyExited { at: rfc3339(exit.at), office: office_of(exit) }
+                    }
+                    ExportType::Temporary => {
+                        LifecycleError::AlreadyOut { at: rfc3339(exit.at), office: office_of(exit) }
+                    }
                 });
             }
             if let Some(exit) = history.last_exit {
                 if !application.licence_type.is_open() {
-                    return Err(LifecycleError::AlreadyExited {
-                        at: rfc3339(exit.at),
-                        office: office_of(exit),
-                    });
+                    return Err(LifecycleError::AlreadyExited { at: rfc3339(exit.at), office: office_of(exit) });
                 }
             }
             Ok(())
@@ -297,9 +268,7 @@ pub fn check_transition(
 /// Checks that an exit on `today` is within the certificate's validity.
 pub fn check_exit_date(certificate: &Certificate, today: Date) -> Result<(), LifecycleError> {
     if today > certificate.application.valid_until {
-        return Err(LifecycleError::Expired {
-            valid_until: certificate.application.valid_until.to_string(),
-        });
+        return Err(LifecycleError::Expired { valid_until: certificate.application.valid_until.to_string() });
     }
     Ok(())
 }

@@ -27,11 +27,7 @@ impl CertificateNumber {
         if sequence == 0 || sequence > MAX_SEQUENCE || year > 9999 {
             return None;
         }
-        Some(Self {
-            country: [bytes[0], bytes[1]],
-            year,
-            sequence,
-        })
+        Some(Self { country: [bytes[0], bytes[1]], year, sequence })
     }
 
     /// The issuing country.
@@ -43,13 +39,7 @@ impl CertificateNumber {
 
 impl fmt::Display for CertificateNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}-{:04}-{:06}",
-            self.country(),
-            self.year,
-            self.sequence
-        )
+        write!(f, "{}-{:04}-{:06}", self.country(), self.year, self.sequence)
     }
 }
 

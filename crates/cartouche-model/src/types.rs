@@ -17,10 +17,7 @@ pub mod iso_date_option {
     use time::Date;
 
     /// Serializes `Some(date)` as `YYYY-MM-DD`.
-    pub fn serialize<S: Serializer>(
-        value: &Option<Date>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(value: &Option<Date>, serializer: S) -> Result<S::Ok, S::Error> {
         match value {
             Some(date) => super::iso_date::serialize(date, serializer),
             None => serializer.serialize_none(),
@@ -28,9 +25,7 @@ pub mod iso_date_option {
     }
 
     /// Deserializes an optional `YYYY-MM-DD`.
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Date>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
         #[derive(Deserialize)]
         struct Wrapper(#[serde(with = "super::iso_date")] Date);
         Ok(Option::<Wrapper>::deserialize(deserializer)?.map(|wrapper| wrapper.0))
@@ -123,11 +118,7 @@ pub struct Value {
     /// Whether the amount is a price paid or an estimate.
     pub basis: ValueBasis,
     /// When the price was paid or the estimate made.
-    #[serde(
-        default,
-        with = "iso_date_option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "iso_date_option", skip_serializing_if = "Option::is_none")]
     pub date: Option<Date>,
 }
 
@@ -269,11 +260,7 @@ pub struct Cites {
     /// Species (e.g. "Loxodonta africana").
     pub species: String,
     /// Date before which the specimen was acquired.
-    #[serde(
-        default,
-        with = "iso_date_option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "iso_date_option", skip_serializing_if = "Option::is_none")]
     pub acquired_before: Option<Date>,
     /// Reference of the CITES document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -380,11 +367,7 @@ impl CulturalObject {
                     Dimension::Diameter => "Ø",
                     Dimension::Weight => "Wt",
                 };
-                format!(
-                    "{letter} {} {}",
-                    measurement.value,
-                    measurement.unit.symbol()
-                )
+                format!("{letter} {} {}", measurement.value, measurement.unit.symbol())
             })
             .collect::<Vec<_>>()
             .join(" × ")
@@ -432,11 +415,7 @@ pub struct Application {
     /// Box 4.
     pub export_type: ExportType,
     /// Box 4, for temporary exports only.
-    #[serde(
-        default,
-        with = "iso_date_option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "iso_date_option", skip_serializing_if = "Option::is_none")]
     pub reimport_due_date: Option<Date>,
     /// Box 13.
     pub purpose: Purpose,

@@ -65,20 +65,11 @@ fn parse(text: &str) -> Value {
 }
 
 static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
-    let texts = [
-        sources::APPLICATION,
-        sources::CERTIFICATE,
-        sources::VERDICT,
-        sources::TRUST_LIST,
-        sources::ERROR,
-    ];
+    let texts = [sources::APPLICATION, sources::CERTIFICATE, sources::VERDICT, sources::TRUST_LIST, sources::ERROR];
     let mut builder = Registry::new();
     for text in texts {
         let schema = parse(text);
-        let id = schema["$id"]
-            .as_str()
-            .expect("every schema has an $id")
-            .to_owned();
+        let id = schema["$id"].as_str().expect("every schema has an $id").to_owned();
         builder = builder.add(id, schema).expect("schema ids are valid URIs");
     }
     let registry = builder.prepare().expect("the schema registry resolves");
@@ -117,15 +108,8 @@ pub struct ValidationError {
 }
 
 fn summary(errors: &[FieldError]) -> String {
-    let first = errors
-        .first()
-        .map(|e| format!("{} {}", display_path(&e.path), e.message))
-        .unwrap_or_default();
-    if errors.len() > 1 {
-        format!("{first} (and {} more)", errors.len() - 1)
-    } else {
-        first
-    }
+    let first = errors.first().map(|e| format!("{} {}", display_path(&e.path), e.message)).unwrap_or_default();
+    if errors.len() > 1 { format!("{first} (and {} more)", errors.len() - 1) } else { first }
 }
 
 fn display_path(path: &str) -> &str {
@@ -144,30 +128,22 @@ pub fn check_schema(kind: SchemaKind, instance: &Value) -> Result<(), Validation
     };
     let errors: Vec<FieldError> = validator
         .iter_errors(instance)
-        .map(|error| FieldError {
-            path: error.instance_path().as_str().to_owned(),
-            message: error.to_string(),
-        })
+        .map(|error| FieldError { path: error.instance_path().as_str().to_owned(), message: error.to_string() })
         .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ValidationError { errors })
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ValidationError { errors }) }
 }
 
 /// Validates an application submitted on `today` (the issuing authority's date of issue)
 /// and returns it typed.
 pub fn validate_application(instance: &Value, today: Date) -> Result<Application, ValidationError> {
     check_schema(SchemaKind::Application, instance)?;
-    let application: Application =
-        serde_json::from_value(instance.clone()).map_err(|error| ValidationError {
-            // The schema and the types agree (tested), so this is a bug, but still a clear error.
-            errors: vec![FieldError {
-                path: String::new(),
-                message: format!("does not match the certificate model: {error}"),
-            }],
-        })?;
+    let application: Application = serde_json::from_value(instance.clone()).map_err(|error| ValidationError {
+        // The schema and the types agree (tested), so this is a bug, but still a clear error.
+        errors: vec![FieldError {
+            path: String::new(),
+            message: format!("does not match the certificate model: {error}"),
+        }],
+    })?;
     let mut errors = Vec::new();
     for (index, object) in application.objects.iter().enumerate() {
         if object.dating.earliest_year > object.dating.latest_year {
@@ -183,15 +159,10 @@ pub fn validate_application(instance: &Value, today: Date) -> Result<Application
     if application.valid_until < today {
         errors.push(FieldError {
             path: "/valid_until".to_owned(),
-            message: format!(
-                "{} is before the date of issue {today}",
-                application.valid_until
-            ),
+            message: format!("{} is before the date of issue {today}", application.valid_until),
         });
     }
-    if let (ExportType::Temporary, Some(due)) =
-        (application.export_type, application.reimport_due_date)
-    {
+    if let (ExportType::Temporary, Some(due)) = (application.export_type, application.reimport_due_date) {
         if due <= today {
             errors.push(FieldError {
                 path: "/reimport_due_date".to_owned(),
@@ -202,15 +173,8 @@ pub fn validate_application(instance: &Value, today: Date) -> Result<Application
     if application.declaration.date > today {
         errors.push(FieldError {
             path: "/declaration/date".to_owned(),
-            message: format!(
-                "{} is after the date of issue {today}",
-                application.declaration.date
-            ),
+            message: format!("{} is after the date of issue {today}", application.declaration.date),
         });
     }
-    if errors.is_empty() {
-        Ok(application)
-    } else {
-        Err(ValidationError { errors })
-    }
+    if errors.is_empty() { Ok(application) } else { Err(ValidationError { errors }) }
 }

@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::lifecycle::CertificateState;
-use crate::types::{
-    CountryCode, ExportType, RuleEvaluation, StatusEvent, iso_date, iso_date_option,
-};
+use crate::types::{CountryCode, ExportType, RuleEvaluation, StatusEvent, iso_date, iso_date_option};
 
 /// The overall answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,42 +60,23 @@ pub struct Check {
 impl Check {
     /// A passed check.
     pub fn pass(name: &str, detail: impl Into<String>) -> Self {
-        Self {
-            name: name.to_owned(),
-            outcome: CheckOutcome::Pass,
-            detail: detail.into(),
-        }
+        Self { name: name.to_owned(), outcome: CheckOutcome::Pass, detail: detail.into() }
     }
     /// A failed check.
     pub fn fail(name: &str, detail: impl Into<String>) -> Self {
-        Self {
-            name: name.to_owned(),
-            outcome: CheckOutcome::Fail,
-            detail: detail.into(),
-        }
+        Self { name: name.to_owned(), outcome: CheckOutcome::Fail, detail: detail.into() }
     }
     /// A check that could not be made.
     pub fn not_checked(name: &str, detail: impl Into<String>) -> Self {
-        Self {
-            name: name.to_owned(),
-            outcome: CheckOutcome::NotChecked,
-            detail: detail.into(),
-        }
+        Self { name: name.to_owned(), outcome: CheckOutcome::NotChecked, detail: detail.into() }
     }
 }
 
 /// Folds checks into the overall verdict. No checks at all is INDETERMINATE.
 pub fn verdict_of(checks: &[Check]) -> VerdictKind {
-    if checks
-        .iter()
-        .any(|check| check.outcome == CheckOutcome::Fail)
-    {
+    if checks.iter().any(|check| check.outcome == CheckOutcome::Fail) {
         VerdictKind::Invalid
-    } else if checks.is_empty()
-        || checks
-            .iter()
-            .any(|check| check.outcome == CheckOutcome::NotChecked)
-    {
+    } else if checks.is_empty() || checks.iter().any(|check| check.outcome == CheckOutcome::NotChecked) {
         VerdictKind::Indeterminate
     } else {
         VerdictKind::Valid
@@ -143,11 +122,7 @@ pub struct CertificateSummary {
     /// Definitive or temporary.
     pub export_type: ExportType,
     /// Re-import date of a temporary export.
-    #[serde(
-        default,
-        with = "iso_date_option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "iso_date_option", skip_serializing_if = "Option::is_none")]
     pub reimport_due_date: Option<Date>,
     /// Destination.
     pub destination_country: CountryCode,
@@ -164,11 +139,7 @@ pub struct StatusView {
     /// Current state.
     pub state: CertificateState,
     /// When the event that caused the state was recorded.
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub since: Option<OffsetDateTime>,
     /// The reason given with that event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,16 +211,9 @@ mod tests {
     fn verdict_folding() {
         assert_eq!(verdict_of(&[]), VerdictKind::Indeterminate);
         assert_eq!(verdict_of(&[Check::pass("a", "")]), VerdictKind::Valid);
+        assert_eq!(verdict_of(&[Check::pass("a", ""), Check::not_checked("b", "")]), VerdictKind::Indeterminate);
         assert_eq!(
-            verdict_of(&[Check::pass("a", ""), Check::not_checked("b", "")]),
-            VerdictKind::Indeterminate
-        );
-        assert_eq!(
-            verdict_of(&[
-                Check::not_checked("b", ""),
-                Check::fail("c", ""),
-                Check::pass("a", "")
-            ]),
+            verdict_of(&[Check::not_checked("b", ""), Check::fail("c", ""), Check::pass("a", "")]),
             VerdictKind::Invalid
         );
     }

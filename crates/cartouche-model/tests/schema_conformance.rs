@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use cartouche_model::validate::{SchemaKind, check_schema};
 use cartouche_model::{
-    Algorithm, Application, Certificate, CertificateState, Check, KeyInfo, StatusView, Verdict,
-    VerdictKind, validate_application,
+    Algorithm, Application, Certificate, CertificateState, Check, KeyInfo, StatusView, Verdict, VerdictKind,
+    validate_application,
 };
 use serde_json::Value;
 use time::macros::{date, datetime};
@@ -37,31 +37,20 @@ const TODAY: time::Date = date!(2026 - 11 - 28);
 #[test]
 fn there_are_at_least_six_examples_from_six_countries() {
     let examples = examples();
-    let mut countries: Vec<String> = examples
-        .iter()
-        .map(|(_, value)| {
-            value["issuing_authority"]["country"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let mut countries: Vec<String> =
+        examples.iter().map(|(_, value)| value["issuing_authority"]["country"].as_str().unwrap().to_owned()).collect();
     countries.sort();
     countries.dedup();
     assert!(examples.len() >= 6, "{} examples", examples.len());
     for country in ["FR", "IT", "DE", "GB", "CH", "US"] {
-        assert!(
-            countries.iter().any(|c| c == country),
-            "no example from {country}"
-        );
+        assert!(countries.iter().any(|c| c == country), "no example from {country}");
     }
 }
 
 #[test]
 fn every_example_validates_and_round_trips_through_the_types() {
     for (name, value) in examples() {
-        let application =
-            validate_application(&value, TODAY).unwrap_or_else(|error| panic!("{name}: {error:?}"));
+        let application = validate_application(&value, TODAY).unwrap_or_else(|error| panic!("{name}: {error:?}"));
         let back = serde_json::to_value(&application).unwrap();
         assert_eq!(back, value, "{name}: the types lose or change a field");
     }
@@ -70,8 +59,7 @@ fn every_example_validates_and_round_trips_through_the_types() {
 #[test]
 fn every_invalid_example_fails_at_its_path() {
     let dir = schemas_dir().join("examples/invalid");
-    let expected: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    let expected: Vec<Value> = serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
     assert!(expected.len() >= 10);
     for case in expected {
         let file = case["file"].as_str().unwrap();
@@ -88,10 +76,7 @@ fn every_invalid_example_fails_at_its_path() {
 
 #[test]
 fn cross_field_rules_name_their_field() {
-    let (_, mut value) = examples()
-        .into_iter()
-        .find(|(name, _)| name.starts_with("fr-painting"))
-        .unwrap();
+    let (_, mut value) = examples().into_iter().find(|(name, _)| name.starts_with("fr-painting")).unwrap();
     value["objects"][0]["dating"]["earliest_year"] = 1900.into();
     value["objects"][0]["dating"]["latest_year"] = 1800.into();
     value["valid_until"] = "2026-01-01".into();
@@ -112,35 +97,18 @@ fn certificates_and_verdicts_made_by_the_types_validate() {
             rule_evaluations: Vec::new(),
         };
         let json = serde_json::to_value(&certificate).unwrap();
-        check_schema(SchemaKind::Certificate, &json)
-            .unwrap_or_else(|error| panic!("{name}: {error:?}"));
+        check_schema(SchemaKind::Certificate, &json).unwrap_or_else(|error| panic!("{name}: {error:?}"));
         let parsed: Certificate = serde_json::from_value(json).unwrap();
         assert_eq!(parsed, certificate);
     }
     let verdict = Verdict {
         verdict: VerdictKind::Indeterminate,
         checked_at: datetime!(2026-11-28 09:30 UTC),
-        checks: vec![
-            Check::pass("signature", "ok"),
-            Check::not_checked("registry_status", "offline"),
-        ],
+        checks: vec![Check::pass("signature", "ok"), Check::not_checked("registry_status", "offline")],
         certificate: None,
-        status: Some(StatusView {
-            state: CertificateState::Active,
-            since: None,
-            reason: None,
-            events: Vec::new(),
-        }),
-        key: Some(KeyInfo {
-            kid: "abc".into(),
-            country: "FR".into(),
-            alg: Algorithm::EdDSA,
-        }),
+        status: Some(StatusView { state: CertificateState::Active, since: None, reason: None, events: Vec::new() }),
+        key: Some(KeyInfo { kid: "abc".into(), country: "FR".into(), alg: Algorithm::EdDSA }),
         rules: Vec::new(),
     };
-    check_schema(
-        SchemaKind::Verdict,
-        &serde_json::to_value(&verdict).unwrap(),
-    )
-    .unwrap();
+    check_schema(SchemaKind::Verdict, &serde_json::to_value(&verdict).unwrap()).unwrap();
 }

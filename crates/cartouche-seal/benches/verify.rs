@@ -8,9 +8,7 @@
 use std::hint::black_box;
 
 use cartouche_model::{Algorithm, Application, Certificate};
-use cartouche_seal::{
-    KeyPair, KeyRing, SealClaims, TrustList, TrustedKey, install_crypto_provider, sign, verify_seal,
-};
+use cartouche_seal::{KeyPair, KeyRing, SealClaims, TrustList, TrustedKey, install_crypto_provider, sign, verify_seal};
 use criterion::{Criterion, criterion_group, criterion_main};
 use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
@@ -50,26 +48,12 @@ fn benches(c: &mut Criterion) {
 
     // 12 keys: the two French keys and 10 others, half of each algorithm.
     let mut keys = vec![trusted("FR", &ed), trusted("FR", &ec)];
-    for (index, country) in ["IT", "DE", "ES", "GB", "CH", "US", "JP", "NL", "BE", "AT"]
-        .iter()
-        .enumerate()
-    {
-        let alg = if index % 2 == 0 {
-            Algorithm::EdDSA
-        } else {
-            Algorithm::ES256
-        };
+    for (index, country) in ["IT", "DE", "ES", "GB", "CH", "US", "JP", "NL", "BE", "AT"].iter().enumerate() {
+        let alg = if index % 2 == 0 { Algorithm::EdDSA } else { Algorithm::ES256 };
         keys.push(trusted(country, &KeyPair::generate(alg).expect("key")));
     }
     assert_eq!(keys.len(), 12);
-    let ring = KeyRing::new(
-        &TrustList {
-            generated_at: ISSUED_AT,
-            keys,
-        },
-        true,
-    )
-    .expect("ring");
+    let ring = KeyRing::new(&TrustList { generated_at: ISSUED_AT, keys }, true).expect("ring");
 
     let claims = SealClaims::for_certificate(&certificate).expect("claims");
     for (name, pair) in [("EdDSA", &ed), ("ES256", &ec)] {
@@ -90,10 +74,9 @@ fn benches(c: &mut Criterion) {
         });
     }
 
-    c.benchmark_group("claims")
-        .bench_function("for_certificate", |b| {
-            b.iter(|| SealClaims::for_certificate(black_box(&certificate)).expect("claims"));
-        });
+    c.benchmark_group("claims").bench_function("for_certificate", |b| {
+        b.iter(|| SealClaims::for_certificate(black_box(&certificate)).expect("claims"));
+    });
 }
 
 criterion_group!(seal, benches);

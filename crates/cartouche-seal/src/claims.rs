@@ -69,9 +69,8 @@ fn end_of_day(date: Date) -> OffsetDateTime {
 }
 
 fn hex_to_b64(hex_text: &str) -> String {
-    let bytes: Vec<u8> = (0..hex_text.len() / 2)
-        .filter_map(|i| u8::from_str_radix(hex_text.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect();
+    let bytes: Vec<u8> =
+        (0..hex_text.len() / 2).filter_map(|i| u8::from_str_radix(hex_text.get(2 * i..2 * i + 2)?, 16).ok()).collect();
     B64.encode(bytes)
 }
 
@@ -82,11 +81,8 @@ impl SealClaims {
     pub fn for_certificate(certificate: &Certificate) -> Result<Self, serde_json::Error> {
         let application = &certificate.application;
         let certificate_hash = canonical_sha256_hex(certificate)?;
-        let last_day = application
-            .reimport_due_date
-            .map_or(application.valid_until, |due| {
-                due.max(application.valid_until)
-            });
+        let last_day =
+            application.reimport_due_date.map_or(application.valid_until, |due| due.max(application.valid_until));
         let objects = application
             .objects
             .iter()
@@ -97,11 +93,7 @@ impl SealClaims {
                 d: object.dating.text.clone(),
                 dim: object.dimensions_text(),
                 q: object.quantity,
-                p: object
-                    .photos
-                    .iter()
-                    .map(|photo| hex_to_b64(&photo.sha256))
-                    .collect(),
+                p: object.photos.iter().map(|photo| hex_to_b64(&photo.sha256)).collect(),
             })
             .collect();
         Ok(Self {
@@ -122,9 +114,7 @@ impl SealClaims {
 
     /// The SHA-256 of the canonical certificate, lower-case hex (as the registry computes it).
     pub fn certificate_sha256_hex(&self) -> String {
-        B64.decode(&self.h)
-            .map(|bytes| hex(&bytes))
-            .unwrap_or_default()
+        B64.decode(&self.h).map(|bytes| hex(&bytes)).unwrap_or_default()
     }
 
     /// The summary shown in a verdict. `None` when a date in the claims is malformed.
@@ -153,11 +143,7 @@ impl SealClaims {
                     dating: object.d.clone(),
                     dimensions: object.dim.clone(),
                     quantity: object.q,
-                    photos: object
-                        .p
-                        .iter()
-                        .map(|p| B64.decode(p).map(|b| hex(&b)).unwrap_or_default())
-                        .collect(),
+                    photos: object.p.iter().map(|p| B64.decode(p).map(|b| hex(&b)).unwrap_or_default()).collect(),
                 })
                 .collect(),
         })

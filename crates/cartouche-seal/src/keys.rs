@@ -48,10 +48,7 @@ pub struct KeyPair {
 
 impl std::fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyPair")
-            .field("alg", &self.alg)
-            .field("kid", &kid_for(&self.public))
-            .finish_non_exhaustive()
+        f.debug_struct("KeyPair").field("alg", &self.alg).field("kid", &kid_for(&self.public)).finish_non_exhaustive()
     }
 }
 
@@ -74,38 +71,20 @@ impl KeyPair {
     pub fn from_secret(alg: Algorithm, secret: Vec<u8>) -> Result<Self, KeyError> {
         let public = match alg {
             Algorithm::EdDSA => {
-                let bytes: [u8; 32] =
-                    secret
-                        .as_slice()
-                        .try_into()
-                        .map_err(|_| KeyError::Malformed {
-                            alg: "EdDSA",
-                            reason: "the secret must be 32 bytes".into(),
-                        })?;
-                ed25519_dalek::SigningKey::from_bytes(&bytes)
-                    .verifying_key()
-                    .to_bytes()
-                    .to_vec()
+                let bytes: [u8; 32] = secret
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| KeyError::Malformed { alg: "EdDSA", reason: "the secret must be 32 bytes".into() })?;
+                ed25519_dalek::SigningKey::from_bytes(&bytes).verifying_key().to_bytes().to_vec()
             }
             Algorithm::ES256 => {
                 use p256::elliptic_curve::sec1::ToSec1Point;
-                let secret_key =
-                    p256::SecretKey::from_slice(&secret).map_err(|_| KeyError::Malformed {
-                        alg: "ES256",
-                        reason: "not a P-256 scalar".into(),
-                    })?;
-                secret_key
-                    .public_key()
-                    .to_sec1_point(false)
-                    .as_bytes()
-                    .to_vec()
+                let secret_key = p256::SecretKey::from_slice(&secret)
+                    .map_err(|_| KeyError::Malformed { alg: "ES256", reason: "not a P-256 scalar".into() })?;
+                secret_key.public_key().to_sec1_point(false).as_bytes().to_vec()
             }
         };
-        Ok(Self {
-            alg,
-            secret,
-            public,
-        })
+        Ok(Self { alg, secret, public })
     }
 
     /// The key id: base64url of the first 8 bytes of the SHA-256 of the public key (the EU
@@ -120,35 +99,23 @@ impl KeyPair {
         let der = match self.alg {
             Algorithm::EdDSA => {
                 use ed25519_dalek::pkcs8::EncodePrivateKey;
-                let bytes: [u8; 32] =
-                    self.secret
-                        .as_slice()
-                        .try_into()
-                        .map_err(|_| KeyError::Malformed {
-                            alg: "EdDSA",
-                            reason: "the secret must be 32 bytes".into(),
-                        })?;
+                let bytes: [u8; 32] = self
+                    .secret
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| KeyError::Malformed { alg: "EdDSA", reason: "the secret must be 32 bytes".into() })?;
                 ed25519_dalek::SigningKey::from_bytes(&bytes)
                     .to_pkcs8_der()
-                    .map_err(|error| KeyError::Malformed {
-                        alg: "EdDSA",
-                        reason: error.to_string(),
-                    })?
+                    .map_err(|error| KeyError::Malformed { alg: "EdDSA", reason: error.to_string() })?
                     .as_bytes()
                     .to_vec()
             }
             Algorithm::ES256 => {
                 use p256::pkcs8::EncodePrivateKey;
                 p256::SecretKey::from_slice(&self.secret)
-                    .map_err(|_| KeyError::Malformed {
-                        alg: "ES256",
-                        reason: "not a P-256 scalar".into(),
-                    })?
+                    .map_err(|_| KeyError::Malformed { alg: "ES256", reason: "not a P-256 scalar".into() })?
                     .to_pkcs8_der()
-                    .map_err(|error| KeyError::Malformed {
-                        alg: "ES256",
-                        reason: error.to_string(),
-                    })?
+                    .map_err(|error| KeyError::Malformed { alg: "ES256", reason: error.to_string() })?
                     .as_bytes()
                     .to_vec()
             }
@@ -157,11 +124,7 @@ impl KeyPair {
             Algorithm::EdDSA => EncodingKey::from_ed_der(&der),
             Algorithm::ES256 => EncodingKey::from_ec_der(&der),
         };
-        Ok(Signer {
-            kid: self.kid(),
-            alg: self.alg,
-            key,
-        })
+        Ok(Signer { kid: self.kid(), alg: self.alg, key })
     }
 }
 
@@ -182,10 +145,7 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
+        f.debug_struct("Signer").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
     }
 }
 
@@ -220,11 +180,7 @@ pub struct TrustedKey {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When a newer key replaced it (it signs nothing after).
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub retired_at: Option<OffsetDateTime>,
     /// After this, nothing it signed verifies.
     #[serde(with = "time::serde::rfc3339")]
@@ -244,12 +200,7 @@ impl TrustedKey {
         let public_key_jwk = match alg {
             Algorithm::EdDSA => {
                 validate_ed25519(public)?;
-                PublicJwk {
-                    kty: "OKP".into(),
-                    crv: "Ed25519".into(),
-                    x: B64.encode(public),
-                    y: None,
-                }
+                PublicJwk { kty: "OKP".into(), crv: "Ed25519".into(), x: B64.encode(public), y: None }
             }
             Algorithm::ES256 => {
                 let point = validate_p256(public)?;
@@ -276,10 +227,7 @@ impl TrustedKey {
     pub fn public_bytes(&self) -> Result<Vec<u8>, KeyError> {
         let jwk = &self.public_key_jwk;
         let decode = |text: &str, alg: &'static str| {
-            B64.decode(text).map_err(|_| KeyError::Malformed {
-                alg,
-                reason: "coordinate is not base64url".into(),
-            })
+            B64.decode(text).map_err(|_| KeyError::Malformed { alg, reason: "coordinate is not base64url".into() })
         };
         match (self.alg, jwk.kty.as_str(), jwk.crv.as_str()) {
             (Algorithm::EdDSA, "OKP", "Ed25519") if jwk.y.is_none() => {
@@ -288,10 +236,7 @@ impl TrustedKey {
                 Ok(public)
             }
             (Algorithm::ES256, "EC", "P-256") => {
-                let y = jwk.y.as_deref().ok_or(KeyError::Malformed {
-                    alg: "ES256",
-                    reason: "missing y".into(),
-                })?;
+                let y = jwk.y.as_deref().ok_or(KeyError::Malformed { alg: "ES256", reason: "missing y".into() })?;
                 let mut point = vec![4u8];
                 point.extend(decode(&jwk.x, "ES256")?);
                 point.extend(decode(y, "ES256")?);
@@ -316,29 +261,21 @@ impl TrustedKey {
 }
 
 fn validate_ed25519(public: &[u8]) -> Result<(), KeyError> {
-    let bytes: [u8; 32] = public.try_into().map_err(|_| KeyError::Malformed {
-        alg: "EdDSA",
-        reason: format!("{} bytes, expected 32", public.len()),
-    })?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::Malformed {
-        alg: "EdDSA",
-        reason: "not a point on the curve".into(),
-    })?;
+    let bytes: [u8; 32] = public
+        .try_into()
+        .map_err(|_| KeyError::Malformed { alg: "EdDSA", reason: format!("{} bytes, expected 32", public.len()) })?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| KeyError::Malformed { alg: "EdDSA", reason: "not a point on the curve".into() })?;
     if key.is_weak() {
-        return Err(KeyError::Malformed {
-            alg: "EdDSA",
-            reason: "weak (small-order) key".into(),
-        });
+        return Err(KeyError::Malformed { alg: "EdDSA", reason: "weak (small-order) key".into() });
     }
     Ok(())
 }
 
 fn validate_p256(public: &[u8]) -> Result<Vec<u8>, KeyError> {
     use p256::elliptic_curve::sec1::ToSec1Point;
-    let key = p256::PublicKey::from_sec1_bytes(public).map_err(|_| KeyError::Malformed {
-        alg: "ES256",
-        reason: "not a point on P-256".into(),
-    })?;
+    let key = p256::PublicKey::from_sec1_bytes(public)
+        .map_err(|_| KeyError::Malformed { alg: "ES256", reason: "not a point on P-256".into() })?;
     Ok(key.to_sec1_point(false).as_bytes().to_vec())
 }
 
@@ -381,8 +318,7 @@ mod tests {
         assert!(TrustedKey::new("FR", Algorithm::EdDSA, &identity, now, None, now).is_err());
         assert!(TrustedKey::new("FR", Algorithm::ES256, &[4; 65], now, None, now).is_err());
         let pair = KeyPair::generate(Algorithm::EdDSA).unwrap();
-        let mut trusted =
-            TrustedKey::new("FR", Algorithm::EdDSA, &pair.public, now, None, now).unwrap();
+        let mut trusted = TrustedKey::new("FR", Algorithm::EdDSA, &pair.public, now, None, now).unwrap();
         trusted.public_key_jwk.x = B64.encode([7u8; 31]);
         assert!(trusted.decoding_key().is_err());
         trusted.public_key_jwk.kty = "EC".into();

@@ -9,12 +9,8 @@ pub mod keys;
 pub mod verify;
 
 pub use claims::{SealClaims, SealObject};
-pub use keys::{
-    KeyError, KeyPair, PublicJwk, Signer, TrustList, TrustedKey, kid_for, random_bytes,
-};
-pub use verify::{
-    KeyRing, LEEWAY_SECONDS, MAX_TOKEN_BYTES, SealReport, sign, token_from_qr_text, verify_seal,
-};
+pub use keys::{KeyError, KeyPair, PublicJwk, Signer, TrustList, TrustedKey, kid_for, random_bytes};
+pub use verify::{KeyRing, LEEWAY_SECONDS, MAX_TOKEN_BYTES, SealReport, sign, token_from_qr_text, verify_seal};
 
 /// Installs jsonwebtoken's pure-Rust crypto provider for the process. Idempotent.
 pub fn install_crypto_provider() {

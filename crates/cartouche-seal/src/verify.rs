@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use cartouche_model::{Algorithm, Check, CheckOutcome, KeyInfo};
-use jsonwebtoken::{DecodingKey, Validation};
+use jsonwebtoken::DecodingKey;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -26,10 +26,10 @@ pub const MAX_TOKEN_BYTES: usize = 4096;
 /// Clock skew tolerated on `nbf` and `exp`, in seconds (remote border posts drift).
 pub const LEEWAY_SECONDS: i64 = 300;
 
-/// Header parameters that are understood and allowed. Anything in `crit` is refused
-/// (none of ours is critical), and `jku`, `x5u`, `jwk`, `x5c` are refused outright: keys
-/// come only from the trust list, never from the token.
-const FORBIDDEN_HEADER_PARAMETERS: [&str; 5] = ["jku", "x5u", "jwk", "x5c", "zip"];
+/// The only header parameters accepted. Everything else is refused: `jku`, `x5u`, `jwk`
+/// and `x5c` (keys come only from the trust list, never from the token), `crit` (none of
+/// our extensions is critical, and an unknown critical one must be refused), `b64`, `zip`.
+const ALLOWED_HEADER_PARAMETERS: [&str; 3] = ["alg", "kid", "typ"];
 
 struct RingKey {
     entry: TrustedKey,
@@ -51,19 +51,9 @@ impl KeyRing {
         let mut keys = HashMap::with_capacity(trust_list.keys.len());
         for entry in &trust_list.keys {
             let decoding = entry.decoding_key()?;
-            keys.insert(
-                entry.kid.clone(),
-                RingKey {
-                    entry: entry.clone(),
-                    decoding,
-                },
-            );
+            keys.insert(entry.kid.clone(), RingKey { entry: entry.clone(), decoding });
         }
-        Ok(Self {
-            keys,
-            generated_at: trust_list.generated_at,
-            authoritative,
-        })
+        Ok(Self { keys, generated_at: trust_list.generated_at, authoritative })
     }
 
     /// The entry for `kid`.
@@ -86,9 +76,7 @@ pub struct SealReport {
 impl SealReport {
     /// Whether every check so far passed.
     pub fn all_passed(&self) -> bool {
-        self.checks
-            .iter()
-            .all(|check| check.outcome == CheckOutcome::Pass)
+        self.checks.iter().all(|check| check.outcome == CheckOutcome::Pass)
     }
 }
 
@@ -107,61 +95,43 @@ pub fn token_from_qr_text(text: &str) -> &str {
 fn rfc3339(at: i64) -> String {
     OffsetDateTime::from_unix_timestamp(at)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_else(|| at.to_string())
 }
 
 /// Verifies a seal (QR text or bare token) against `ring` at `now`.
 pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealReport {
-    let mut report = SealReport {
-        checks: Vec::with_capacity(8),
-        claims: None,
-        key: None,
-    };
+    let mut report = SealReport { checks: Vec::with_capacity(8), claims: None, key: None };
     let token = token_from_qr_text(qr_text);
 
     // 1. Size and shape, before any decoding.
     if token.len() > MAX_TOKEN_BYTES {
         report.checks.push(Check::fail(
             "format",
-            format!(
-                "the seal is {} bytes, more than the {MAX_TOKEN_BYTES} allowed",
-                token.len()
-            ),
+            format!("the seal is {} bytes, more than the {MAX_TOKEN_BYTES} allowed", token.len()),
         ));
         return report;
     }
-    let shape_ok = token
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    let shape_ok = token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
         && token.bytes().filter(|&b| b == b'.').count() == 2;
     let mut parts = token.split('.');
-    let (header_b64, payload_b64, signature_b64) = (
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-    );
+    let (header_b64, payload_b64, signature_b64) =
+        (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     if !shape_ok || header_b64.is_empty() || payload_b64.is_empty() || signature_b64.is_empty() {
-        report.checks.push(Check::fail(
-            "format",
-            "not a Cartouche seal: expected a compact JWS (three base64url parts)",
-        ));
+        report
+            .checks
+            .push(Check::fail("format", "not a Cartouche seal: expected a compact JWS (three base64url parts)"));
         return report;
     }
     report.checks.push(Check::pass("format", "compact JWS"));
 
     // 2. Header.
-    let header: Option<serde_json::Map<String, Value>> = B64
-        .decode(header_b64)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let header =
+        B64.decode(header_b64).ok().and_then(|bytes| serde_json::from_slice::<StrictObject>(&bytes).ok()).map(|o| o.0);
     let Some(header) = header else {
         report
             .checks
-            .push(Check::fail("header", "the header is not base64url JSON"));
+            .push(Check::fail("header", "the header is not a base64url JSON object without duplicate members"));
         return report;
     };
     let alg = match header.get("alg").and_then(Value::as_str) {
@@ -169,67 +139,51 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         Some("ES256") => Algorithm::ES256,
         Some(other) => {
             let shown: String = other.chars().take(16).collect();
-            report.checks.push(Check::fail(
-                "header",
-                format!("algorithm {shown:?} is not allowed (allowed: EdDSA, ES256)"),
-            ));
+            report
+                .checks
+                .push(Check::fail("header", format!("algorithm {shown:?} is not allowed (allowed: EdDSA, ES256)")));
             return report;
         }
         None => {
-            report
-                .checks
-                .push(Check::fail("header", "the header names no algorithm"));
+            report.checks.push(Check::fail("header", "the header names no algorithm"));
             return report;
         }
     };
-    if let Some(name) = FORBIDDEN_HEADER_PARAMETERS
-        .iter()
-        .find(|name| header.contains_key(**name))
-    {
-        report.checks.push(Check::fail(
-            "header",
-            format!("header parameter {name:?} is not allowed: keys come only from the trust list"),
-        ));
+    if let Some(name) = header.keys().find(|name| !ALLOWED_HEADER_PARAMETERS.contains(&name.as_str())) {
+        let shown: String = name.chars().take(16).collect();
+        let detail = match name.as_str() {
+            "crit" => "the header declares critical extensions this verifier does not understand".to_owned(),
+            "jku" | "x5u" | "jwk" | "x5c" => {
+                format!("header parameter {shown:?} is not allowed: keys come only from the trust list")
+            }
+            _ => format!("header parameter {shown:?} is not allowed (allowed: alg, kid, typ)"),
+        };
+        report.checks.push(Check::fail("header", detail));
         return report;
     }
-    if header.contains_key("crit") {
-        report.checks.push(Check::fail(
-            "header",
-            "the header declares critical extensions this verifier does not understand",
-        ));
+    if header.get("typ").is_some_and(|typ| typ != "JWT") {
+        report.checks.push(Check::fail("header", "the header's typ must be \"JWT\" when present"));
         return report;
     }
-    let Some(kid) = header
-        .get("kid")
-        .and_then(Value::as_str)
-        .filter(|kid| !kid.is_empty() && kid.len() <= 64)
-    else {
-        report.checks.push(Check::fail(
-            "header",
-            "the header has no usable key id (kid)",
-        ));
+    let Some(kid) = header.get("kid").and_then(Value::as_str).filter(|kid| !kid.is_empty() && kid.len() <= 64) else {
+        report.checks.push(Check::fail("header", "the header has no usable key id (kid)"));
         return report;
     };
-    report.checks.push(Check::pass(
-        "header",
-        format!("alg {}, kid {kid}", alg.as_str()),
-    ));
+    report.checks.push(Check::pass("header", format!("alg {}, kid {kid}", alg.as_str())));
 
     // 3. The key.
     let Some(ring_key) = ring.keys.get(kid) else {
-        let age = ring
-            .generated_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let age = ring.generated_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         if ring.authoritative {
-            report.checks.push(Check::fail(
-                "key",
-                format!("key {kid} is not in the trust list: no issuing authority holds it"),
-            ));
+            report
+                .checks
+                .push(Check::fail("key", format!("key {kid} is not in the trust list: no issuing authority holds it")));
         } else {
             report.checks.push(Check::not_checked(
                 "key",
-                format!("key {kid} is not in this trust list (generated {age}); refresh the trust list and verify again"),
+                format!(
+                    "key {kid} is not in this trust list (generated {age}); refresh the trust list and verify again"
+                ),
             ));
         }
         return report;
@@ -238,80 +192,55 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     if entry.alg != alg {
         report.checks.push(Check::fail(
             "key",
-            format!(
-                "key {kid} is a {} key but the seal claims {}",
-                entry.alg.as_str(),
-                alg.as_str()
-            ),
+            format!("key {kid} is a {} key but the seal claims {}", entry.alg.as_str(), alg.as_str()),
         ));
         return report;
     }
-    report.key = Some(KeyInfo {
-        kid: kid.to_owned(),
-        country: entry.country.clone(),
-        alg,
-    });
-    report.checks.push(Check::pass(
-        "key",
-        format!("key {kid} of {}", entry.country),
-    ));
+    report.key = Some(KeyInfo { kid: kid.to_owned(), country: entry.country.clone(), alg });
+    report.checks.push(Check::pass("key", format!("key {kid} of {}", entry.country)));
 
-    // 4. Signature (times are checked below against our own clock, not the system's).
-    let mut validation = Validation::new(match alg {
+    // 4. Signature, over the exact bytes received; only then are the claims parsed.
+    // (Times are checked below against our own clock, not the system's.)
+    let jose_alg = match alg {
         Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
         Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
-    });
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    let claims = match jsonwebtoken::decode::<SealClaims>(token, &ring_key.decoding, &validation) {
-        Ok(data) => data.claims,
-        Err(error) => {
-            let detail = match error.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => {
-                    "the signature does not verify: the seal was altered or not signed by this key"
-                        .to_owned()
-                }
-                jsonwebtoken::errors::ErrorKind::Json(_) => {
-                    "the signature verifies but the claims are not a Cartouche claim set".to_owned()
-                }
-                other => format!("the seal could not be verified: {other:?}"),
-            };
-            report.checks.push(Check::fail("signature", detail));
-            return report;
-        }
     };
-    report.checks.push(Check::pass(
-        "signature",
-        format!("{} signature by key {kid}", alg.as_str()),
-    ));
+    let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+    if !matches!(
+        jsonwebtoken::crypto::verify(signature_b64, signing_input.as_bytes(), &ring_key.decoding, jose_alg),
+        Ok(true)
+    ) {
+        report.checks.push(Check::fail(
+            "signature",
+            "the signature does not verify: the seal was altered or not signed by this key",
+        ));
+        return report;
+    }
+    let Some(claims) = B64.decode(payload_b64).ok().and_then(|bytes| serde_json::from_slice::<SealClaims>(&bytes).ok())
+    else {
+        report
+            .checks
+            .push(Check::fail("signature", "the signature verifies but the payload is not a Cartouche claim set"));
+        return report;
+    };
+    report.checks.push(Check::pass("signature", format!("{} signature by key {kid}", alg.as_str())));
 
     // 5. The key may only sign its own country's certificates.
     if claims.c != entry.country {
         report.checks.push(Check::fail(
             "issuing_country",
-            format!(
-                "the certificate claims issuing country {} but key {kid} belongs to {}",
-                claims.c, entry.country
-            ),
+            format!("the certificate claims issuing country {} but key {kid} belongs to {}", claims.c, entry.country),
         ));
         return report;
     }
     if !claims.n.starts_with(&format!("{}-", claims.c)) {
         report.checks.push(Check::fail(
             "issuing_country",
-            format!(
-                "certificate number {} does not belong to {}",
-                claims.n, claims.c
-            ),
+            format!("certificate number {} does not belong to {}", claims.n, claims.c),
         ));
         return report;
     }
-    report.checks.push(Check::pass(
-        "issuing_country",
-        format!("issued by {}", claims.c),
-    ));
+    report.checks.push(Check::pass("issuing_country", format!("issued by {}", claims.c)));
 
     // 6. The key's own validity.
     let iat = claims.iat;
@@ -319,57 +248,31 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     if now_ts > entry.expires_at.unix_timestamp() {
         report.checks.push(Check::fail(
             "key_validity",
-            format!(
-                "key {kid} expired on {}",
-                rfc3339(entry.expires_at.unix_timestamp())
-            ),
+            format!("key {kid} expired on {}", rfc3339(entry.expires_at.unix_timestamp())),
         ));
     } else if iat < entry.created_at.unix_timestamp() - LEEWAY_SECONDS {
+        report.checks.push(Check::fail("key_validity", format!("signed at {} before key {kid} existed", rfc3339(iat))));
+    } else if let Some(retired) = entry.retired_at.filter(|retired| iat > retired.unix_timestamp() + LEEWAY_SECONDS) {
         report.checks.push(Check::fail(
             "key_validity",
-            format!("signed at {} before key {kid} existed", rfc3339(iat)),
-        ));
-    } else if let Some(retired) = entry
-        .retired_at
-        .filter(|retired| iat > retired.unix_timestamp() + LEEWAY_SECONDS)
-    {
-        report.checks.push(Check::fail(
-            "key_validity",
-            format!(
-                "signed at {} after key {kid} was retired on {}",
-                rfc3339(iat),
-                rfc3339(retired.unix_timestamp())
-            ),
+            format!("signed at {} after key {kid} was retired on {}", rfc3339(iat), rfc3339(retired.unix_timestamp())),
         ));
     } else {
         report.checks.push(Check::pass(
             "key_validity",
-            format!(
-                "key {kid} valid until {}",
-                rfc3339(entry.expires_at.unix_timestamp())
-            ),
+            format!("key {kid} valid until {}", rfc3339(entry.expires_at.unix_timestamp())),
         ));
     }
 
     // 7. Validity period.
     if now_ts + LEEWAY_SECONDS < claims.nbf {
-        report.checks.push(Check::fail(
-            "validity_period",
-            format!("not valid before {}", rfc3339(claims.nbf)),
-        ));
+        report.checks.push(Check::fail("validity_period", format!("not valid before {}", rfc3339(claims.nbf))));
     } else if now_ts - LEEWAY_SECONDS >= claims.exp {
-        report.checks.push(Check::fail(
-            "validity_period",
-            format!("expired at {}", rfc3339(claims.exp)),
-        ));
+        report.checks.push(Check::fail("validity_period", format!("expired at {}", rfc3339(claims.exp))));
     } else {
         report.checks.push(Check::pass(
             "validity_period",
-            format!(
-                "valid from {} until {} (leeway {LEEWAY_SECONDS} s)",
-                rfc3339(claims.nbf),
-                rfc3339(claims.exp)
-            ),
+            format!("valid from {} until {} (leeway {LEEWAY_SECONDS} s)", rfc3339(claims.nbf), rfc3339(claims.exp)),
         ));
     }
     report.claims = Some(claims);
@@ -377,10 +280,7 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
 }
 
 /// Signs `claims` with `signer` into a compact JWS.
-pub fn sign(
-    claims: &SealClaims,
-    signer: &crate::keys::Signer,
-) -> Result<String, jsonwebtoken::errors::Error> {
+pub fn sign(claims: &SealClaims, signer: &crate::keys::Signer) -> Result<String, jsonwebtoken::errors::Error> {
     let mut header = jsonwebtoken::Header::new(match signer.alg {
         Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
         Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
@@ -388,4 +288,31 @@ pub fn sign(
     header.typ = None;
     header.kid = Some(signer.kid.clone());
     jsonwebtoken::encode(&header, claims, &signer.key)
+}
+
+/// A JSON object that refuses duplicate members: two parsers that keep different
+/// duplicates would read different algorithms or keys from the same header.
+struct StrictObject(serde_json::Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for StrictObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = StrictObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object without duplicate members")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<StrictObject, A::Error> {
+                let mut map = serde_json::Map::new();
+                while let Some((key, value)) = access.next_entry::<String, Value>()? {
+                    if map.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!("duplicate member {key:?}")));
+                    }
+                    map.insert(key, value);
+                }
+                Ok(StrictObject(map))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }

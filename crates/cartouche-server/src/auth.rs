@@ -31,11 +31,7 @@ pub struct Caller {
 impl Caller {
     /// As recorded on events and in the audit log.
     pub fn actor(&self) -> Actor {
-        Actor {
-            role: self.role,
-            country: self.country.clone(),
-            token_id: self.token_id.clone(),
-        }
+        Actor { role: self.role, country: self.country.clone(), token_id: self.token_id.clone() }
     }
 
     fn describe(&self) -> String {
@@ -49,8 +45,7 @@ impl Caller {
 /// A new token secret and the hex SHA-256 under which it is stored.
 pub fn new_token_secret() -> Result<(String, String), ApiError> {
     let mut bytes = [0u8; 32];
-    cartouche_seal::random_bytes(&mut bytes)
-        .map_err(|error| ApiError::internal(error.to_string()))?;
+    cartouche_seal::random_bytes(&mut bytes).map_err(|error| ApiError::internal(error.to_string()))?;
     let secret = format!("ct_{}", B64.encode(bytes));
     let hash = token_hash(&secret);
     Ok((secret, hash))
@@ -59,8 +54,7 @@ pub fn new_token_secret() -> Result<(String, String), ApiError> {
 /// A new public token id.
 pub fn new_token_id() -> Result<String, ApiError> {
     let mut bytes = [0u8; 6];
-    cartouche_seal::random_bytes(&mut bytes)
-        .map_err(|error| ApiError::internal(error.to_string()))?;
+    cartouche_seal::random_bytes(&mut bytes).map_err(|error| ApiError::internal(error.to_string()))?;
     Ok(format!("tok_{}", hex(&bytes)))
 }
 
@@ -75,10 +69,7 @@ pub struct MaybeCaller(pub Option<Caller>);
 impl FromRequestParts<AppState> for MaybeCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(AUTHORIZATION) else {
             return Ok(MaybeCaller(None));
         };
@@ -95,20 +86,11 @@ impl FromRequestParts<AppState> for MaybeCaller {
                 )
             })?;
         let hash = token_hash(secret);
-        let record = state
-            .run_store(move |store| store.token_by_hash(&hash))
-            .await?;
+        let record = state.run_store(move |store| store.token_by_hash(&hash)).await?;
         let record = record.ok_or_else(|| {
-            ApiError::unauthorized(
-                "invalid_token",
-                "this API token is not known; ask an administrator for a new one",
-            )
+            ApiError::unauthorized("invalid_token", "this API token is not known; ask an administrator for a new one")
         })?;
-        Ok(MaybeCaller(Some(Caller {
-            token_id: record.id,
-            role: record.role,
-            country: record.country,
-        })))
+        Ok(MaybeCaller(Some(Caller { token_id: record.id, role: record.role, country: record.country })))
     }
 }
 
@@ -118,10 +100,7 @@ pub struct RequireCaller(pub Caller);
 impl FromRequestParts<AppState> for RequireCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match MaybeCaller::from_request_parts(parts, state).await?.0 {
             Some(caller) => Ok(RequireCaller(caller)),
             None => Err(ApiError::unauthorized(
@@ -184,20 +163,12 @@ pub fn authorize(caller: &Caller, action: Action, country: Option<&str>) -> Resu
     }
     let resource = country.map(|c| format!(" for {c}")).unwrap_or_default();
     let (code, hint) = match (caller.role, action) {
-        (Role::Issuer, Action::Issue | Action::Read | Action::ChangeStatus) => (
-            "country_mismatch",
-            " (an issuer acts only on its own country's certificates)",
-        ),
+        (Role::Issuer, Action::Issue | Action::Read | Action::ChangeStatus) => {
+            ("country_mismatch", " (an issuer acts only on its own country's certificates)")
+        }
         _ => ("forbidden", ""),
     };
-    Err(ApiError::forbidden(
-        code,
-        format!(
-            "a token of {} may not {}{resource}{hint}",
-            caller.describe(),
-            verb(action)
-        ),
-    ))
+    Err(ApiError::forbidden(code, format!("a token of {} may not {}{resource}{hint}", caller.describe(), verb(action))))
 }
 
 fn verb(action: Action) -> &'static str {
@@ -215,23 +186,14 @@ mod tests {
     use super::*;
 
     fn caller(role: Role, country: Option<&str>) -> Caller {
-        Caller {
-            token_id: "tok".into(),
-            role,
-            country: country.map(str::to_owned),
-        }
+        Caller { token_id: "tok".into(), role, country: country.map(str::to_owned) }
     }
 
     #[test]
     fn matrix() {
         let fr_issuer = caller(Role::Issuer, Some("FR"));
         assert!(authorize(&fr_issuer, Action::Issue, Some("FR")).is_ok());
-        assert_eq!(
-            authorize(&fr_issuer, Action::Issue, Some("DE"))
-                .unwrap_err()
-                .code,
-            "country_mismatch"
-        );
+        assert_eq!(authorize(&fr_issuer, Action::Issue, Some("DE")).unwrap_err().code, "country_mismatch");
         assert!(authorize(&fr_issuer, Action::RecordEvent, Some("FR")).is_err());
         let officer = caller(Role::Officer, Some("CH"));
         assert!(authorize(&officer, Action::Read, Some("FR")).is_ok());
@@ -241,13 +203,7 @@ mod tests {
         assert!(authorize(&admin, Action::Issue, Some("FR")).is_err());
         assert!(authorize(&admin, Action::Administer, None).is_ok());
         let publisher = caller(Role::PluginPublisher, Some("FR"));
-        for action in [
-            Action::Issue,
-            Action::Read,
-            Action::ChangeStatus,
-            Action::RecordEvent,
-            Action::Administer,
-        ] {
+        for action in [Action::Issue, Action::Read, Action::ChangeStatus, Action::RecordEvent, Action::Administer] {
             assert!(authorize(&publisher, action, Some("FR")).is_err());
         }
         assert!(token_hash("ct_a") != token_hash("ct_b"));

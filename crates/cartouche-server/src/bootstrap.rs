@@ -22,11 +22,7 @@ pub struct Bootstrapped {
 fn system_audit(action: &str, target: &str, detail: String, now: OffsetDateTime) -> AuditEvent {
     AuditEvent {
         at: now,
-        actor: Some(Actor {
-            role: Role::Admin,
-            country: None,
-            token_id: "bootstrap".into(),
-        }),
+        actor: Some(Actor { role: Role::Admin, country: None, token_id: "bootstrap".into() }),
         action: action.into(),
         target: target.into(),
         outcome: "ok".into(),
@@ -49,15 +45,13 @@ pub fn bootstrap(
         if existing.iter().any(|key| &key.country == country) {
             continue;
         }
-        let key = generate_key(country, alg, now, key_lifetime)
-            .map_err(|error| StoreError::Backend(error.message))?;
+        let key = generate_key(country, alg, now, key_lifetime).map_err(|error| StoreError::Backend(error.message))?;
         let detail = format!("first {} key {}", alg.as_str(), key.kid);
         store.rotate_key(key, system_audit("key.create", country, detail, now))?;
         done.new_keys.push(country.clone());
     }
     if !store.has_tokens()? {
-        let (secret, hash) =
-            new_token_secret().map_err(|error| StoreError::Backend(error.message))?;
+        let (secret, hash) = new_token_secret().map_err(|error| StoreError::Backend(error.message))?;
         let id = new_token_id().map_err(|error| StoreError::Backend(error.message))?;
         let record = TokenRecord {
             id: id.clone(),
@@ -67,10 +61,7 @@ pub fn bootstrap(
             label: "first-start admin".into(),
             created_at: now,
         };
-        store.insert_token(
-            record,
-            system_audit("token.create", &id, "first-start admin token".into(), now),
-        )?;
+        store.insert_token(record, system_audit("token.create", &id, "first-start admin token".into(), now))?;
         done.admin_token = Some(secret);
     }
     Ok(done)

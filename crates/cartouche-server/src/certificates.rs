@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use cartouche_model::canonical::hex;
 use cartouche_model::lifecycle::state as lifecycle_state;
 use cartouche_model::{
-    Actor, Certificate, CertificateNumber, CertificateState, EventKind, RuleOutcome, Severity,
-    StatusEvent, StatusView, validate_application,
+    Actor, Certificate, CertificateNumber, CertificateState, EventKind, RuleOutcome, Severity, StatusEvent, StatusView,
+    validate_application,
 };
 use cartouche_seal::{SealClaims, qr_text, sign};
 use cartouche_store::{AuditEvent, CertificateRecord, Idempotency, IssueOutcome, ListQuery};
@@ -55,13 +55,7 @@ fn parse_number(number: &str) -> Result<CertificateNumber, ApiError> {
         .map_err(|error| ApiError::bad_request("invalid_number", format!("{number:?} is {error}")))
 }
 
-async fn audit_denied(
-    state: &AppState,
-    caller: &Caller,
-    action: Action,
-    target: &str,
-    error: &ApiError,
-) {
+async fn audit_denied(state: &AppState, caller: &Caller, action: Action, target: &str, error: &ApiError) {
     let audit = AuditEvent {
         at: state.now(),
         actor: Some(caller.actor()),
@@ -70,14 +64,8 @@ async fn audit_denied(
         outcome: "denied".into(),
         detail: error.message.clone(),
     };
-    if let Err(failure) = state
-        .run_store(move |store| store.append_audit(audit))
-        .await
-    {
-        tracing::error!(
-            code = failure.code,
-            "could not write the audit entry of a denied request"
-        );
+    if let Err(failure) = state.run_store(move |store| store.append_audit(audit)).await {
+        tracing::error!(code = failure.code, "could not write the audit entry of a denied request");
     }
 }
 
@@ -111,14 +99,7 @@ pub async fn issue(
     // The role is checked before the body is read: an officer learns nothing from it.
     if !matches!(caller.role, cartouche_model::Role::Issuer) {
         let target = caller.country.clone().unwrap_or_default();
-        authorize_audited(
-            &state,
-            &caller,
-            Action::Issue,
-            caller.country.as_deref(),
-            &target,
-        )
-        .await?;
+        authorize_audited(&state, &caller, Action::Issue, caller.country.as_deref(), &target).await?;
     }
     let body = read_json_bytes(request, &()).await?;
     let value: Value = parse_json(&body)?;
@@ -133,9 +114,7 @@ pub async fn issue(
             let key = value
                 .to_str()
                 .ok()
-                .filter(|key| {
-                    !key.is_empty() && key.len() <= 200 && key.bytes().all(|b| b.is_ascii_graphic())
-                })
+                .filter(|key| !key.is_empty() && key.len() <= 200 && key.bytes().all(|b| b.is_ascii_graphic()))
                 .ok_or_else(|| {
                     ApiError::bad_request(
                         "invalid_idempotency_key",
@@ -157,32 +136,20 @@ pub async fn issue(
             .await
             .map_err(|error| ApiError::internal(format!("rules task failed: {error}")))?
     };
-    let errors: Vec<_> = evaluations
-        .iter()
-        .flat_map(|e| e.findings.iter())
-        .filter(|f| f.severity == Severity::Error)
-        .collect();
-    let indeterminate = evaluations
-        .iter()
-        .any(|e| e.outcome == RuleOutcome::Indeterminate);
+    let errors: Vec<_> =
+        evaluations.iter().flat_map(|e| e.findings.iter()).filter(|f| f.severity == Severity::Error).collect();
+    let indeterminate = evaluations.iter().any(|e| e.outcome == RuleOutcome::Indeterminate);
     if !errors.is_empty() || indeterminate {
         let message = if errors.is_empty() {
-            "a rule of the issuing country could not be evaluated; the certificate was not issued"
-                .to_owned()
+            "a rule of the issuing country could not be evaluated; the certificate was not issued".to_owned()
         } else {
             format!(
                 "the issuing country's rules refuse this application: {}",
-                errors
-                    .iter()
-                    .map(|f| f.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                errors.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")
             )
         };
-        return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rules_refused", message)
-                .with_details(json!({ "rule_evaluations": evaluations })),
-        );
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rules_refused", message)
+            .with_details(json!({ "rule_evaluations": evaluations })));
     }
 
     let keys = state.keys();
@@ -219,8 +186,7 @@ pub async fn issue(
                         signer.kid
                     ));
                 }
-                let token = sign(&claims, &signer)
-                    .map_err(|error| format!("cannot sign the seal: {error}"))?;
+                let token = sign(&claims, &signer).map_err(|error| format!("cannot sign the seal: {error}"))?;
                 let issued = StatusEvent {
                     kind: EventKind::Issued,
                     at: now,
@@ -230,12 +196,7 @@ pub async fn issue(
                     country: None,
                     declaration_ref: None,
                 };
-                Ok(CertificateRecord {
-                    certificate,
-                    token,
-                    kid: signer.kid.clone(),
-                    events: vec![issued],
-                })
+                Ok(CertificateRecord { certificate, token, kid: signer.kid.clone(), events: vec![issued] })
             };
             store.issue(&country, year, idempotency.as_ref(), audit, &mut build)
         })
@@ -254,9 +215,7 @@ pub async fn issue(
         response.headers_mut().insert(header::LOCATION, location);
     }
     if replayed {
-        response
-            .headers_mut()
-            .insert("idempotency-replayed", HeaderValue::from_static("true"));
+        response.headers_mut().insert("idempotency-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
 }
@@ -270,14 +229,7 @@ pub async fn get_one(
 ) -> Result<Response, ApiError> {
     let parsed = parse_number(&number)?;
     if let Some(caller) = &caller {
-        authorize_audited(
-            &state,
-            caller,
-            Action::Read,
-            Some(parsed.country()),
-            &number,
-        )
-        .await?;
+        authorize_audited(&state, caller, Action::Read, Some(parsed.country()), &number).await?;
     }
     let lookup = number.clone();
     let record = state
@@ -328,9 +280,7 @@ pub async fn list(
     match (&country, caller.role) {
         (None, cartouche_model::Role::Admin | cartouche_model::Role::Officer) => {}
         (None, _) => authorize_audited(&state, &caller, Action::Read, None, "*").await?,
-        (Some(country), _) => {
-            authorize_audited(&state, &caller, Action::Read, Some(country), country).await?
-        }
+        (Some(country), _) => authorize_audited(&state, &caller, Action::Read, Some(country), country).await?,
     }
     let wanted_state = match &params.status {
         Some(text) => Some(CertificateState::parse(text).ok_or_else(|| {
@@ -340,24 +290,14 @@ pub async fn list(
     };
     let limit = params.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_limit",
-            "limit must be between 1 and 500",
-        ));
+        return Err(ApiError::bad_request("invalid_limit", "limit must be between 1 and 500"));
     }
     if let Some(after) = &params.after {
         parse_number(after)?;
     }
-    let needle = params
-        .q
-        .as_ref()
-        .map(|q| q.to_lowercase())
-        .filter(|q| !q.is_empty());
+    let needle = params.q.as_ref().map(|q| q.to_lowercase()).filter(|q| !q.is_empty());
     if needle.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "q is longer than 200 characters",
-        ));
+        return Err(ApiError::bad_request("invalid_query", "q is longer than 200 characters"));
     }
     let today = state.now().date();
     let page = state
@@ -405,20 +345,15 @@ pub async fn list(
 
 fn matches_query(certificate: &Certificate, needle: &str) -> bool {
     let application = &certificate.application;
-    let mut haystacks = vec![
-        certificate.number.as_str(),
-        application.applicant.name.as_str(),
-        application.consignee.name.as_str(),
-    ];
+    let mut haystacks =
+        vec![certificate.number.as_str(), application.applicant.name.as_str(), application.consignee.name.as_str()];
     for object in &application.objects {
         haystacks.push(&object.description);
         haystacks.extend(object.title.as_deref());
         haystacks.extend(object.maker.as_ref().map(|m| m.name.as_str()));
         haystacks.extend(object.object_type.iter().map(String::as_str));
     }
-    haystacks
-        .iter()
-        .any(|text| text.to_lowercase().contains(needle))
+    haystacks.iter().any(|text| text.to_lowercase().contains(needle))
 }
 
 #[derive(Deserialize)]
@@ -435,14 +370,7 @@ async fn change_status(
     body: ReasonBody,
 ) -> Result<Response, ApiError> {
     let parsed = parse_number(&number)?;
-    authorize_audited(
-        &state,
-        &caller,
-        Action::ChangeStatus,
-        Some(parsed.country()),
-        &number,
-    )
-    .await?;
+    authorize_audited(&state, &caller, Action::ChangeStatus, Some(parsed.country()), &number).await?;
     let reason = body.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(ApiError::bad_request(
@@ -486,9 +414,7 @@ async fn record(
     };
     let today = now.date();
     let lookup = number.clone();
-    let record = state
-        .run_store(move |store| store.record_event(&lookup, event, today, audit))
-        .await?;
+    let record = state.run_store(move |store| store.record_event(&lookup, event, today, audit)).await?;
     tracing::info!(number = %number, action, token_id = %actor.token_id, "status event recorded");
     Ok((StatusCode::OK, Json(record_json(&state, &record, today))).into_response())
 }
@@ -539,14 +465,7 @@ pub async fn record_event(
     JsonBody(body): JsonBody<OfficerEvent>,
 ) -> Result<Response, ApiError> {
     let parsed = parse_number(&number)?;
-    authorize_audited(
-        &state,
-        &caller,
-        Action::RecordEvent,
-        Some(parsed.country()),
-        &number,
-    )
-    .await?;
+    authorize_audited(&state, &caller, Action::RecordEvent, Some(parsed.country()), &number).await?;
     if !matches!(body.kind, EventKind::Exited | EventKind::Returned) {
         return Err(ApiError::bad_request(
             "invalid_event",
@@ -555,16 +474,9 @@ pub async fn record_event(
     }
     let office = body.office.trim().to_owned();
     if office.is_empty() || office.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "invalid_office",
-            "name the customs office (1 to 200 characters)",
-        ));
+        return Err(ApiError::bad_request("invalid_office", "name the customs office (1 to 200 characters)"));
     }
-    if body
-        .declaration_ref
-        .as_ref()
-        .is_some_and(|r| r.is_empty() || r.chars().count() > 100)
-    {
+    if body.declaration_ref.as_ref().is_some_and(|r| r.is_empty() || r.chars().count() > 100) {
         return Err(ApiError::bad_request(
             "invalid_declaration_ref",
             "the declaration reference must be 1 to 100 characters",
@@ -579,10 +491,6 @@ pub async fn record_event(
         country: caller.country.clone(),
         declaration_ref: body.declaration_ref,
     };
-    let action = if body.kind == EventKind::Exited {
-        "certificate.exit"
-    } else {
-        "certificate.return"
-    };
+    let action = if body.kind == EventKind::Exited { "certificate.exit" } else { "certificate.return" };
     record(state, caller.actor(), number, event, action, office).await
 }

@@ -32,13 +32,7 @@ pub struct ApiError {
 impl ApiError {
     /// A new error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            details: None,
-            internal: None,
-        }
+        Self { status, code, message: message.into(), details: None, internal: None }
     }
 
     /// Adds details.
@@ -69,34 +63,20 @@ impl ApiError {
 
     /// 500 that logs `cause` and shows nothing of it.
     pub fn internal(cause: impl Into<String>) -> Self {
-        let mut error = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "an internal error occurred; it has been logged",
-        );
+        let mut error =
+            Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred; it has been logged");
         error.internal = Some(cause.into());
         error
     }
 
     /// 400 `validation_failed` with every field error.
     pub fn validation(errors: &[FieldError]) -> Self {
-        let first = errors.first().map(|e| {
-            format!(
-                "{}: {}",
-                if e.path.is_empty() {
-                    "(document)"
-                } else {
-                    &e.path
-                },
-                e.message
-            )
-        });
+        let first = errors
+            .first()
+            .map(|e| format!("{}: {}", if e.path.is_empty() { "(document)" } else { &e.path }, e.message));
         Self::bad_request(
             "validation_failed",
-            format!(
-                "the application does not match the schema: {}",
-                first.unwrap_or_default()
-            ),
+            format!("the application does not match the schema: {}", first.unwrap_or_default()),
         )
         .with_details(json!({ "errors": errors }))
     }
@@ -128,9 +108,7 @@ impl From<LifecycleError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound { what, key } => {
-                ApiError::not_found(format!("{what} {key} does not exist"))
-            }
+            StoreError::NotFound { what, key } => ApiError::not_found(format!("{what} {key} does not exist")),
             StoreError::Lifecycle(error) => error.into(),
             StoreError::IdempotencyMismatch { number } => ApiError::new(
                 StatusCode::CONFLICT,
@@ -144,9 +122,7 @@ impl From<StoreError> for ApiError {
                 "sequence_exhausted",
                 format!("no certificate numbers left for {country} in {year}"),
             ),
-            StoreError::Build(message) => {
-                ApiError::new(StatusCode::CONFLICT, "issuance_failed", message)
-            }
+            StoreError::Build(message) => ApiError::new(StatusCode::CONFLICT, "issuance_failed", message),
             StoreError::Corrupt { .. } => {
                 let mut api = ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -186,9 +162,7 @@ impl IntoResponse for ApiError {
         let body = error_body(self.code, &self.message, self.details.as_ref());
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -199,23 +173,14 @@ impl IntoResponse for ApiError {
 pub fn code_for_status(status: StatusCode) -> (&'static str, &'static str) {
     match status {
         StatusCode::NOT_FOUND => ("not_found", "no such route; see /api/v1/openapi.json"),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "this method is not allowed on this route; see /api/v1/openapi.json",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload_too_large",
-            "the request body is larger than this route accepts",
-        ),
-        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "send the body as application/json",
-        ),
-        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "too many requests; slow down"),
-        status if status.is_server_error() => {
-            ("internal", "an internal error occurred; it has been logged")
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "this method is not allowed on this route; see /api/v1/openapi.json")
         }
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is larger than this route accepts"),
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send the body as application/json"),
+        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "too many requests; slow down"),
+        status if status.is_server_error() => ("internal", "an internal error occurred; it has been logged"),
         _ => ("bad_request", "the request could not be understood"),
     }
 }

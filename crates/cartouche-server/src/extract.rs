@@ -23,22 +23,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 }
 
 /// Reads a JSON request body within the route's limit.
-pub async fn read_json_bytes<S: Send + Sync>(
-    request: Request,
-    state: &S,
-) -> Result<Bytes, ApiError> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+pub async fn read_json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
     if let Some(content_type) = content_type {
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if essence != "application/json"
             && essence != "application/x-www-form-urlencoded"
             && !essence.ends_with("+json")
@@ -46,38 +35,24 @@ pub async fn read_json_bytes<S: Send + Sync>(
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                format!(
-                    "expected a JSON body (Content-Type: application/json), got {content_type:?}"
-                ),
+                format!("expected a JSON body (Content-Type: application/json), got {content_type:?}"),
             ));
         }
     }
-    Bytes::from_request(request, state)
-        .await
-        .map_err(|rejection| match rejection {
-            BytesRejection::FailedToBufferBody(_)
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is larger than this route accepts",
-                )
-            }
-            other => ApiError::bad_request(
-                "unreadable_body",
-                format!("the request body could not be read: {other}"),
-            ),
-        })
+    Bytes::from_request(request, state).await.map_err(|rejection| match rejection {
+        BytesRejection::FailedToBufferBody(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this route accepts",
+        ),
+        other => ApiError::bad_request("unreadable_body", format!("the request body could not be read: {other}")),
+    })
 }
 
 /// Parses JSON bytes into `T` with errors a person can act on.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_json",
-            "the request body is empty; send a JSON document",
-        ));
+        return Err(ApiError::bad_request("invalid_json", "the request body is empty; send a JSON document"));
     }
     serde_json::from_slice(bytes).map_err(|error| {
         use serde_json::error::Category;
@@ -85,9 +60,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Category::Data => "invalid_request",
             Category::Syntax | Category::Eof | Category::Io => "invalid_json",
         };
-        ApiError::bad_request(
-            code,
-            format!("the request body is not acceptable JSON: {error}"),
-        )
+        ApiError::bad_request(code, format!("the request body is not acceptable JSON: {error}"))
     })
 }

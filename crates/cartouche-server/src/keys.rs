@@ -34,11 +34,8 @@ impl KeyMaterial {
         let records = store.keys()?;
         let mut signers: HashMap<String, (Signer, OffsetDateTime)> = HashMap::new();
         let mut trusted = Vec::with_capacity(records.len());
-        let invalid = |record: &KeyRecord, reason: String| StoreError::Corrupt {
-            tree: "keys",
-            key: record.kid.clone(),
-            reason,
-        };
+        let invalid =
+            |record: &KeyRecord, reason: String| StoreError::Corrupt { tree: "keys", key: record.kid.clone(), reason };
         for record in &records {
             let entry = TrustedKey::new(
                 &record.country,
@@ -57,32 +54,21 @@ impl KeyMaterial {
                 if pair.public != record.public {
                     return Err(invalid(record, "secret and public key do not match".into()));
                 }
-                let signer = pair
-                    .signer()
-                    .map_err(|error| invalid(record, error.to_string()))?;
-                let newer = signers
-                    .get(&record.country)
-                    .is_none_or(|(_, created)| record.created_at > *created);
+                let signer = pair.signer().map_err(|error| invalid(record, error.to_string()))?;
+                let newer = signers.get(&record.country).is_none_or(|(_, created)| record.created_at > *created);
                 if newer {
                     signers.insert(record.country.clone(), (signer, record.created_at));
                 }
             }
         }
         trusted.sort_by(|a, b| (&a.country, a.created_at).cmp(&(&b.country, b.created_at)));
-        let trust_list = TrustList {
-            generated_at: now,
-            keys: trusted,
-        };
+        let trust_list = TrustList { generated_at: now, keys: trusted };
         let ring = KeyRing::new(&trust_list, true).map_err(|error| StoreError::Corrupt {
             tree: "keys",
             key: "*".into(),
             reason: error.to_string(),
         })?;
-        Ok(Self {
-            signers,
-            ring,
-            trust_list,
-        })
+        Ok(Self { signers, ring, trust_list })
     }
 
     /// The current signer of `country`.
@@ -165,11 +151,8 @@ pub async fn rotate(
             format!("{country:?} is not an ISO 3166-1 alpha-2 code such as FR"),
         ));
     }
-    let request: RotateRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RotateRequest::default()
-    } else {
-        parse_json(&body)?
-    };
+    let request: RotateRequest =
+        if body.iter().all(u8::is_ascii_whitespace) { RotateRequest::default() } else { parse_json(&body)? };
     let alg = request.alg.unwrap_or(state.config().default_alg);
     let now = state.now();
     let record = generate_key(&country, alg, now, state.config().key_lifetime)?;
@@ -190,9 +173,7 @@ pub async fn rotate(
         outcome: "ok".into(),
         detail: format!("new {} key {kid}", alg.as_str()),
     };
-    state
-        .run_store(move |store| store.rotate_key(record, audit))
-        .await?;
+    state.run_store(move |store| store.rotate_key(record, audit)).await?;
     state.reload_keys().await?;
     tracing::info!(country = %country, kid = %kid, alg = alg.as_str(), "signing key rotated");
     Ok((
@@ -242,19 +223,9 @@ pub async fn create_token(
     }
     let label = request.label.unwrap_or_default();
     if label.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "invalid_token_request",
-            "the label is longer than 200 characters",
-        ));
+        return Err(ApiError::bad_request("invalid_token_request", "the label is longer than 200 characters"));
     }
-    let token = create_token_record(
-        &state,
-        &caller.actor(),
-        request.role,
-        request.country,
-        label,
-    )
-    .await?;
+    let token = create_token_record(&state, &caller.actor(), request.role, request.country, label).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 
@@ -285,15 +256,10 @@ async fn create_token_record(
         detail: format!(
             "{} token{}",
             role.as_str(),
-            country
-                .as_deref()
-                .map(|c| format!(" for {c}"))
-                .unwrap_or_default()
+            country.as_deref().map(|c| format!(" for {c}")).unwrap_or_default()
         ),
     };
-    state
-        .run_store(move |store| store.insert_token(record, audit))
-        .await?;
+    state.run_store(move |store| store.insert_token(record, audit)).await?;
     tracing::info!(token_id = %id, role = role.as_str(), country = country.as_deref().unwrap_or("-"), "API token created");
     Ok(json!({ "id": id, "token": secret, "role": role, "country": country, "label": label }))
 }

@@ -108,20 +108,10 @@ pub struct AppState(Arc<Inner>);
 
 impl AppState {
     /// Builds the state, loading and validating every key in the store.
-    pub fn new(
-        store: Arc<dyn Store>,
-        config: ServerConfig,
-        rules: Arc<dyn RulesHook>,
-    ) -> Result<Self, StoreError> {
+    pub fn new(store: Arc<dyn Store>, config: ServerConfig, rules: Arc<dyn RulesHook>) -> Result<Self, StoreError> {
         let now = (config.clock)();
         let keys = KeyMaterial::load(&*store, now)?;
-        Ok(Self(Arc::new(Inner {
-            store,
-            config,
-            keys: RwLock::new(Arc::new(keys)),
-            rules,
-            metrics: metrics_handle(),
-        })))
+        Ok(Self(Arc::new(Inner { store, config, keys: RwLock::new(Arc::new(keys)), rules, metrics: metrics_handle() })))
     }
 
     /// Now, truncated to the second.
@@ -137,26 +127,14 @@ impl AppState {
 
     /// The current keys.
     pub fn keys(&self) -> Arc<KeyMaterial> {
-        Arc::clone(
-            &self
-                .0
-                .keys
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
+        Arc::clone(&self.0.keys.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     /// Reloads the keys from the store (after a rotation).
     pub async fn reload_keys(&self) -> Result<(), ApiError> {
         let now = self.now();
-        let material = self
-            .run_store(move |store| KeyMaterial::load(store, now))
-            .await?;
-        *self
-            .0
-            .keys
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(material);
+        let material = self.run_store(move |store| KeyMaterial::load(store, now)).await?;
+        *self.0.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(material);
         Ok(())
     }
 
@@ -174,9 +152,7 @@ impl AppState {
         let store = Arc::clone(&self.0.store);
         match tokio::task::spawn_blocking(move || call(&*store)).await {
             Ok(result) => result.map_err(ApiError::from),
-            Err(join_error) => Err(ApiError::internal(format!(
-                "store task failed: {join_error}"
-            ))),
+            Err(join_error) => Err(ApiError::internal(format!("store task failed: {join_error}"))),
         }
     }
 }
@@ -198,27 +174,12 @@ fn metrics_handle() -> PrometheusHandle {
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
-        .route(
-            "/api/v1/certificates",
-            post(certificates::issue).get(certificates::list),
-        )
+        .route("/api/v1/certificates", post(certificates::issue).get(certificates::list))
         .route("/api/v1/certificates/{number}", get(certificates::get_one))
-        .route(
-            "/api/v1/certificates/{number}/revoke",
-            post(certificates::revoke),
-        )
-        .route(
-            "/api/v1/certificates/{number}/suspend",
-            post(certificates::suspend),
-        )
-        .route(
-            "/api/v1/certificates/{number}/reinstate",
-            post(certificates::reinstate),
-        )
-        .route(
-            "/api/v1/certificates/{number}/events",
-            post(certificates::record_event),
-        )
+        .route("/api/v1/certificates/{number}/revoke", post(certificates::revoke))
+        .route("/api/v1/certificates/{number}/suspend", post(certificates::suspend))
+        .route("/api/v1/certificates/{number}/reinstate", post(certificates::reinstate))
+        .route("/api/v1/certificates/{number}/events", post(certificates::record_event))
         .route("/api/v1/trust-list", get(keys::trust_list))
         .route("/.well-known/jwks.json", get(keys::jwks))
         .route("/api/v1/countries/{country}/keys", post(keys::rotate))
@@ -235,22 +196,13 @@ pub fn app(state: AppState) -> Router {
     api.merge(verification)
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn(json_errors_and_metrics))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            StdDuration::from_secs(30),
-        ))
-        .layer(CatchPanicLayer::custom(
-            |_panic: Box<dyn std::any::Any + Send>| {
-                // The payload may hold request data: log that a panic happened, not its text.
-                tracing::error!("a handler panicked; answered 500");
-                let body = error_body(
-                    "internal",
-                    "an internal error occurred; it has been logged",
-                    None,
-                );
-                (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
-            },
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, StdDuration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+            // The payload may hold request data: log that a panic happened, not its text.
+            tracing::error!("a handler panicked; answered 500");
+            let body = error_body("internal", "an internal error occurred; it has been logged", None);
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+        }))
         .with_state(state)
 }
 
@@ -283,19 +235,10 @@ async fn json_errors_and_metrics(request: Request, next: Next) -> Response {
         response = replaced;
     }
     let headers = response.headers_mut();
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    let labels = [
-        ("method", method),
-        ("route", route),
-        ("status", status.as_u16().to_string()),
-    ];
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    let labels = [("method", method), ("route", route), ("status", status.as_u16().to_string())];
     metrics::counter!("cartouche_http_requests_total", &labels).increment(1);
     metrics::histogram!("cartouche_http_request_duration_seconds", &labels[..2])
         .record(started.elapsed().as_secs_f64());

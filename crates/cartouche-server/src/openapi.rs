@@ -11,9 +11,7 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{
-    ComponentsBuilder, Content, InfoBuilder, OpenApiBuilder, Paths, Ref, Required,
-};
+use utoipa::openapi::{ComponentsBuilder, Content, InfoBuilder, OpenApiBuilder, Paths, Ref, Required};
 
 struct Route {
     method: HttpMethod,
@@ -26,11 +24,8 @@ struct Route {
     responses: &'static [(&'static str, &'static str, Option<&'static str>)],
 }
 
-const ERRORS: (&str, &str, Option<&str>) = (
-    "4XX",
-    "Error: `{\"error\": {\"code\", \"message\", \"details\"}}` with a stable code",
-    Some("Error"),
-);
+const ERRORS: (&str, &str, Option<&str>) =
+    ("4XX", "Error: `{\"error\": {\"code\", \"message\", \"details\"}}` with a stable code", Some("Error"));
 
 const ROUTES: &[Route] = &[
     Route {
@@ -42,33 +37,13 @@ const ROUTES: &[Route] = &[
         auth: "issuer",
         request: Some("Application"),
         responses: &[
-            (
-                "201",
-                "Issued: the certificate record (certificate, token, qr_text, status, links)",
-                None,
-            ),
-            (
-                "200",
-                "Replay of an earlier request with the same Idempotency-Key",
-                None,
-            ),
-            (
-                "400",
-                "invalid_json, validation_failed (details.errors[].path), invalid_idempotency_key",
-                Some("Error"),
-            ),
+            ("201", "Issued: the certificate record (certificate, token, qr_text, status, links)", None),
+            ("200", "Replay of an earlier request with the same Idempotency-Key", None),
+            ("400", "invalid_json, validation_failed (details.errors[].path), invalid_idempotency_key", Some("Error")),
             ("403", "country_mismatch or forbidden", Some("Error")),
-            (
-                "409",
-                "idempotency_key_reused, no_signing_key, issuance_failed",
-                Some("Error"),
-            ),
+            ("409", "idempotency_key_reused, no_signing_key, issuance_failed", Some("Error")),
             ("413", "payload_too_large", Some("Error")),
-            (
-                "422",
-                "rules_refused (details.rule_evaluations)",
-                Some("Error"),
-            ),
+            ("422", "rules_refused (details.rule_evaluations)", Some("Error")),
         ],
     },
     Route {
@@ -89,14 +64,7 @@ const ROUTES: &[Route] = &[
         summary: "The full record (issuer of its country, officer, admin) or, without a token, its status only.",
         auth: "optional",
         request: None,
-        responses: &[
-            (
-                "200",
-                "The record, or {number, issuing_country, status} without a token",
-                None,
-            ),
-            ERRORS,
-        ],
+        responses: &[("200", "The record, or {number, issuing_country, status} without a token", None), ERRORS],
     },
     Route {
         method: HttpMethod::Post,
@@ -138,11 +106,7 @@ const ROUTES: &[Route] = &[
         request: None,
         responses: &[
             ("200", "The updated record", None),
-            (
-                "409",
-                "already_exited, already_out, not_out, certificate_revoked, ...",
-                Some("Error"),
-            ),
+            ("409", "already_exited, already_out, not_out, certificate_revoked, ...", Some("Error")),
             ERRORS,
         ],
     },
@@ -194,10 +158,7 @@ const ROUTES: &[Route] = &[
         summary: "Rotate a country's signing key: {\"alg\"?: \"EdDSA\"|\"ES256\"}. The old key keeps verifying until it expires.",
         auth: "admin",
         request: None,
-        responses: &[
-            ("201", "{kid, country, alg, created_at, retired}", None),
-            ERRORS,
-        ],
+        responses: &[("201", "{kid, country, alg, created_at, retired}", None), ERRORS],
     },
     Route {
         method: HttpMethod::Post,
@@ -227,10 +188,7 @@ const ROUTES: &[Route] = &[
         summary: "Liveness and store health.",
         auth: "none",
         request: None,
-        responses: &[
-            ("200", "{status: ok}", None),
-            ("503", "The store is unavailable", None),
-        ],
+        responses: &[("200", "{status: ok}", None), ("503", "The store is unavailable", None)],
     },
     Route {
         method: HttpMethod::Get,
@@ -275,10 +233,7 @@ pub fn document() -> Value {
         if let Some(schema) = route.request {
             operation = operation.request_body(Some(
                 RequestBodyBuilder::new()
-                    .content(
-                        "application/json",
-                        Content::new(Some(Ref::from_schema_name(schema))),
-                    )
+                    .content("application/json", Content::new(Some(Ref::from_schema_name(schema))))
                     .required(Some(Required::True))
                     .build(),
             ));
@@ -286,31 +241,26 @@ pub fn document() -> Value {
         for (status, description, schema) in route.responses {
             let mut response = ResponseBuilder::new().description(*description);
             if let Some(schema) = schema {
-                response = response.content(
-                    "application/json",
-                    Content::new(Some(Ref::from_schema_name(*schema))),
-                );
+                response = response.content("application/json", Content::new(Some(Ref::from_schema_name(*schema))));
             }
             operation = operation.response(*status, response.build());
         }
         if route.auth != "none" {
-            operation =
-                operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+            operation = operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
         }
         paths.add_path_operation(route.path, vec![route.method.clone()], operation.build());
     }
     let components = ComponentsBuilder::new()
-        .security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        )
+        .security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
         .build();
     let api = OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("Cartouche")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("Signed export certificates for cultural objects (UNESCO-WCO Model Export Certificate)."))
+                .description(Some(
+                    "Signed export certificates for cultural objects (UNESCO-WCO Model Export Certificate).",
+                ))
                 .build(),
         )
         .paths(paths)
@@ -326,6 +276,5 @@ pub fn document() -> Value {
 }
 
 fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/')
-        .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    path.split('/').filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
 }

@@ -16,10 +16,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.run_store(|store| store.has_tokens()).await;
     let keys = state.keys().trust_list.keys.len();
     match store {
-        Ok(_) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ok", "store": "ok", "keys": keys })),
-        ),
+        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ok", "store": "ok", "keys": keys }))),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "unavailable", "store": error.code, "keys": keys })),
@@ -29,10 +26,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.0.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.0.metrics.render())
 }
 
 #[derive(Deserialize)]
@@ -49,9 +43,7 @@ pub async fn audit(
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&caller, Action::Administer, None)?;
     let limit = params.limit.unwrap_or(100).clamp(1, 1000);
-    let entries = state
-        .run_store(move |store| store.recent_audit(limit))
-        .await?;
+    let entries = state.run_store(move |store| store.recent_audit(limit)).await?;
     Ok(Json(json!({ "items": entries })))
 }
 

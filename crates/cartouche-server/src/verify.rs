@@ -36,11 +36,9 @@ pub(crate) async fn verdict_for(
     let mut status = None;
     let mut rules = Vec::new();
     let summary = report.claims.as_ref().and_then(|claims| claims.summary());
-    if let Some(claims) = report.claims.as_ref().filter(|_| {
-        checks
-            .iter()
-            .all(|c| c.outcome != cartouche_model::CheckOutcome::Fail)
-    }) {
+    if let Some(claims) =
+        report.claims.as_ref().filter(|_| checks.iter().all(|c| c.outcome != cartouche_model::CheckOutcome::Fail))
+    {
         let number = claims.n.clone();
         let lookup = number.clone();
         match state.run_store(move |store| store.certificate(&lookup)).await {
@@ -57,7 +55,8 @@ pub(crate) async fn verdict_for(
                 }
                 let today = now.date();
                 let view = status_view(&record, today);
-                let cause = view.since.map(|at| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default());
+                let cause =
+                    view.since.map(|at| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default());
                 let cause_event = record.events.iter().rev().find(|e| Some(e.at) == view.since);
                 let office = cause_event
                     .map(|e| match (&e.office, &e.country) {
@@ -70,7 +69,9 @@ pub(crate) async fn verdict_for(
                 let when = cause.unwrap_or_default();
                 let application = &record.certificate.application;
                 checks.push(match view.state {
-                    CertificateState::Active => Check::pass("registry_status", "active: not used, not revoked, not suspended"),
+                    CertificateState::Active => {
+                        Check::pass("registry_status", "active: not used, not revoked, not suspended")
+                    }
                     CertificateState::ExportedTemporarily => Check::pass(
                         "registry_status",
                         format!(
@@ -85,22 +86,32 @@ pub(crate) async fn verdict_for(
                             application.reimport_due_date.map(|d| d.to_string()).unwrap_or_default()
                         ),
                     ),
-                    CertificateState::Used => Check::fail("registry_status", format!("already exited: used at {office} on {when}")),
+                    CertificateState::Used => {
+                        Check::fail("registry_status", format!("already exited: used at {office} on {when}"))
+                    }
                     CertificateState::Revoked => Check::fail("registry_status", format!("revoked on {when}: {reason}")),
-                    CertificateState::Suspended => Check::fail("registry_status", format!("suspended since {when}: {reason}")),
-                    CertificateState::Expired => Check::fail("registry_status", format!("expired: valid until {}", application.valid_until)),
+                    CertificateState::Suspended => {
+                        Check::fail("registry_status", format!("suspended since {when}: {reason}"))
+                    }
+                    CertificateState::Expired => {
+                        Check::fail("registry_status", format!("expired: valid until {}", application.valid_until))
+                    }
                 });
                 status = Some(view);
                 let hook = state.rules();
                 let certificate = record.certificate.clone();
-                rules = tokio::task::spawn_blocking(move || hook.exit_check(&certificate, today, checkpoint_country.as_deref()))
-                    .await
-                    .map_err(|error| ApiError::internal(format!("rules task failed: {error}")))?;
+                rules = tokio::task::spawn_blocking(move || {
+                    hook.exit_check(&certificate, today, checkpoint_country.as_deref())
+                })
+                .await
+                .map_err(|error| ApiError::internal(format!("rules task failed: {error}")))?;
                 checks.push(rules_check(&rules, &claims.c));
             }
             Ok(None) => checks.push(Check::fail(
                 "registry_status",
-                format!("{number} is not in the registry, although its seal verifies: treat it as a forgery and report it"),
+                format!(
+                    "{number} is not in the registry, although its seal verifies: treat it as a forgery and report it"
+                ),
             )),
             Err(error) => {
                 tracing::error!(code = error.code, number = %number, "registry lookup failed during verification");
@@ -110,15 +121,7 @@ pub(crate) async fn verdict_for(
     }
     let verdict = verdict_of(&checks);
     metrics::counter!("cartouche_verifications_total", "verdict" => verdict.as_str()).increment(1);
-    Ok(Verdict {
-        verdict,
-        checked_at: now,
-        checks,
-        certificate: summary,
-        status,
-        key: report.key,
-        rules,
-    })
+    Ok(Verdict { verdict, checked_at: now, checks, certificate: summary, status, key: report.key, rules })
 }
 
 fn report_token(qr_text: &str) -> &str {
@@ -127,22 +130,12 @@ fn report_token(qr_text: &str) -> &str {
 
 fn rules_check(rules: &[cartouche_model::RuleEvaluation], country: &str) -> Check {
     if rules.is_empty() {
-        return Check::pass(
-            "rules",
-            format!("no exit-check rules are published for {country}"),
-        );
+        return Check::pass("rules", format!("no exit-check rules are published for {country}"));
     }
-    let ran = rules
-        .iter()
-        .map(|r| format!("{} {}", r.plugin, r.version))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let ran = rules.iter().map(|r| format!("{} {}", r.plugin, r.version)).collect::<Vec<_>>().join(", ");
     if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) {
         Check::fail("rules", format!("a rule refuses the exit ({ran})"))
-    } else if rules
-        .iter()
-        .any(|r| r.outcome == RuleOutcome::Indeterminate)
-    {
+    } else if rules.iter().any(|r| r.outcome == RuleOutcome::Indeterminate) {
         Check::not_checked("rules", format!("a rule could not be evaluated ({ran})"))
     } else {
         Check::pass("rules", format!("passed: {ran}"))
@@ -154,11 +147,7 @@ pub async fn verify(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<VerifyRequest>,
 ) -> Result<Response, ApiError> {
-    if request
-        .checkpoint_country
-        .as_ref()
-        .is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
-    {
+    if request.checkpoint_country.as_ref().is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
         return Err(ApiError::bad_request(
             "invalid_country",
             "checkpoint_country must be an ISO 3166-1 alpha-2 code such as FR",
@@ -214,12 +203,7 @@ fn render_verdict(verdict: &Verdict) -> String {
                 cartouche_model::CheckOutcome::Fail => "✖ fail",
                 cartouche_model::CheckOutcome::NotChecked => "? not checked",
             };
-            format!(
-                "<li><strong>{}</strong> — {}: {}</li>",
-                escape(&check.name),
-                mark,
-                escape(&check.detail)
-            )
+            format!("<li><strong>{}</strong> — {}: {}</li>", escape(&check.name), mark, escape(&check.detail))
         })
         .collect();
     let certificate = verdict

@@ -7,24 +7,16 @@ use cartouche_model::{Actor, Algorithm, Application, Certificate, EventKind, Rol
 use time::{Date, Duration, OffsetDateTime, macros::datetime};
 
 use crate::{
-    AuditEvent, CertificateRecord, Idempotency, IssueOutcome, KeyRecord, ListQuery, Store,
-    StoreError, TokenRecord,
+    AuditEvent, CertificateRecord, Idempotency, IssueOutcome, KeyRecord, ListQuery, Store, StoreError, TokenRecord,
 };
 
 /// A realistic application (the bundled French painting example).
 pub fn sample_application() -> Application {
-    serde_json::from_str(include_str!(
-        "../../../schemas/examples/fr-painting-to-us.json"
-    ))
-    .expect("the example parses")
+    serde_json::from_str(include_str!("../../../schemas/examples/fr-painting-to-us.json")).expect("the example parses")
 }
 
 fn actor() -> Actor {
-    Actor {
-        role: Role::Issuer,
-        country: Some("FR".into()),
-        token_id: "tok_test".into(),
-    }
+    Actor { role: Role::Issuer, country: Some("FR".into()), token_id: "tok_test".into() }
 }
 
 fn audit(action: &str) -> AuditEvent {
@@ -64,29 +56,20 @@ fn record_for(number: &str, application: &Application) -> CertificateRecord {
     }
 }
 
-fn issue(
-    store: &dyn Store,
-    country: &str,
-    idempotency: Option<&Idempotency>,
-) -> Result<IssueOutcome, StoreError> {
+fn issue(store: &dyn Store, country: &str, idempotency: Option<&Idempotency>) -> Result<IssueOutcome, StoreError> {
     let mut application = sample_application();
     application.issuing_authority.country = country.to_owned();
-    store.issue(
-        country,
-        2026,
-        idempotency,
-        audit("certificate.issue"),
-        &mut |number| Ok(record_for(number, &application)),
-    )
+    store.issue(country, 2026, idempotency, audit("certificate.issue"), &mut |number| {
+        Ok(record_for(number, &application))
+    })
 }
 
 fn created(outcome: IssueOutcome) -> CertificateRecord {
     match outcome {
         IssueOutcome::Created(record) => *record,
-        IssueOutcome::Replayed(record) => panic!(
-            "expected a new certificate, got a replay of {}",
-            record.certificate.number
-        ),
+        IssueOutcome::Replayed(record) => {
+            panic!("expected a new certificate, got a replay of {}", record.certificate.number)
+        }
     }
 }
 
@@ -98,10 +81,7 @@ pub fn numbers_start_at_one_per_country(store: &dyn Store) {
     assert_eq!(first.certificate.number, "FR-2026-000001");
     assert_eq!(second.certificate.number, "FR-2026-000002");
     assert_eq!(italian.certificate.number, "IT-2026-000001");
-    assert_eq!(
-        store.certificate("FR-2026-000002").unwrap().unwrap(),
-        second
-    );
+    assert_eq!(store.certificate("FR-2026-000002").unwrap().unwrap(), second);
     assert!(store.certificate("FR-2026-000003").unwrap().is_none());
     let trail = store.recent_audit(10).unwrap();
     assert_eq!(trail.len(), 3, "one audit entry per issuance");
@@ -110,16 +90,9 @@ pub fn numbers_start_at_one_per_country(store: &dyn Store) {
 
 /// A failing builder writes nothing and consumes no number.
 pub fn failed_build_leaves_no_gap(store: &dyn Store) {
-    let result = store.issue("FR", 2026, None, audit("certificate.issue"), &mut |_| {
-        Err("signing failed".into())
-    });
+    let result = store.issue("FR", 2026, None, audit("certificate.issue"), &mut |_| Err("signing failed".into()));
     assert!(matches!(result, Err(StoreError::Build(_))));
-    assert_eq!(
-        created(issue(store, "FR", None).unwrap())
-            .certificate
-            .number,
-        "FR-2026-000001"
-    );
+    assert_eq!(created(issue(store, "FR", None).unwrap()).certificate.number, "FR-2026-000001");
 }
 
 /// Concurrent issuance gives unique, gapless numbers.
@@ -128,20 +101,11 @@ pub fn concurrent_issuance_is_gapless(store: Arc<dyn Store>) {
         .map(|_| {
             let store = Arc::clone(&store);
             std::thread::spawn(move || {
-                (0..25)
-                    .map(|_| {
-                        created(issue(&*store, "DE", None).unwrap())
-                            .certificate
-                            .number
-                    })
-                    .collect::<Vec<_>>()
+                (0..25).map(|_| created(issue(&*store, "DE", None).unwrap()).certificate.number).collect::<Vec<_>>()
             })
         })
         .collect();
-    let mut numbers: Vec<String> = threads
-        .into_iter()
-        .flat_map(|thread| thread.join().unwrap())
-        .collect();
+    let mut numbers: Vec<String> = threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect();
     numbers.sort();
     let expected: Vec<String> = (1..=200).map(|n| format!("DE-2026-{n:06}")).collect();
     assert_eq!(numbers, expected);
@@ -149,39 +113,24 @@ pub fn concurrent_issuance_is_gapless(store: Arc<dyn Store>) {
 
 /// The same idempotency key and request returns the original; another request is refused.
 pub fn idempotency(store: &dyn Store) {
-    let key = Idempotency {
-        scoped_key: "tok_test:abc".into(),
-        request_sha256: "aa".into(),
-    };
+    let key = Idempotency { scoped_key: "tok_test:abc".into(), request_sha256: "aa".into() };
     let first = created(issue(store, "FR", Some(&key)).unwrap());
     match issue(store, "FR", Some(&key)).unwrap() {
         IssueOutcome::Replayed(record) => assert_eq!(*record, first),
         IssueOutcome::Created(record) => panic!("replay created {}", record.certificate.number),
     }
-    let other = Idempotency {
-        request_sha256: "bb".into(),
-        ..key
-    };
+    let other = Idempotency { request_sha256: "bb".into(), ..key };
     assert!(
         matches!(issue(store, "FR", Some(&other)), Err(StoreError::IdempotencyMismatch { number }) if number == first.certificate.number)
     );
-    assert_eq!(
-        created(issue(store, "FR", None).unwrap())
-            .certificate
-            .number,
-        "FR-2026-000002"
-    );
+    assert_eq!(created(issue(store, "FR", None).unwrap()).certificate.number, "FR-2026-000002");
 }
 
 fn event(kind: EventKind) -> StatusEvent {
     StatusEvent {
         kind,
         at: OffsetDateTime::now_utc(),
-        actor: Actor {
-            role: Role::Officer,
-            country: Some("FR".into()),
-            token_id: "tok_officer".into(),
-        },
+        actor: Actor { role: Role::Officer, country: Some("FR".into()), token_id: "tok_officer".into() },
         reason: Some("test".into()),
         office: Some("Roissy-Charles-de-Gaulle fret".into()),
         country: Some("FR".into()),
@@ -194,64 +143,19 @@ pub fn lifecycle_events(store: &dyn Store) {
     let record = created(issue(store, "FR", None).unwrap());
     let number = record.certificate.number.as_str();
     let today: Date = ISSUED_AT.date() + Duration::days(1);
-    store
-        .record_event(
-            number,
-            event(EventKind::Suspended),
-            today,
-            audit("certificate.suspend"),
-        )
-        .unwrap();
+    store.record_event(number, event(EventKind::Suspended), today, audit("certificate.suspend")).unwrap();
     assert!(matches!(
-        store.record_event(
-            number,
-            event(EventKind::Exited),
-            today,
-            audit("certificate.exit")
-        ),
+        store.record_event(number, event(EventKind::Exited), today, audit("certificate.exit")),
         Err(StoreError::Lifecycle(_))
     ));
-    store
-        .record_event(
-            number,
-            event(EventKind::Reinstated),
-            today,
-            audit("certificate.reinstate"),
-        )
-        .unwrap();
-    let updated = store
-        .record_event(
-            number,
-            event(EventKind::Exited),
-            today,
-            audit("certificate.exit"),
-        )
-        .unwrap();
+    store.record_event(number, event(EventKind::Reinstated), today, audit("certificate.reinstate")).unwrap();
+    let updated = store.record_event(number, event(EventKind::Exited), today, audit("certificate.exit")).unwrap();
     assert_eq!(updated.events.len(), 4);
-    let second_exit = store.record_event(
-        number,
-        event(EventKind::Exited),
-        today,
-        audit("certificate.exit"),
-    );
+    let second_exit = store.record_event(number, event(EventKind::Exited), today, audit("certificate.exit"));
+    assert!(matches!(second_exit, Err(StoreError::Lifecycle(cartouche_model::LifecycleError::AlreadyExited { .. }))));
+    assert_eq!(store.certificate(number).unwrap().unwrap().events.len(), 4, "a refused event is not written");
     assert!(matches!(
-        second_exit,
-        Err(StoreError::Lifecycle(
-            cartouche_model::LifecycleError::AlreadyExited { .. }
-        ))
-    ));
-    assert_eq!(
-        store.certificate(number).unwrap().unwrap().events.len(),
-        4,
-        "a refused event is not written"
-    );
-    assert!(matches!(
-        store.record_event(
-            "FR-2026-999999",
-            event(EventKind::Revoked),
-            today,
-            audit("certificate.revoke")
-        ),
+        store.record_event("FR-2026-999999", event(EventKind::Revoked), today, audit("certificate.revoke")),
         Err(StoreError::NotFound { .. })
     ));
 }
@@ -263,54 +167,20 @@ pub fn listing(store: &dyn Store) {
     }
     issue(store, "GB", None).unwrap();
     let all = |_: &CertificateRecord| true;
-    let page = store
-        .list_certificates(&ListQuery {
-            country: Some("FR"),
-            after: None,
-            limit: 2,
-            filter: &all,
-        })
-        .unwrap();
-    let numbers: Vec<_> = page
-        .records
-        .iter()
-        .map(|r| r.certificate.number.as_str())
-        .collect();
+    let page =
+        store.list_certificates(&ListQuery { country: Some("FR"), after: None, limit: 2, filter: &all }).unwrap();
+    let numbers: Vec<_> = page.records.iter().map(|r| r.certificate.number.as_str()).collect();
     assert_eq!(numbers, ["FR-2026-000001", "FR-2026-000002"]);
     let after = page.next_after.expect("more pages");
     let page = store
-        .list_certificates(&ListQuery {
-            country: Some("FR"),
-            after: Some(&after),
-            limit: 10,
-            filter: &all,
-        })
+        .list_certificates(&ListQuery { country: Some("FR"), after: Some(&after), limit: 10, filter: &all })
         .unwrap();
     assert_eq!(page.records.len(), 3);
     assert!(page.next_after.is_none());
     let odd = |r: &CertificateRecord| r.certificate.number.ends_with(['1', '3', '5']);
-    let page = store
-        .list_certificates(&ListQuery {
-            country: None,
-            after: None,
-            limit: 10,
-            filter: &odd,
-        })
-        .unwrap();
-    let numbers: Vec<_> = page
-        .records
-        .iter()
-        .map(|r| r.certificate.number.as_str())
-        .collect();
-    assert_eq!(
-        numbers,
-        [
-            "FR-2026-000001",
-            "FR-2026-000003",
-            "FR-2026-000005",
-            "GB-2026-000001"
-        ]
-    );
+    let page = store.list_certificates(&ListQuery { country: None, after: None, limit: 10, filter: &odd }).unwrap();
+    let numbers: Vec<_> = page.records.iter().map(|r| r.certificate.number.as_str()).collect();
+    assert_eq!(numbers, ["FR-2026-000001", "FR-2026-000003", "FR-2026-000005", "GB-2026-000001"]);
 }
 
 fn key(kid: &str, created_at: OffsetDateTime) -> KeyRecord {
@@ -329,25 +199,15 @@ fn key(kid: &str, created_at: OffsetDateTime) -> KeyRecord {
 /// Rotation retires the previous key and keeps it.
 pub fn key_rotation(store: &dyn Store) {
     let first = key("k1", ISSUED_AT);
-    store
-        .rotate_key(first.clone(), audit("key.rotate"))
-        .unwrap();
+    store.rotate_key(first.clone(), audit("key.rotate")).unwrap();
     let later = ISSUED_AT + Duration::days(30);
-    store
-        .rotate_key(key("k2", later), audit("key.rotate"))
-        .unwrap();
+    store.rotate_key(key("k2", later), audit("key.rotate")).unwrap();
     let keys = store.keys().unwrap();
     assert_eq!(keys.len(), 2);
     let old = keys.iter().find(|k| k.kid == "k1").unwrap();
     assert_eq!(old.retired_at, Some(later));
     assert_eq!(old.secret, first.secret);
-    assert!(
-        keys.iter()
-            .find(|k| k.kid == "k2")
-            .unwrap()
-            .retired_at
-            .is_none()
-    );
+    assert!(keys.iter().find(|k| k.kid == "k2").unwrap().retired_at.is_none());
 }
 
 /// Tokens are found by the hash of their secret only.
@@ -361,9 +221,7 @@ pub fn tokens(store: &dyn Store) {
         label: "Zoll Basel".into(),
         created_at: ISSUED_AT,
     };
-    store
-        .insert_token(token.clone(), audit("token.create"))
-        .unwrap();
+    store.insert_token(token.clone(), audit("token.create")).unwrap();
     assert!(store.has_tokens().unwrap());
     assert_eq!(store.token_by_hash(&"ff".repeat(32)).unwrap(), Some(token));
     assert_eq!(store.token_by_hash(&"ee".repeat(32)).unwrap(), None);

@@ -14,8 +14,8 @@ const HEADER_LEN: usize = 1 + 32;
 
 /// Frames `value` for storage.
 pub(crate) fn seal<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    let body = serde_json::to_vec(value)
-        .map_err(|error| StoreError::Backend(format!("cannot encode record: {error}")))?;
+    let body =
+        serde_json::to_vec(value).map_err(|error| StoreError::Backend(format!("cannot encode record: {error}")))?;
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.push(ENVELOPE_VERSION);
     out.extend_from_slice(&Sha256::digest(&body));
@@ -24,11 +24,7 @@ pub(crate) fn seal<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 }
 
 /// Checks and decodes a stored record.
-pub(crate) fn open<T: DeserializeOwned>(
-    tree: &'static str,
-    key: &[u8],
-    bytes: &[u8],
-) -> Result<T, StoreError> {
+pub(crate) fn open<T: DeserializeOwned>(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
     let corrupt = |reason: &str| StoreError::Corrupt {
         tree,
         key: String::from_utf8_lossy(key).into_owned(),

@@ -16,8 +16,8 @@ use time::Date;
 
 use crate::envelope::{open, seal};
 use crate::{
-    AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome,
-    KeyRecord, ListQuery, Page, Store, StoreError, TokenRecord,
+    AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
+    Store, StoreError, TokenRecord,
 };
 
 const META: &str = "meta";
@@ -49,9 +49,7 @@ pub struct SledStore {
 
 fn backend(error: sled::Error) -> StoreError {
     match error {
-        sled::Error::Io(io)
-            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
-        {
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
             StoreError::Locked(io.to_string())
         }
         other => StoreError::Backend(other.to_string()),
@@ -90,24 +88,18 @@ impl SledStore {
             Some(bytes) => {
                 let found: u32 = open(META, FORMAT_KEY, &bytes)?;
                 if found != FORMAT_VERSION {
-                    return Err(StoreError::IncompatibleFormat {
-                        found: found.to_string(),
-                        expected: FORMAT_VERSION,
-                    });
+                    return Err(StoreError::IncompatibleFormat { found: found.to_string(), expected: FORMAT_VERSION });
                 }
             }
             None => {
-                let has_data = [&store.certificates, &store.keys, &store.tokens]
-                    .iter()
-                    .any(|tree| !tree.is_empty());
+                let has_data = [&store.certificates, &store.keys, &store.tokens].iter().any(|tree| !tree.is_empty());
                 if has_data {
                     return Err(StoreError::IncompatibleFormat {
                         found: "none (no format marker)".into(),
                         expected: FORMAT_VERSION,
                     });
                 }
-                meta.insert(FORMAT_KEY, seal(&FORMAT_VERSION)?)
-                    .map_err(backend)?;
+                meta.insert(FORMAT_KEY, seal(&FORMAT_VERSION)?).map_err(backend)?;
                 store.flush()?;
             }
         }
@@ -121,9 +113,7 @@ impl SledStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         // A panic while holding the lock cannot leave a half-written record (every write
         // is one transaction), so a poisoned lock is safe to take over.
-        self.write_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.write_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn audit_key(&self) -> Result<[u8; 8], StoreError> {
@@ -142,25 +132,16 @@ impl Store for SledStore {
     ) -> Result<IssueOutcome, StoreError> {
         let guard = self.lock();
         if let Some(idempotency) = idempotency {
-            if let Some(bytes) = self
-                .idempotency
-                .get(&idempotency.scoped_key)
-                .map_err(backend)?
-            {
-                let stored: IdempotencyRecord =
-                    open(IDEMPOTENCY, idempotency.scoped_key.as_bytes(), &bytes)?;
+            if let Some(bytes) = self.idempotency.get(&idempotency.scoped_key).map_err(backend)? {
+                let stored: IdempotencyRecord = open(IDEMPOTENCY, idempotency.scoped_key.as_bytes(), &bytes)?;
                 if stored.request_sha256 != idempotency.request_sha256 {
-                    return Err(StoreError::IdempotencyMismatch {
-                        number: stored.number,
-                    });
+                    return Err(StoreError::IdempotencyMismatch { number: stored.number });
                 }
-                let record =
-                    self.certificate(&stored.number)?
-                        .ok_or_else(|| StoreError::Corrupt {
-                            tree: IDEMPOTENCY,
-                            key: idempotency.scoped_key.clone(),
-                            reason: format!("points at missing certificate {}", stored.number),
-                        })?;
+                let record = self.certificate(&stored.number)?.ok_or_else(|| StoreError::Corrupt {
+                    tree: IDEMPOTENCY,
+                    key: idempotency.scoped_key.clone(),
+                    reason: format!("points at missing certificate {}", stored.number),
+                })?;
                 return Ok(IssueOutcome::Replayed(Box::new(record)));
             }
         }
@@ -173,10 +154,7 @@ impl Store for SledStore {
         let number = u16::try_from(year)
             .ok()
             .and_then(|year| CertificateNumber::new(country, year, sequence))
-            .ok_or_else(|| StoreError::SequenceExhausted {
-                country: country.to_owned(),
-                year,
-            })?
+            .ok_or_else(|| StoreError::SequenceExhausted { country: country.to_owned(), year })?
             .to_string();
         let record = build(&number).map_err(StoreError::Build)?;
         audit.target = number.clone();
@@ -191,19 +169,13 @@ impl Store for SledStore {
         };
         let audit_key = self.audit_key()?;
         let audit_bytes = seal(&audit)?;
-        (
-            &self.certificates,
-            &self.counters,
-            &self.idempotency,
-            &self.audit,
-        )
+        (&self.certificates, &self.counters, &self.idempotency, &self.audit)
             .transaction(|(certificates, counters, idempotency_tree, audit_tree)| {
                 if certificates.get(number.as_bytes())?.is_some() {
                     return Err(abort(StoreError::Corrupt {
                         tree: CERTIFICATES,
                         key: number.clone(),
-                        reason: "a certificate already has the next number: the counter is behind"
-                            .into(),
+                        reason: "a certificate already has the next number: the counter is behind".into(),
                     }));
                 }
                 certificates.insert(number.as_bytes(), certificate_bytes.as_slice())?;
@@ -228,10 +200,7 @@ impl Store for SledStore {
     }
 
     fn list_certificates(&self, query: &ListQuery<'_>) -> Result<Page, StoreError> {
-        let prefix = query
-            .country
-            .map(|country| format!("{country}-"))
-            .unwrap_or_default();
+        let prefix = query.country.map(|country| format!("{country}-")).unwrap_or_default();
         let limit = query.limit.clamp(1, 500);
         let start = match query.after {
             Some(after) if after.as_bytes() >= prefix.as_bytes() => {
@@ -251,17 +220,12 @@ impl Store for SledStore {
                 continue;
             }
             if records.len() == limit {
-                next_after = records
-                    .last()
-                    .map(|last: &CertificateRecord| last.certificate.number.clone());
+                next_after = records.last().map(|last: &CertificateRecord| last.certificate.number.clone());
                 break;
             }
             records.push(record);
         }
-        Ok(Page {
-            records,
-            next_after,
-        })
+        Ok(Page { records, next_after })
     }
 
     fn record_event(
@@ -274,10 +238,7 @@ impl Store for SledStore {
         let guard = self.lock();
         let mut record = self
             .certificate(number)?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "certificate",
-                key: number.to_owned(),
-            })?;
+            .ok_or_else(|| StoreError::NotFound { what: "certificate", key: number.to_owned() })?;
         check_transition(&record.certificate, &record.events, event.kind)?;
         if event.kind == EventKind::Exited {
             check_exit_date(&record.certificate, today)?;
@@ -364,9 +325,7 @@ impl Store for SledStore {
 
     fn append_audit(&self, audit: AuditEvent) -> Result<(), StoreError> {
         let audit_key = self.audit_key()?;
-        self.audit
-            .insert(audit_key, seal(&audit)?)
-            .map_err(backend)?;
+        self.audit.insert(audit_key, seal(&audit)?).map_err(backend)?;
         self.flush()
     }
 
@@ -384,29 +343,13 @@ impl Store for SledStore {
 
     fn verify_integrity(&self) -> Result<usize, StoreError> {
         let mut checked = 0;
-        let trees: [(
-            &'static str,
-            &sled::Tree,
-            fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>,
-        ); 6] = [
-            (CERTIFICATES, &self.certificates, |t, k, b| {
-                open::<CertificateRecord>(t, k, b).map(drop)
-            }),
-            (COUNTERS, &self.counters, |t, k, b| {
-                open::<u32>(t, k, b).map(drop)
-            }),
-            (IDEMPOTENCY, &self.idempotency, |t, k, b| {
-                open::<IdempotencyRecord>(t, k, b).map(drop)
-            }),
-            (KEYS, &self.keys, |t, k, b| {
-                open::<KeyRecord>(t, k, b).map(drop)
-            }),
-            (TOKENS, &self.tokens, |t, k, b| {
-                open::<TokenRecord>(t, k, b).map(drop)
-            }),
-            (AUDIT, &self.audit, |t, k, b| {
-                open::<AuditEvent>(t, k, b).map(drop)
-            }),
+        let trees: [(&'static str, &sled::Tree, fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>); 6] = [
+            (CERTIFICATES, &self.certificates, |t, k, b| open::<CertificateRecord>(t, k, b).map(drop)),
+            (COUNTERS, &self.counters, |t, k, b| open::<u32>(t, k, b).map(drop)),
+            (IDEMPOTENCY, &self.idempotency, |t, k, b| open::<IdempotencyRecord>(t, k, b).map(drop)),
+            (KEYS, &self.keys, |t, k, b| open::<KeyRecord>(t, k, b).map(drop)),
+            (TOKENS, &self.tokens, |t, k, b| open::<TokenRecord>(t, k, b).map(drop)),
+            (AUDIT, &self.audit, |t, k, b| open::<AuditEvent>(t, k, b).map(drop)),
         ];
         for (name, tree, check) in trees {
             for item in tree.iter() {
@@ -424,14 +367,11 @@ impl SledStore {
     /// (a damaged record must be detected); not part of the [`Store`] trait.
     #[doc(hidden)]
     pub fn damage_certificate_for_tests(&self, number: &str) -> Result<(), StoreError> {
-        let bytes =
-            self.certificates
-                .get(number)
-                .map_err(backend)?
-                .ok_or(StoreError::NotFound {
-                    what: "certificate",
-                    key: number.to_owned(),
-                })?;
+        let bytes = self
+            .certificates
+            .get(number)
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound { what: "certificate", key: number.to_owned() })?;
         let mut damaged = bytes.to_vec();
         let last = damaged.len() - 2;
         damaged[last] ^= 0x01;

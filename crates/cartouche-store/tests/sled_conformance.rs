@@ -46,32 +46,17 @@ fn records_survive_reopening_and_numbering_continues() {
     }
     let store = SledStore::open(dir.path()).unwrap();
     assert!(store.certificate("FR-2026-000002").unwrap().is_some());
-    assert_eq!(
-        store.verify_integrity().unwrap(),
-        3 + 2 + 3,
-        "3 certificates, 2 counters, 3 audit entries"
-    );
+    assert_eq!(store.verify_integrity().unwrap(), 3 + 2 + 3, "3 certificates, 2 counters, 3 audit entries");
 }
 
 #[test]
 fn a_damaged_record_is_reported_not_served() {
     let (_dir, store) = fresh();
     conformance::numbers_start_at_one_per_country(&store);
-    store
-        .damage_certificate_for_tests("FR-2026-000001")
-        .unwrap();
-    assert!(matches!(
-        store.certificate("FR-2026-000001"),
-        Err(StoreError::Corrupt { .. })
-    ));
-    assert!(matches!(
-        store.verify_integrity(),
-        Err(StoreError::Corrupt { .. })
-    ));
-    assert!(
-        store.certificate("FR-2026-000002").unwrap().is_some(),
-        "other records stay readable"
-    );
+    store.damage_certificate_for_tests("FR-2026-000001").unwrap();
+    assert!(matches!(store.certificate("FR-2026-000001"), Err(StoreError::Corrupt { .. })));
+    assert!(matches!(store.verify_integrity(), Err(StoreError::Corrupt { .. })));
+    assert!(store.certificate("FR-2026-000002").unwrap().is_some(), "other records stay readable");
 }
 
 #[test]
