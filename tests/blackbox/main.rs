@@ -1,1 +1,10 @@
-fn main() {}
+//! Black-box tests: each starts the real `cartouche` binary on a temporary data
+//! directory and drives it over HTTP and the CLI, as ministries and officers would.
+//! One test binary (linked once), one module per area.
+
+mod api;
+mod authz;
+mod durability;
+mod hostile;
+mod lifecycle;
+mod support;

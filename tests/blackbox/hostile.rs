@@ -1,0 +1,154 @@
+//! Hostile input over HTTP: forged, altered, expired and malformed seals, oversized and
+//! malformed bodies. Each is refused with the right reason and the server stays healthy.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde_json::{Value, json};
+
+use crate::support::{Server, Start, assert_error, check, example};
+
+fn parts(token: &str) -> (String, String, String) {
+    let mut split = token.split('.');
+    (split.next().unwrap().into(), split.next().unwrap().into(), split.next().unwrap().into())
+}
+
+fn decode(part: &str) -> Value {
+    serde_json::from_slice(&B64.decode(part).unwrap()).unwrap()
+}
+
+fn encode(value: &Value) -> String {
+    B64.encode(serde_json::to_vec(value).unwrap())
+}
+
+/// Asserts INVALID with the named check failed and no certificate summary echoed.
+fn refused(server: &Server, qr: &str, failing: &str) -> Value {
+    let verdict = server.verify(qr);
+    assert_eq!(verdict["verdict"], "INVALID", "{verdict:#}");
+    assert_eq!(check(&verdict, failing).0, "fail", "{failing}: {verdict:#}");
+    verdict
+}
+
+#[test]
+fn forged_and_altered_seals_are_refused_with_the_reason() {
+    let server = Server::start();
+    let fr = server.token("issuer", Some("FR"));
+    let it = server.token("issuer", Some("IT"));
+    let record = server.issue(&fr, &example("fr-painting-to-us.json"));
+    let token = record["token"].as_str().unwrap();
+    let (header, payload, signature) = parts(token);
+    let kid = decode(&header)["kid"].as_str().unwrap().to_owned();
+
+    // Tampered payload: a different title, same signature.
+    let mut claims = decode(&payload);
+    claims["o"][0]["ti"] = "Une copie sans valeur".into();
+    let verdict = refused(&server, &format!("{header}.{}.{signature}", encode(&claims)), "signature");
+    assert!(verdict.get("certificate").is_none(), "unverified claims must not be echoed: {verdict:#}");
+
+    // Tampered signature.
+    let mut bad = B64.decode(&signature).unwrap();
+    bad[0] ^= 1;
+    refused(&server, &format!("{header}.{payload}.{}", B64.encode(bad)), "signature");
+
+    // alg=none, with an empty and a non-empty signature.
+    for alg in ["none", "None", "NONE"] {
+        let none = encode(&json!({ "alg": alg, "kid": kid }));
+        refused(&server, &format!("{none}.{payload}."), "format");
+        refused(&server, &format!("{none}.{payload}.AAAA"), "header");
+    }
+
+    // HS256 MACed with the issuer's public key (the classic key-confusion attack).
+    let (_, list) = server.call("GET", "/api/v1/trust-list", None, None);
+    let fr_key = list["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).unwrap();
+    let public = B64.decode(fr_key["public_key_jwk"]["x"].as_str().unwrap()).unwrap();
+    let mut hs_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    hs_header.kid = Some(kid.clone());
+    cartouche_seal::install_crypto_provider();
+    let hs_key = jsonwebtoken::EncodingKey::from_secret(&public).unwrap();
+    let forged = jsonwebtoken::encode(&hs_header, &claims, &hs_key).unwrap();
+    let verdict = refused(&server, &forged, "header");
+    assert!(check(&verdict, "header").1.contains("HS256"));
+
+    // Unknown kid.
+    let unknown = encode(&json!({ "alg": "EdDSA", "kid": "AAAAAAAAAAA" }));
+    refused(&server, &format!("{unknown}.{payload}.{signature}"), "key");
+
+    // Another country's kid on this country's seal.
+    let it_record = server.issue(&it, &example("it-archaeology-temporary-ch.json"));
+    let it_kid = decode(&parts(it_record["token"].as_str().unwrap()).0)["kid"].as_str().unwrap().to_owned();
+    let swapped = encode(&json!({ "alg": "EdDSA", "kid": it_kid }));
+    refused(&server, &format!("{swapped}.{payload}.{signature}"), "signature");
+
+    // Key material or URLs in the header, unknown critical extensions.
+    for extra in [json!({ "jku": "http://127.0.0.1:9/jwks" }), json!({ "x5u": "http://127.0.0.1:9/x" }), json!({ "jwk": { "kty": "OKP" } }), json!({ "x5c": ["MII"] }), json!({ "crit": ["x-unknown"], "x-unknown": 1 })] {
+        let mut hostile = json!({ "alg": "EdDSA", "kid": kid });
+        for (name, value) in extra.as_object().unwrap() {
+            hostile[name] = value.clone();
+        }
+        refused(&server, &format!("{}.{payload}.{signature}", encode(&hostile)), "header");
+    }
+
+    // Garbage and oversized input.
+    for garbage in ["hello", "a.b", "a.b.c.d", "!!!.???.###", "", "https://cartouche.test/v/", "https://evil.example/v/x.y.z"] {
+        let verdict = server.verify(garbage);
+        assert_eq!(verdict["verdict"], "INVALID", "{garbage:?}: {verdict:#}");
+    }
+    refused(&server, &"a".repeat(5000), "format");
+
+    // The genuine seal is still fine, and the server is healthy.
+    assert_eq!(server.verify(token)["verdict"], "VALID");
+    assert_eq!(server.call("GET", "/healthz", None, None).0, 200);
+}
+
+#[test]
+fn expired_and_not_yet_valid_seals_are_refused() {
+    let mut server = Server::start();
+    let issuer = server.token("issuer", Some("FR"));
+    let record = server.issue(&issuer, &example("fr-painting-to-us.json"));
+    let token = record["token"].as_str().unwrap().to_owned();
+    // The application is valid until 2027-11-27: a day later the seal has expired.
+    server.restart_with(Start { fake_clock: Some("2027-11-29T08:00:00Z".into()) });
+    let verdict = refused(&server, &token, "validity_period");
+    assert!(check(&verdict, "validity_period").1.contains("expired"));
+    // A day before it was issued, it is not yet valid.
+    let yesterday = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    server.restart_with(Start { fake_clock: Some(yesterday.format(&time::format_description::well_known::Rfc3339).unwrap()) });
+    let verdict = refused(&server, &token, "validity_period");
+    assert!(check(&verdict, "validity_period").1.contains("not valid before"));
+    server.restart();
+    assert_eq!(server.verify(&token)["verdict"], "VALID");
+}
+
+#[test]
+fn oversized_and_malformed_bodies_get_clear_errors() {
+    let server = Server::start();
+    let issuer = server.token("issuer", Some("FR"));
+    // Verify accepts at most 16 KiB.
+    let big = json!({ "qr": "a".repeat(20_000) });
+    let (status, body) = server.call("POST", "/api/v1/verify", None, Some(&big));
+    assert_error(status, &body, 413, "payload_too_large");
+    // Issue accepts at most 1 MiB.
+    let mut huge = example("fr-painting-to-us.json");
+    huge["objects"][0]["description"] = "x".repeat(2 * 1024 * 1024).into();
+    let (status, body) = server.call("POST", "/api/v1/certificates", Some(&issuer), Some(&huge));
+    assert_error(status, &body, 413, "payload_too_large");
+    // Deeply nested JSON.
+    let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let (status, body) = server.raw("POST", "/api/v1/certificates", Some(&issuer), Some(nested.as_bytes()), &[]);
+    assert_error(status, &serde_json::from_str(&body).unwrap(), 400, "invalid_json");
+    let (status, body) = server.raw("POST", "/api/v1/verify", None, Some(b"{\"qr\": 12}"), &[]);
+    assert_error(status, &serde_json::from_str(&body).unwrap(), 400, "invalid_request");
+    let (status, body) = server.raw("POST", "/api/v1/verify", None, Some(b""), &[]);
+    assert_error(status, &serde_json::from_str(&body).unwrap(), 400, "invalid_json");
+    // Unknown routes and methods answer in the same shape.
+    let (status, body) = server.call("GET", "/api/v1/nothing-here", None, None);
+    assert_error(status, &body, 404, "not_found");
+    let (status, body) = server.call("PUT", "/api/v1/verify", None, Some(&json!({})));
+    assert_error(status, &body, 405, "method_not_allowed");
+    // Fields a client may not set are refused, not silently accepted.
+    let mut sneaky = example("fr-painting-to-us.json");
+    sneaky["number"] = "FR-2026-999999".into();
+    sneaky["status"] = "revoked".into();
+    let (status, body) = server.call("POST", "/api/v1/certificates", Some(&issuer), Some(&sneaky));
+    assert_error(status, &body, 400, "validation_failed");
+    assert_eq!(server.call("GET", "/healthz", None, None).0, 200);
+}

@@ -1,0 +1,242 @@
+//! Starting the real `cartouche` binary on a temporary data directory and talking to it
+//! over HTTP, as a user would.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The binary under test.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_cartouche")
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An example application from schemas/examples.
+pub fn example(name: &str) -> Value {
+    let path = repo().join("schemas/examples").join(name);
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running server. Killed when dropped.
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    pub admin: String,
+    port: u16,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+/// Options of a server start.
+#[derive(Default, Clone)]
+pub struct Start {
+    /// `CARTOUCHE_UNSAFE_FAKE_CLOCK`.
+    pub fake_clock: Option<String>,
+}
+
+impl Server {
+    /// Starts a server on a fresh data directory.
+    pub fn start() -> Self {
+        Self::start_with(Start::default())
+    }
+
+    /// Starts a server on a fresh data directory with options.
+    pub fn start_with(options: Start) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let log = dir.path().join("server.log");
+        let mut server = Server { base: format!("http://127.0.0.1:{port}"), admin: String::new(), port, child: None, log, dir };
+        server.spawn(&options);
+        server.admin = std::fs::read_to_string(server.data_dir().join("admin.token")).unwrap().trim().to_owned();
+        server
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn spawn(&mut self, options: &Start) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let mut command = Command::new(binary());
+        command
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .env("CARTOUCHE_DATA_DIR", self.data_dir())
+            .env("CARTOUCHE_PUBLIC_URL", "https://cartouche.test")
+            .env("CARTOUCHE_LOG", "info")
+            .env_remove("CARTOUCHE_UNSAFE_FAKE_CLOCK")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        if let Some(clock) = &options.fake_clock {
+            command.env("CARTOUCHE_UNSAFE_FAKE_CLOCK", clock);
+        }
+        self.child = Some(command.spawn().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = agent().get(&format!("{}/healthz", self.base)).call() {
+                if response.status() == 200 {
+                    return;
+                }
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("the server exited with {status} during start:\n{}", self.log_text());
+            }
+            assert!(Instant::now() < deadline, "the server did not answer /healthz within 30 s:\n{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL, no chance to flush anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills the server and starts it again on the same data directory.
+    pub fn restart_with(&mut self, options: Start) {
+        self.kill9();
+        self.spawn(&options);
+    }
+
+    /// Restarts with the real clock.
+    pub fn restart(&mut self) {
+        self.restart_with(Start::default());
+    }
+
+    /// Sends a request; returns the status and the JSON body (`Value::Null` when the body
+    /// is not JSON).
+    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+        self.call_with(method, path, token, body, &[])
+    }
+
+    /// As `call`, with extra headers.
+    pub fn call_with(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>, headers: &[(&str, &str)]) -> (u16, Value) {
+        let raw = body.map(|b| serde_json::to_vec(b).unwrap());
+        let (status, text) = self.raw(method, path, token, raw.as_deref(), headers);
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Sends raw bytes; returns the status and the body text.
+    pub fn raw(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>, headers: &[(&str, &str)]) -> (u16, String) {
+        let url = format!("{}{path}", self.base);
+        let agent = agent();
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let response = match method {
+            "GET" => {
+                let mut request = agent.get(&url);
+                if let Some(b) = &bearer {
+                    request = request.header("Authorization", b);
+                }
+                for (name, value) in headers {
+                    request = request.header(*name, *value);
+                }
+                request.call()
+            }
+            _ => {
+                let mut request = match method {
+                    "POST" => agent.post(&url),
+                    "PUT" => agent.put(&url),
+                    other => panic!("method {other}"),
+                };
+                if let Some(b) = &bearer {
+                    request = request.header("Authorization", b);
+                }
+                let mut has_type = false;
+                for (name, value) in headers {
+                    has_type |= name.eq_ignore_ascii_case("content-type");
+                    request = request.header(*name, *value);
+                }
+                if !has_type {
+                    request = request.header("Content-Type", "application/json");
+                }
+                request.send(body.unwrap_or(b""))
+            }
+        };
+        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status().as_u16();
+        let text = response.body_mut().with_config().limit(64 * 1024 * 1024).read_to_string().unwrap_or_default();
+        (status, text)
+    }
+
+    /// Creates a token for a role (and country) with the admin token.
+    pub fn token(&self, role: &str, country: Option<&str>) -> String {
+        let (status, body) = self.call("POST", "/api/v1/tokens", Some(&self.admin), Some(&json!({ "role": role, "country": country, "label": "test" })));
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Issues an application with an issuer token; asserts 201 and returns the record.
+    pub fn issue(&self, issuer: &str, application: &Value) -> Value {
+        let (status, body) = self.call("POST", "/api/v1/certificates", Some(issuer), Some(application));
+        assert_eq!(status, 201, "issue: {body}");
+        body
+    }
+
+    /// Verifies QR text; asserts 200 and returns the verdict.
+    pub fn verify(&self, qr: &str) -> Value {
+        let (status, body) = self.call("POST", "/api/v1/verify", None, Some(&json!({ "qr": qr })));
+        assert_eq!(status, 200, "verify: {body}");
+        body
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// An HTTP agent that returns error statuses as responses.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(60))).build().into()
+}
+
+/// The outcome of the named check in a verdict.
+pub fn check<'a>(verdict: &'a Value, name: &str) -> (&'a str, &'a str) {
+    let check = verdict["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {verdict:#}"));
+    (check["outcome"].as_str().unwrap(), check["detail"].as_str().unwrap())
+}
+
+/// Asserts an error body has the stable shape and the code.
+pub fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+}
+
+/// Runs the CLI with arguments and environment; returns (exit code, stdout, stderr).
+pub fn cli(args: &[&str], env: &[(&str, &str)], dir: &Path) -> (i32, String, String) {
+    let output = Command::new(binary())
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("CARTOUCHE_TOKEN")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
