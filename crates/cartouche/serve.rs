@@ -75,6 +75,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     cartouche_seal::install_crypto_provider();
+    // A panic's message may quote request data: log where it happened, not what it said.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        tracing::error!(%location, "panic (message withheld)");
+    }));
     for country in &args.countries {
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
             bail!("--countries: {country:?} is not an ISO 3166-1 alpha-2 code such as FR");

@@ -25,7 +25,11 @@ fn openapi_document_matches_the_snapshot() {
         std::fs::write(&path, &rendered).unwrap();
     }
     let snapshot = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(snapshot == rendered, "the OpenAPI document changed; review the diff and rerun with CARTOUCHE_BLESS=1\n{}", path.display());
+    assert!(
+        snapshot == rendered,
+        "the OpenAPI document changed; review the diff and rerun with CARTOUCHE_BLESS=1\n{}",
+        path.display()
+    );
     assert_eq!(document["openapi"], "3.1.0");
     for name in ["Application", "Certificate", "Verdict", "TrustList", "Error"] {
         assert!(document["components"]["schemas"][name].is_object(), "{name} missing");
@@ -69,11 +73,19 @@ fn the_cli_issues_and_verifies_online_and_offline() {
     let work = tempfile::tempdir().unwrap();
     let admin_file = server.data_dir().join("admin.token");
     let env = [("CARTOUCHE_SERVER", server.base.as_str())];
-    let (code, token, stderr) = cli(&["token", "create", "--role", "issuer", "--country", "IT", "--token-file", admin_file.to_str().unwrap()], &env, work.path());
+    let (code, token, stderr) = cli(
+        &["token", "create", "--role", "issuer", "--country", "IT", "--token-file", admin_file.to_str().unwrap()],
+        &env,
+        work.path(),
+    );
     assert_eq!(code, 0, "{stderr}");
     let token = token.trim().to_owned();
     let application = repo().join("schemas/examples/it-archaeology-temporary-ch.json");
-    let (code, issued, stderr) = cli(&["issue", application.to_str().unwrap(), "--token", &token, "--idempotency-key", "cli-1"], &env, work.path());
+    let (code, issued, stderr) = cli(
+        &["issue", application.to_str().unwrap(), "--token", &token, "--idempotency-key", "cli-1"],
+        &env,
+        work.path(),
+    );
     assert_eq!(code, 0, "{stderr}");
     let issued: Value = serde_json::from_str(&issued).unwrap();
     let qr = issued["qr_text"].as_str().unwrap();
@@ -93,20 +105,31 @@ fn the_cli_issues_and_verifies_online_and_offline() {
     let verdict: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(verdict["verdict"], "INDETERMINATE");
     assert!(verdict["checks"].as_array().unwrap().iter().any(|c| c["name"] == "signature" && c["outcome"] == "pass"));
-    assert!(verdict["checks"].as_array().unwrap().iter().any(|c| c["name"] == "registry_status" && c["outcome"] == "not_checked"));
+    assert!(
+        verdict["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "registry_status" && c["outcome"] == "not_checked")
+    );
 
     // A tampered seal offline is INVALID (exit 2), and an unknown kid offline is
     // INDETERMINATE: the list may be older than the key.
     let tampered = format!("{}x", qr);
     let (code, _, _) = cli(&["verify", &tampered, "--trust-list", list_path.to_str().unwrap()], &[], work.path());
     assert_eq!(code, 2);
-    let (code, rotated, stderr) = cli(&["keys", "rotate", "--country", "IT", "--token-file", admin_file.to_str().unwrap()], &env, work.path());
+    let (code, rotated, stderr) =
+        cli(&["keys", "rotate", "--country", "IT", "--token-file", admin_file.to_str().unwrap()], &env, work.path());
     assert_eq!(code, 0, "{stderr}");
     assert!(rotated.contains("\"country\": \"IT\""));
     let (code, fresh, _) = cli(&["issue", application.to_str().unwrap(), "--token", &token], &env, work.path());
     assert_eq!(code, 0);
     let fresh: Value = serde_json::from_str(&fresh).unwrap();
-    let (code, out, _) = cli(&["verify", fresh["qr_text"].as_str().unwrap(), "--trust-list", list_path.to_str().unwrap()], &[], work.path());
+    let (code, out, _) = cli(
+        &["verify", fresh["qr_text"].as_str().unwrap(), "--trust-list", list_path.to_str().unwrap()],
+        &[],
+        work.path(),
+    );
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("refresh the trust list"), "{out}");
 

@@ -59,16 +59,76 @@ fn every_cell_of_the_matrix() {
         publisher_fr: server.token("plugin_publisher", Some("FR")),
     };
     let rows = [
-        Row { name: "issue FR", method: "POST", path: |_| "/api/v1/certificates".into(), body: || example("fr-painting-to-us.json"), expected: [403, 201, 403, 403, 403, 401] },
-        Row { name: "read FR", method: "GET", path: |n| format!("/api/v1/certificates/{n}"), body: || Value::Null, expected: [200, 200, 403, 200, 403, 200] },
-        Row { name: "list FR", method: "GET", path: |_| "/api/v1/certificates?country=FR".into(), body: || Value::Null, expected: [200, 200, 403, 200, 403, 401] },
-        Row { name: "revoke FR", method: "POST", path: |n| format!("/api/v1/certificates/{n}/revoke"), body: || json!({ "reason": "matrix" }), expected: [200, 200, 403, 403, 403, 401] },
-        Row { name: "suspend FR", method: "POST", path: |n| format!("/api/v1/certificates/{n}/suspend"), body: || json!({ "reason": "matrix" }), expected: [200, 200, 403, 403, 403, 401] },
-        Row { name: "reinstate FR", method: "POST", path: |n| format!("/api/v1/certificates/{n}/reinstate"), body: || json!({ "reason": "matrix" }), expected: [409, 409, 403, 403, 403, 401] },
-        Row { name: "exit FR", method: "POST", path: |n| format!("/api/v1/certificates/{n}/events"), body: || json!({ "kind": "exited", "office": "Basel" }), expected: [403, 403, 403, 200, 403, 401] },
-        Row { name: "rotate FR key", method: "POST", path: |_| "/api/v1/countries/FR/keys".into(), body: || json!({}), expected: [201, 403, 403, 403, 403, 401] },
-        Row { name: "create token", method: "POST", path: |_| "/api/v1/tokens".into(), body: || json!({ "role": "officer", "country": "FR" }), expected: [201, 403, 403, 403, 403, 401] },
-        Row { name: "audit", method: "GET", path: |_| "/api/v1/audit".into(), body: || Value::Null, expected: [200, 403, 403, 403, 403, 401] },
+        Row {
+            name: "issue FR",
+            method: "POST",
+            path: |_| "/api/v1/certificates".into(),
+            body: || example("fr-painting-to-us.json"),
+            expected: [403, 201, 403, 403, 403, 401],
+        },
+        Row {
+            name: "read FR",
+            method: "GET",
+            path: |n| format!("/api/v1/certificates/{n}"),
+            body: || Value::Null,
+            expected: [200, 200, 403, 200, 403, 200],
+        },
+        Row {
+            name: "list FR",
+            method: "GET",
+            path: |_| "/api/v1/certificates?country=FR".into(),
+            body: || Value::Null,
+            expected: [200, 200, 403, 200, 403, 401],
+        },
+        Row {
+            name: "revoke FR",
+            method: "POST",
+            path: |n| format!("/api/v1/certificates/{n}/revoke"),
+            body: || json!({ "reason": "matrix" }),
+            expected: [200, 200, 403, 403, 403, 401],
+        },
+        Row {
+            name: "suspend FR",
+            method: "POST",
+            path: |n| format!("/api/v1/certificates/{n}/suspend"),
+            body: || json!({ "reason": "matrix" }),
+            expected: [200, 200, 403, 403, 403, 401],
+        },
+        Row {
+            name: "reinstate FR",
+            method: "POST",
+            path: |n| format!("/api/v1/certificates/{n}/reinstate"),
+            body: || json!({ "reason": "matrix" }),
+            expected: [409, 409, 403, 403, 403, 401],
+        },
+        Row {
+            name: "exit FR",
+            method: "POST",
+            path: |n| format!("/api/v1/certificates/{n}/events"),
+            body: || json!({ "kind": "exited", "office": "Basel" }),
+            expected: [403, 403, 403, 200, 403, 401],
+        },
+        Row {
+            name: "rotate FR key",
+            method: "POST",
+            path: |_| "/api/v1/countries/FR/keys".into(),
+            body: || json!({}),
+            expected: [201, 403, 403, 403, 403, 401],
+        },
+        Row {
+            name: "create token",
+            method: "POST",
+            path: |_| "/api/v1/tokens".into(),
+            body: || json!({ "role": "officer", "country": "FR" }),
+            expected: [201, 403, 403, 403, 403, 401],
+        },
+        Row {
+            name: "audit",
+            method: "GET",
+            path: |_| "/api/v1/audit".into(),
+            body: || Value::Null,
+            expected: [200, 403, 403, 403, 403, 401],
+        },
     ];
     let mut failures = Vec::new();
     for row in &rows {
@@ -79,7 +139,8 @@ fn every_cell_of_the_matrix() {
             let body = if body.is_null() { None } else { Some(&body) };
             let (status, answer) = server.call(row.method, &(row.path)(number), tokens.of(*who), body);
             if status != row.expected[index] {
-                failures.push(format!("{} as {who:?}: expected {}, got {status} {answer}", row.name, row.expected[index]));
+                failures
+                    .push(format!("{} as {who:?}: expected {}, got {status} {answer}", row.name, row.expected[index]));
             }
             if status == 403 {
                 let code = answer["error"]["code"].as_str().unwrap_or("");
@@ -101,14 +162,20 @@ fn every_cell_of_the_matrix() {
     let denied: Vec<&Value> = audit["items"].as_array().unwrap().iter().filter(|e| e["outcome"] == "denied").collect();
     assert!(denied.iter().any(|e| e["target"] == "FR-2026-000001" && e["actor"]["country"] == "DE"), "{denied:#?}");
     // Issuance by a DE issuer of an FR application is refused and no number is consumed.
-    let (status, _) = server.call("POST", "/api/v1/certificates", tokens.of(Who::IssuerDe), Some(&example("fr-painting-to-us.json")));
+    let (status, _) =
+        server.call("POST", "/api/v1/certificates", tokens.of(Who::IssuerDe), Some(&example("fr-painting-to-us.json")));
     assert_eq!(status, 403);
 }
 
 #[test]
 fn forged_and_malformed_api_tokens_are_refused() {
     let server = Server::start();
-    for header in ["Bearer ct_forged0000000000000000000000000000000000000", "Bearer nonsense", "Basic YWRtaW46YWRtaW4=", "Bearer "] {
+    for header in [
+        "Bearer ct_forged0000000000000000000000000000000000000",
+        "Bearer nonsense",
+        "Basic YWRtaW46YWRtaW4=",
+        "Bearer ",
+    ] {
         let (status, body) = server.raw("GET", "/api/v1/audit", None, None, &[("Authorization", header)]);
         let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(status, 401, "{header}: {body}");
@@ -116,9 +183,19 @@ fn forged_and_malformed_api_tokens_are_refused() {
     }
     let (status, body) = server.call("POST", "/api/v1/tokens", Some(&server.admin), Some(&json!({ "role": "issuer" })));
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_token_request")));
-    let (status, body) = server.call("POST", "/api/v1/tokens", Some(&server.admin), Some(&json!({ "role": "issuer", "country": "France" })));
+    let (status, body) = server.call(
+        "POST",
+        "/api/v1/tokens",
+        Some(&server.admin),
+        Some(&json!({ "role": "issuer", "country": "France" })),
+    );
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_country")));
-    let (status, body) = server.call("POST", "/api/v1/tokens", Some(&server.admin), Some(&json!({ "role": "emperor", "country": "FR" })));
+    let (status, body) = server.call(
+        "POST",
+        "/api/v1/tokens",
+        Some(&server.admin),
+        Some(&json!({ "role": "emperor", "country": "FR" })),
+    );
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_request")));
     // The secret is never logged.
     let token = server.token("issuer", Some("IT"));

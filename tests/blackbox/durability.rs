@@ -38,7 +38,14 @@ fn concurrent_issuance_gives_unique_gapless_numbers() {
             let server = Arc::clone(&server);
             let issuer = Arc::clone(&issuer);
             std::thread::spawn(move || {
-                (0..8).map(|_| server.issue(&issuer, &example("gb-sculpture.json"))["certificate"]["number"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+                (0..8)
+                    .map(|_| {
+                        server.issue(&issuer, &example("gb-sculpture.json"))["certificate"]["number"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned()
+                    })
+                    .collect::<Vec<_>>()
             })
         })
         .collect();
@@ -65,7 +72,11 @@ fn a_store_of_another_format_version_is_refused_with_a_clear_message() {
         db.flush().unwrap();
     }
     let data_dir = server.data_dir();
-    let (code, _, stderr) = cli(&["serve", "--listen", "127.0.0.1:0"], &[("CARTOUCHE_DATA_DIR", data_dir.to_str().unwrap())], server.dir.path());
+    let (code, _, stderr) = cli(
+        &["serve", "--listen", "127.0.0.1:0"],
+        &[("CARTOUCHE_DATA_DIR", data_dir.to_str().unwrap())],
+        server.dir.path(),
+    );
     assert_ne!(code, 0);
     assert!(stderr.contains("store format 2") && stderr.contains("reads format 1"), "{stderr}");
 }

@@ -79,7 +79,13 @@ fn forged_and_altered_seals_are_refused_with_the_reason() {
     refused(&server, &format!("{swapped}.{payload}.{signature}"), "signature");
 
     // Key material or URLs in the header, unknown critical extensions.
-    for extra in [json!({ "jku": "http://127.0.0.1:9/jwks" }), json!({ "x5u": "http://127.0.0.1:9/x" }), json!({ "jwk": { "kty": "OKP" } }), json!({ "x5c": ["MII"] }), json!({ "crit": ["x-unknown"], "x-unknown": 1 })] {
+    for extra in [
+        json!({ "jku": "http://127.0.0.1:9/jwks" }),
+        json!({ "x5u": "http://127.0.0.1:9/x" }),
+        json!({ "jwk": { "kty": "OKP" } }),
+        json!({ "x5c": ["MII"] }),
+        json!({ "crit": ["x-unknown"], "x-unknown": 1 }),
+    ] {
         let mut hostile = json!({ "alg": "EdDSA", "kid": kid });
         for (name, value) in extra.as_object().unwrap() {
             hostile[name] = value.clone();
@@ -88,7 +94,9 @@ fn forged_and_altered_seals_are_refused_with_the_reason() {
     }
 
     // Garbage and oversized input.
-    for garbage in ["hello", "a.b", "a.b.c.d", "!!!.???.###", "", "https://cartouche.test/v/", "https://evil.example/v/x.y.z"] {
+    for garbage in
+        ["hello", "a.b", "a.b.c.d", "!!!.???.###", "", "https://cartouche.test/v/", "https://evil.example/v/x.y.z"]
+    {
         let verdict = server.verify(garbage);
         assert_eq!(verdict["verdict"], "INVALID", "{garbage:?}: {verdict:#}");
     }
@@ -111,7 +119,9 @@ fn expired_and_not_yet_valid_seals_are_refused() {
     assert!(check(&verdict, "validity_period").1.contains("expired"));
     // A day before it was issued, it is not yet valid.
     let yesterday = time::OffsetDateTime::now_utc() - time::Duration::days(1);
-    server.restart_with(Start { fake_clock: Some(yesterday.format(&time::format_description::well_known::Rfc3339).unwrap()) });
+    server.restart_with(Start {
+        fake_clock: Some(yesterday.format(&time::format_description::well_known::Rfc3339).unwrap()),
+    });
     let verdict = refused(&server, &token, "validity_period");
     assert!(check(&verdict, "validity_period").1.contains("not valid before"));
     server.restart();

@@ -70,11 +70,14 @@ fn a_definitive_export_exits_once() {
     let officer = server.token("officer", Some("FR"));
     let record = server.issue(&issuer, &example("fr-painting-to-us.json"));
     let number = record["certificate"]["number"].as_str().unwrap();
-    let exit = json!({ "kind": "exited", "office": "Roissy-Charles-de-Gaulle fret", "declaration_ref": "26FR000123456789" });
-    let (status, body) = server.call("POST", &format!("/api/v1/certificates/{number}/events"), Some(&officer), Some(&exit));
+    let exit =
+        json!({ "kind": "exited", "office": "Roissy-Charles-de-Gaulle fret", "declaration_ref": "26FR000123456789" });
+    let (status, body) =
+        server.call("POST", &format!("/api/v1/certificates/{number}/events"), Some(&officer), Some(&exit));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"]["state"], "used");
-    let (status, body) = server.call("POST", &format!("/api/v1/certificates/{number}/events"), Some(&officer), Some(&exit));
+    let (status, body) =
+        server.call("POST", &format!("/api/v1/certificates/{number}/events"), Some(&officer), Some(&exit));
     assert_error(status, &body, 409, "already_exited");
     assert!(body["error"]["message"].as_str().unwrap().contains("Roissy-Charles-de-Gaulle fret (FR)"), "{body}");
     let verdict = server.verify(qr(&record));
@@ -87,7 +90,8 @@ fn a_definitive_export_exits_once() {
     assert_eq!(verdict["status"]["events"][1]["country"], "FR");
     // A return makes no sense for a definitive export.
     let back = json!({ "kind": "returned", "office": "Roissy" });
-    let (status, body) = server.call("POST", &format!("/api/v1/certificates/{number}/events"), Some(&officer), Some(&back));
+    let (status, body) =
+        server.call("POST", &format!("/api/v1/certificates/{number}/events"), Some(&officer), Some(&back));
     assert_error(status, &body, 409, "not_temporary");
 }
 
@@ -100,7 +104,8 @@ fn a_temporary_export_goes_out_comes_back_and_is_overdue_when_it_does_not() {
     let due = application["reimport_due_date"].as_str().unwrap().to_owned();
     let returning = server.issue(&issuer, &application);
     let staying_out = server.issue(&issuer, &application);
-    let events = |record: &Value| format!("/api/v1/certificates/{}/events", record["certificate"]["number"].as_str().unwrap());
+    let events =
+        |record: &Value| format!("/api/v1/certificates/{}/events", record["certificate"]["number"].as_str().unwrap());
     let exit = json!({ "kind": "exited", "office": "Chiasso" });
     for record in [&returning, &staying_out] {
         let (status, body) = server.call("POST", &events(record), Some(&officer), Some(&exit));
@@ -112,7 +117,12 @@ fn a_temporary_export_goes_out_comes_back_and_is_overdue_when_it_does_not() {
     }
     let (status, body) = server.call("POST", &events(&returning), Some(&officer), Some(&exit));
     assert_error(status, &body, 409, "already_out");
-    let (status, body) = server.call("POST", &events(&returning), Some(&officer), Some(&json!({ "kind": "returned", "office": "Chiasso" })));
+    let (status, body) = server.call(
+        "POST",
+        &events(&returning),
+        Some(&officer),
+        Some(&json!({ "kind": "returned", "office": "Chiasso" })),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"]["state"], "used", "a standard licence makes one trip");
     let (status, body) = server.call("POST", &events(&returning), Some(&officer), Some(&exit));
@@ -121,8 +131,11 @@ fn a_temporary_export_goes_out_comes_back_and_is_overdue_when_it_does_not() {
     // The day after the re-import date, the one still out is overdue, in the record and
     // in list queries.
     let after_due = format!("{due}T12:00:00Z");
-    let after_due = time::OffsetDateTime::parse(&after_due, &time::format_description::well_known::Rfc3339).unwrap() + time::Duration::days(1);
-    server.restart_with(Start { fake_clock: Some(after_due.format(&time::format_description::well_known::Rfc3339).unwrap()) });
+    let after_due = time::OffsetDateTime::parse(&after_due, &time::format_description::well_known::Rfc3339).unwrap()
+        + time::Duration::days(1);
+    server.restart_with(Start {
+        fake_clock: Some(after_due.format(&time::format_description::well_known::Rfc3339).unwrap()),
+    });
     let number = staying_out["certificate"]["number"].as_str().unwrap();
     let (_, record) = server.call("GET", &format!("/api/v1/certificates/{number}"), Some(&issuer), None);
     assert_eq!(record["status"]["state"], "overdue");
@@ -149,15 +162,25 @@ fn suspension_reinstatement_and_revocation_show_in_verification() {
     assert_eq!(status, 200, "{body}");
     let verdict = server.verify(qr(&record));
     assert_eq!(verdict["verdict"], "INVALID");
-    assert!(check(&verdict, "registry_status").1.contains("suspended") && check(&verdict, "registry_status").1.contains("Provenienz"));
-    let (status, body) = server.call("POST", &path("events"), Some(&officer), Some(&json!({ "kind": "exited", "office": "Frankfurt" })));
+    assert!(
+        check(&verdict, "registry_status").1.contains("suspended")
+            && check(&verdict, "registry_status").1.contains("Provenienz")
+    );
+    let (status, body) =
+        server.call("POST", &path("events"), Some(&officer), Some(&json!({ "kind": "exited", "office": "Frankfurt" })));
     assert_error(status, &body, 409, "certificate_suspended");
 
-    let (status, body) = server.call("POST", &path("reinstate"), Some(&issuer), Some(&json!({ "reason": "Provenienz geklärt" })));
+    let (status, body) =
+        server.call("POST", &path("reinstate"), Some(&issuer), Some(&json!({ "reason": "Provenienz geklärt" })));
     assert_eq!(status, 200, "{body}");
     assert_eq!(server.verify(qr(&record))["verdict"], "VALID");
 
-    let (status, body) = server.call("POST", &path("revoke"), Some(&issuer), Some(&json!({ "reason": "Gestohlen gemeldet (Interpol)" })));
+    let (status, body) = server.call(
+        "POST",
+        &path("revoke"),
+        Some(&issuer),
+        Some(&json!({ "reason": "Gestohlen gemeldet (Interpol)" })),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"]["state"], "revoked");
     let verdict = server.verify(qr(&record));
@@ -177,9 +200,11 @@ fn idempotency_key_returns_the_same_certificate_and_refuses_a_different_body() {
     let issuer = server.token("issuer", Some("GB"));
     let application = example("gb-sculpture.json");
     let key = [("Idempotency-Key", "gb-2026-export-0042")];
-    let (first_status, first) = server.call_with("POST", "/api/v1/certificates", Some(&issuer), Some(&application), &key);
+    let (first_status, first) =
+        server.call_with("POST", "/api/v1/certificates", Some(&issuer), Some(&application), &key);
     assert_eq!(first_status, 201, "{first}");
-    let (again_status, again) = server.call_with("POST", "/api/v1/certificates", Some(&issuer), Some(&application), &key);
+    let (again_status, again) =
+        server.call_with("POST", "/api/v1/certificates", Some(&issuer), Some(&application), &key);
     assert_eq!(again_status, 200, "{again}");
     assert_eq!(again["certificate"], first["certificate"]);
     let mut changed = application.clone();
@@ -197,9 +222,19 @@ fn listing_filters_pages_and_searches() {
     let officer = server.token("officer", Some("CH"));
     let mut numbers = Vec::new();
     for _ in 0..5 {
-        numbers.push(server.issue(&issuer, &example("fr-painting-to-us.json"))["certificate"]["number"].as_str().unwrap().to_owned());
+        numbers.push(
+            server.issue(&issuer, &example("fr-painting-to-us.json"))["certificate"]["number"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
-    server.call("POST", &format!("/api/v1/certificates/{}/revoke", numbers[1]), Some(&issuer), Some(&json!({ "reason": "erreur de saisie" })));
+    server.call(
+        "POST",
+        &format!("/api/v1/certificates/{}/revoke", numbers[1]),
+        Some(&issuer),
+        Some(&json!({ "reason": "erreur de saisie" })),
+    );
     let (status, page) = server.call("GET", "/api/v1/certificates?limit=2", Some(&issuer), None);
     assert_eq!(status, 200);
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
@@ -229,12 +264,19 @@ fn an_invalid_application_names_every_bad_field() {
     application["destination_country"] = "usa".into();
     let (status, body) = server.call("POST", "/api/v1/certificates", Some(&issuer), Some(&application));
     assert_error(status, &body, 400, "validation_failed");
-    let paths: Vec<&str> = body["error"]["details"]["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> =
+        body["error"]["details"]["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
     assert!(paths.contains(&"/objects/0/hs_code") && paths.contains(&"/destination_country"), "{paths:?}");
     let (status, body) = server.raw("POST", "/api/v1/certificates", Some(&issuer), Some(b"{\"licence_type\": "), &[]);
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_error(status, &body, 400, "invalid_json");
-    let (status, body) = server.raw("POST", "/api/v1/certificates", Some(&issuer), Some(b"<xml/>"), &[("Content-Type", "application/xml")]);
+    let (status, body) = server.raw(
+        "POST",
+        "/api/v1/certificates",
+        Some(&issuer),
+        Some(b"<xml/>"),
+        &[("Content-Type", "application/xml")],
+    );
     assert_error(status, &serde_json::from_str(&body).unwrap(), 415, "unsupported_media_type");
 }
 
@@ -244,7 +286,8 @@ fn key_rotation_keeps_old_seals_valid_and_signs_new_ones_with_the_new_key() {
     let issuer = server.token("issuer", Some("CH"));
     let before = server.issue(&issuer, &example("ch-watch-collection.json"));
     let old_kid = before["kid"].as_str().unwrap().to_owned();
-    let (status, rotated) = server.call("POST", "/api/v1/countries/CH/keys", Some(&server.admin), Some(&json!({ "alg": "ES256" })));
+    let (status, rotated) =
+        server.call("POST", "/api/v1/countries/CH/keys", Some(&server.admin), Some(&json!({ "alg": "ES256" })));
     assert_eq!(status, 201, "{rotated}");
     assert_eq!(rotated["retired"][0], old_kid.as_str());
     let after = server.issue(&issuer, &example("ch-watch-collection.json"));

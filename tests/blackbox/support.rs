@@ -56,7 +56,8 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let log = dir.path().join("server.log");
-        let mut server = Server { base: format!("http://127.0.0.1:{port}"), admin: String::new(), port, child: None, log, dir };
+        let mut server =
+            Server { base: format!("http://127.0.0.1:{port}"), admin: String::new(), port, child: None, log, dir };
         server.spawn(&options);
         server.admin = std::fs::read_to_string(server.data_dir().join("admin.token")).unwrap().trim().to_owned();
         server
@@ -129,14 +130,28 @@ impl Server {
     }
 
     /// As `call`, with extra headers.
-    pub fn call_with(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>, headers: &[(&str, &str)]) -> (u16, Value) {
+    pub fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
         let raw = body.map(|b| serde_json::to_vec(b).unwrap());
         let (status, text) = self.raw(method, path, token, raw.as_deref(), headers);
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     /// Sends raw bytes; returns the status and the body text.
-    pub fn raw(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>, headers: &[(&str, &str)]) -> (u16, String) {
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
         let url = format!("{}{path}", self.base);
         let agent = agent();
         let bearer = token.map(|t| format!("Bearer {t}"));
@@ -179,7 +194,12 @@ impl Server {
 
     /// Creates a token for a role (and country) with the admin token.
     pub fn token(&self, role: &str, country: Option<&str>) -> String {
-        let (status, body) = self.call("POST", "/api/v1/tokens", Some(&self.admin), Some(&json!({ "role": role, "country": country, "label": "test" })));
+        let (status, body) = self.call(
+            "POST",
+            "/api/v1/tokens",
+            Some(&self.admin),
+            Some(&json!({ "role": role, "country": country, "label": "test" })),
+        );
         assert_eq!(status, 201, "{body}");
         body["token"].as_str().unwrap().to_owned()
     }
@@ -207,7 +227,11 @@ impl Drop for Server {
 
 /// An HTTP agent that returns error statuses as responses.
 pub fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(60))).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
 }
 
 /// The outcome of the named check in a verdict.
@@ -238,5 +262,9 @@ pub fn cli(args: &[&str], env: &[(&str, &str)], dir: &Path) -> (i32, String, Str
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }

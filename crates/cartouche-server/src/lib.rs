@@ -193,7 +193,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/verify", post(verify::verify))
         .route("/v/{token}", get(verify::verify_link))
         .layer(DefaultBodyLimit::max(MAX_VERIFY_BODY_BYTES));
-    api.merge(verification)
+    harden(api.merge(verification)).with_state(state)
+}
+
+/// The layers every route runs under: JSON errors for bare statuses (404 fallback, 405,
+/// 413, 408), security headers and metrics, a 30 s timeout, and panics turned into a
+/// 500 that leaks nothing.
+pub fn harden(router: Router<AppState>) -> Router<AppState> {
+    router
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn(json_errors_and_metrics))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, StdDuration::from_secs(30)))
@@ -203,7 +210,6 @@ pub fn app(state: AppState) -> Router {
             let body = error_body("internal", "an internal error occurred; it has been logged", None);
             (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
         }))
-        .with_state(state)
 }
 
 /// Gives every error produced outside a handler (routing 404/405, body limit 413,

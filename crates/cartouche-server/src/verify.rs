@@ -172,7 +172,12 @@ pub async fn verify_link(
     if wants_json {
         return Ok(Json(verdict).into_response());
     }
-    Ok(Html(render_verdict(&verdict)).into_response())
+    let mut response = Html(render_verdict(&verdict)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+    );
+    Ok(response)
 }
 
 fn escape(text: &str) -> String {
