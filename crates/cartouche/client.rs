@@ -1,6 +1,6 @@
 //! Client commands: talk to a running server, or verify offline.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,6 +12,14 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::ClientArgs;
+
+/// `println!` that reports a closed pipe (`cartouche verify … | head -1`) as an error
+/// instead of panicking; `main` treats it as a normal end.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -92,7 +100,7 @@ fn call(
 }
 
 fn print_json(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    out!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -106,7 +114,7 @@ pub fn create_token(
     let body = json!({ "role": role, "country": country, "label": label });
     let answer = call(args, "POST", "/api/v1/tokens", Some(&body), &[], true)?;
     eprintln!("Token {} created; the secret below is shown only once.", answer["id"].as_str().unwrap_or("?"));
-    println!("{}", answer["token"].as_str().unwrap_or_default());
+    out!("{}", answer["token"].as_str().unwrap_or_default());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -158,9 +166,9 @@ pub fn verify(args: &ClientArgs, seal: &str, trust_list: Option<&Path>, as_json:
         .context("the server's verdict does not match schemas/verdict.schema.json")?,
     };
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&verdict)?);
+        out!("{}", serde_json::to_string_pretty(&verdict)?);
     } else {
-        print_verdict(&verdict);
+        print_verdict(&verdict)?;
     }
     Ok(match verdict.verdict {
         VerdictKind::Valid => ExitCode::SUCCESS,
@@ -199,10 +207,10 @@ fn verify_offline(seal: &str, path: &Path) -> anyhow::Result<Verdict> {
     })
 }
 
-fn print_verdict(verdict: &Verdict) {
-    println!("{}", verdict.verdict.as_str());
+fn print_verdict(verdict: &Verdict) -> std::io::Result<()> {
+    out!("{}", verdict.verdict.as_str());
     if let Some(summary) = &verdict.certificate {
-        println!(
+        out!(
             "certificate {} issued by {} · {:?} export to {} · valid until {}",
             summary.number,
             summary.issuing_country,
@@ -211,7 +219,7 @@ fn print_verdict(verdict: &Verdict) {
             summary.valid_until
         );
         for object in &summary.objects {
-            println!(
+            out!(
                 "  - {} | {} | {} | {} | qty {}",
                 object.title.as_deref().unwrap_or(&object.object_type),
                 object.maker.as_deref().unwrap_or("maker unknown"),
@@ -227,6 +235,7 @@ fn print_verdict(verdict: &Verdict) {
             CheckOutcome::Fail => "FAIL",
             CheckOutcome::NotChecked => "not checked",
         };
-        println!("  [{mark}] {}: {}", check.name, check.detail);
+        out!("  [{mark}] {}: {}", check.name, check.detail);
     }
+    Ok(())
 }

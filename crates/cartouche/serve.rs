@@ -43,7 +43,11 @@ fn create_private_dir(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `secret` to `path` with mode 0600, replacing any stale file atomically (write
+/// to a temporary file beside it, fsync, rename).
 fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
+    let temporary = path.with_extension("token.tmp");
+    let _ = std::fs::remove_file(&temporary);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -51,9 +55,10 @@ fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut file = options.open(&temporary).with_context(|| format!("cannot create {}", temporary.display()))?;
     writeln!(file, "{secret}")?;
     file.sync_all()?;
+    std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -70,9 +75,11 @@ fn clock(fake: Option<&str>) -> anyhow::Result<cartouche_server::Clock> {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CARTOUCHE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     cartouche_seal::install_crypto_provider();
     // A panic's message may quote request data: log where it happened, not what it said.
@@ -86,6 +93,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let clock = clock(args.unsafe_fake_clock.as_deref())?;
+    // Bind first: a port already in use must not leave a half-initialised data directory.
+    let listener =
+        std::net::TcpListener::bind(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
+    listener.set_nonblocking(true)?;
     create_private_dir(&args.data_dir)?;
     let store_dir = args.data_dir.join("store");
     let store =
@@ -94,22 +105,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let mut config = ServerConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
     config.clock = clock;
-    let done = bootstrap(&*store, &args.countries, config.default_alg, config.key_lifetime, (config.clock)())
+    let admin_path = args.data_dir.join("admin.token");
+    let mut persist = |secret: &str| write_secret(&admin_path, secret).map_err(|error| format!("{error:#}"));
+    let now = (config.clock)().replace_nanosecond(0).unwrap_or_else(|_| (config.clock)());
+    let done = bootstrap(&*store, &args.countries, config.default_alg, config.key_lifetime, now, &mut persist)
         .context("first-start set-up failed")?;
     if !done.new_keys.is_empty() {
         tracing::info!(countries = %done.new_keys.join(","), "created signing keys");
     }
-    if let Some(secret) = done.admin_token {
-        let path = args.data_dir.join("admin.token");
-        write_secret(&path, &secret)?;
-        eprintln!("First start: an admin API token was written to {} (mode 0600). Keep it safe.", path.display());
+    if done.admin_token_created {
+        eprintln!("First start: an admin API token was written to {} (mode 0600). Keep it safe.", admin_path.display());
     }
     let state = AppState::new(store, config.clone(), Arc::new(NoRules)).context("cannot load the signing keys")?;
     let router = app(state);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let address = listener.local_addr()?;
         tracing::info!(%address, public_url = %config.public_url, data_dir = %args.data_dir.display(), "Cartouche is listening");
         eprintln!("Cartouche listening on http://{address} (QR codes point at {})", config.public_url);

@@ -161,6 +161,10 @@ fn every_cell_of_the_matrix() {
     let (_, audit) = server.call("GET", "/api/v1/audit?limit=1000", Some(&tokens.admin), None);
     let denied: Vec<&Value> = audit["items"].as_array().unwrap().iter().filter(|e| e["outcome"] == "denied").collect();
     assert!(denied.iter().any(|e| e["target"] == "FR-2026-000001" && e["actor"]["country"] == "DE"), "{denied:#?}");
+    assert!(
+        denied.iter().any(|e| e["action"] == "administer" && e["actor"]["role"] == "issuer"),
+        "refused admin actions are audited too: {denied:#?}"
+    );
     // Issuance by a DE issuer of an FR application is refused and no number is consumed.
     let (status, _) =
         server.call("POST", "/api/v1/certificates", tokens.of(Who::IssuerDe), Some(&example("fr-painting-to-us.json")));

@@ -93,3 +93,56 @@ fn the_admin_token_file_is_private() {
     assert!(server.log_text().contains("admin.token"), "serve says where the token is");
     assert!(!server.log_text().contains(&server.admin), "but never prints it");
 }
+
+#[test]
+fn a_stale_admin_token_file_is_replaced_not_a_lockout() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("admin.token"), "ct_stale-from-a-deleted-store\n").unwrap();
+    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listen.local_addr().unwrap().port();
+    drop(listen);
+    let mut child = std::process::Command::new(crate::support::binary())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("CARTOUCHE_DATA_DIR", &data)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let token = loop {
+        let text = std::fs::read_to_string(data.join("admin.token")).unwrap_or_default();
+        if !text.contains("stale") && !text.trim().is_empty() {
+            break text.trim().to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "admin.token never replaced");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let status = loop {
+        let request = crate::support::agent()
+            .get(&format!("http://127.0.0.1:{port}/api/v1/audit"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call();
+        if let Ok(response) = request {
+            break response.status().as_u16();
+        }
+        assert!(std::time::Instant::now() < deadline, "server never answered");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200, "the new admin token works");
+}
+
+#[test]
+fn a_busy_port_fails_before_anything_is_written() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = busy.local_addr().unwrap().to_string();
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let (code, _, stderr) =
+        cli(&["serve", "--listen", &address], &[("CARTOUCHE_DATA_DIR", data.to_str().unwrap())], work.path());
+    assert_ne!(code, 0);
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    assert!(!data.exists(), "no data directory is created when the port is taken");
+}

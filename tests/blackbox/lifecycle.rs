@@ -126,7 +126,17 @@ fn a_temporary_export_goes_out_comes_back_and_is_overdue_when_it_does_not() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"]["state"], "used", "a standard licence makes one trip");
     let (status, body) = server.call("POST", &events(&returning), Some(&officer), Some(&exit));
-    assert_error(status, &body, 409, "already_exited");
+    assert_error(status, &body, 409, "already_used");
+    let verdict = server.verify(qr(&returning));
+    assert_eq!(verdict["verdict"], "INVALID");
+    assert!(check(&verdict, "registry_status").1.contains("came back"), "{verdict:#}");
+    let (status, body) = server.call(
+        "POST",
+        &events(&returning),
+        Some(&officer),
+        Some(&json!({ "kind": "returned", "office": "Chiasso" })),
+    );
+    assert_error(status, &body, 409, "not_out");
 
     // The day after the re-import date, the one still out is overdue, in the record and
     // in list queries.
@@ -253,6 +263,12 @@ fn listing_filters_pages_and_searches() {
     assert_error(status, &body, 400, "invalid_status");
     let (status, body) = server.call("GET", "/api/v1/certificates?limit=0", Some(&issuer), None);
     assert_error(status, &body, 400, "invalid_limit");
+    let (status, body) = server.call("GET", "/api/v1/certificates?limit=abc", Some(&issuer), None);
+    assert_error(status, &body, 400, "invalid_query");
+    assert!(body["error"]["message"].as_str().unwrap().contains("limit"), "{body}");
+    let (status, body) = server.call("GET", "/api/v1/certificates?colour=red", Some(&issuer), None);
+    assert_error(status, &body, 400, "invalid_query");
+    assert!(!serde_json::to_string(&page).unwrap().contains("null"), "optional members are omitted, not null: {page}");
 }
 
 #[test]

@@ -152,7 +152,7 @@ pub enum LifecycleError {
         reason: String,
     },
     /// The certificate is suspended.
-    #[error("the certificate is suspended since {at}: {reason}")]
+    #[error("the certificate has been suspended since {at}: {reason}")]
     Suspended {
         /// When.
         at: String,
@@ -170,6 +170,14 @@ pub enum LifecycleError {
         /// Where.
         office: String,
     },
+    /// A standard-licence temporary export that went out and came back.
+    #[error("the certificate was already used: the object went out and its return was recorded at {office} on {at}")]
+    AlreadyReturned {
+        /// When the return was recorded.
+        at: String,
+        /// Where.
+        office: String,
+    },
     /// An exit while the object is already out.
     #[error("the object is already out: exit recorded at {office} on {at}, no return since")]
     AlreadyOut {
@@ -182,7 +190,7 @@ pub enum LifecycleError {
     #[error("a return can only be recorded for a temporary export")]
     NotTemporary,
     /// A return with no exit before it.
-    #[error("no exit has been recorded, so there is nothing to return")]
+    #[error("the object is not out: no exit without a return has been recorded")]
     NotOut,
     /// An exit after the certificate's validity.
     #[error("the certificate expired on {valid_until}")]
@@ -257,7 +265,10 @@ pub fn check_transition(
             }
             if let Some(exit) = history.last_exit {
                 if !application.licence_type.is_open() {
-                    return Err(LifecycleError::AlreadyExited { at: rfc3339(exit.at), office: office_of(exit) });
+                    return Err(match history.last_return {
+                        Some(back) => LifecycleError::AlreadyReturned { at: rfc3339(back.at), office: office_of(back) },
+                        None => LifecycleError::AlreadyExited { at: rfc3339(exit.at), office: office_of(exit) },
+                    });
                 }
             }
             Ok(())

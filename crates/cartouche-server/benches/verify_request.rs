@@ -19,17 +19,39 @@ fn bench(c: &mut Criterion) {
     let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
     let config = ServerConfig::new("https://cartouche.test");
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
-    bootstrap(&*store, &["FR".to_owned()], config.default_alg, config.key_lifetime, now).unwrap();
+    bootstrap(&*store, &["FR".to_owned()], config.default_alg, config.key_lifetime, now, &mut |_| Ok(())).unwrap();
     let state = AppState::new(Arc::clone(&store), config, Arc::new(NoRules)).unwrap();
     let signer = state.keys().signer("FR").unwrap().clone();
-    let application: Application = serde_json::from_str(include_str!("../../../schemas/examples/fr-painting-to-us.json")).unwrap();
+    let application: Application =
+        serde_json::from_str(include_str!("../../../schemas/examples/fr-painting-to-us.json")).unwrap();
     let actor = Actor { role: Role::Issuer, country: Some("FR".into()), token_id: "bench".into() };
-    let audit = AuditEvent { at: now, actor: Some(actor.clone()), action: "certificate.issue".into(), target: String::new(), outcome: "ok".into(), detail: String::new() };
+    let audit = AuditEvent {
+        at: now,
+        actor: Some(actor.clone()),
+        action: "certificate.issue".into(),
+        target: String::new(),
+        outcome: "ok".into(),
+        detail: String::new(),
+    };
     let outcome = store
         .issue("FR", now.year(), None, audit, &mut |number| {
-            let certificate = Certificate { number: number.into(), issue_date: now.date(), issued_at: now, application: application.clone(), rule_evaluations: vec![] };
+            let certificate = Certificate {
+                number: number.into(),
+                issue_date: now.date(),
+                issued_at: now,
+                application: application.clone(),
+                rule_evaluations: vec![],
+            };
             let token = sign(&SealClaims::for_certificate(&certificate).unwrap(), &signer).unwrap();
-            let issued = StatusEvent { kind: EventKind::Issued, at: now, actor: actor.clone(), reason: None, office: None, country: None, declaration_ref: None };
+            let issued = StatusEvent {
+                kind: EventKind::Issued,
+                at: now,
+                actor: actor.clone(),
+                reason: None,
+                office: None,
+                country: None,
+                declaration_ref: None,
+            };
             Ok(CertificateRecord { certificate, token, kid: signer.kid.clone(), events: vec![issued] })
         })
         .unwrap();
@@ -42,7 +64,10 @@ fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     c.bench_function("verify_request/EdDSA_valid", |b| {
         b.to_async(&runtime).iter(|| {
-            let request = Request::post("/api/v1/verify").header("content-type", "application/json").body(Body::from(body.clone())).unwrap();
+            let request = Request::post("/api/v1/verify")
+                .header("content-type", "application/json")
+                .body(Body::from(body.clone()))
+                .unwrap();
             let router = router.clone();
             async move {
                 let response = router.oneshot(request).await.unwrap();

@@ -14,6 +14,8 @@ use cartouche_model::canonical::hex;
 use cartouche_model::{Actor, Role};
 use sha2::{Digest, Sha256};
 
+use cartouche_store::AuditEvent;
+
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -36,8 +38,8 @@ impl Caller {
 
     fn describe(&self) -> String {
         match &self.country {
-            Some(country) => format!("{} of {country}", self.role.as_str()),
-            None => self.role.as_str().to_owned(),
+            Some(country) => format!("{} token of {country}", article(self.role.as_str())),
+            None => format!("{} token", article(self.role.as_str())),
         }
     }
 }
@@ -76,7 +78,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
         let secret = value
             .to_str()
             .ok()
-            .and_then(|text| text.strip_prefix("Bearer "))
+            .and_then(|text| text.get(..7).filter(|scheme| scheme.eq_ignore_ascii_case("bearer ")).map(|_| &text[7..]))
             .map(str::trim)
             .filter(|secret| secret.starts_with("ct_") && secret.len() <= 128)
             .ok_or_else(|| {
@@ -168,7 +170,12 @@ pub fn authorize(caller: &Caller, action: Action, country: Option<&str>) -> Resu
         }
         _ => ("forbidden", ""),
     };
-    Err(ApiError::forbidden(code, format!("a token of {} may not {}{resource}{hint}", caller.describe(), verb(action))))
+    Err(ApiError::forbidden(code, format!("{} may not {}{resource}{hint}", caller.describe(), verb(action))))
+}
+
+fn article(word: &str) -> String {
+    let vowel = word.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
 fn verb(action: Action) -> &'static str {
@@ -207,5 +214,37 @@ mod tests {
             assert!(authorize(&publisher, action, Some("FR")).is_err());
         }
         assert!(token_hash("ct_a") != token_hash("ct_b"));
+    }
+}
+
+async fn audit_denied(state: &AppState, caller: &Caller, action: Action, target: &str, error: &ApiError) {
+    let audit = AuditEvent {
+        at: state.now(),
+        actor: Some(caller.actor()),
+        action: action.as_str().into(),
+        target: target.to_owned(),
+        outcome: "denied".into(),
+        detail: error.message.clone(),
+    };
+    if let Err(failure) = state.run_store(move |store| store.append_audit(audit)).await {
+        tracing::error!(code = failure.code, "could not write the audit entry of a denied request");
+    }
+}
+
+/// Authorizes, and on refusal writes a `denied` audit entry.
+pub async fn authorize_audited(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    country: Option<&str>,
+    target: &str,
+) -> Result<(), ApiError> {
+    match authorize(caller, action, country) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            audit_denied(state, caller, action, target, &error).await;
+            tracing::warn!(token_id = %caller.token_id, action = action.as_str(), target, "request denied");
+            Err(error)
+        }
     }
 }

@@ -15,8 +15,8 @@ pub const DEMO_COUNTRIES: [&str; 6] = ["FR", "IT", "DE", "GB", "CH", "US"];
 pub struct Bootstrapped {
     /// Countries that got their first key.
     pub new_keys: Vec<String>,
-    /// The admin token's secret, when one was created (no token existed).
-    pub admin_token: Option<String>,
+    /// Whether an admin token was created (no token existed) and handed to `persist`.
+    pub admin_token_created: bool,
 }
 
 fn system_audit(action: &str, target: &str, detail: String, now: OffsetDateTime) -> AuditEvent {
@@ -32,12 +32,17 @@ fn system_audit(action: &str, target: &str, detail: String, now: OffsetDateTime)
 
 /// Creates a key for every country in `countries` that has none, and an admin token if
 /// the store has no token at all. Idempotent: a second run does nothing.
+///
+/// The admin secret is handed to `persist` *before* the token is stored: if persisting
+/// fails, no token exists and the next start tries again, so the operator can never be
+/// locked out with a token whose secret nobody saw.
 pub fn bootstrap(
     store: &dyn Store,
     countries: &[String],
     alg: Algorithm,
     key_lifetime: time::Duration,
     now: OffsetDateTime,
+    persist: &mut dyn FnMut(&str) -> Result<(), String>,
 ) -> Result<Bootstrapped, StoreError> {
     let mut done = Bootstrapped::default();
     let existing = store.keys()?;
@@ -61,8 +66,9 @@ pub fn bootstrap(
             label: "first-start admin".into(),
             created_at: now,
         };
+        persist(&secret).map_err(StoreError::Backend)?;
         store.insert_token(record, system_audit("token.create", &id, "first-start admin token".into(), now))?;
-        done.admin_token = Some(secret);
+        done.admin_token_created = true;
     }
     Ok(done)
 }

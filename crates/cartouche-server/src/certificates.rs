@@ -1,7 +1,7 @@
 //! Issuing, reading, listing and changing the status of certificates.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cartouche_model::canonical::hex;
@@ -18,9 +18,9 @@ use sha2::{Digest, Sha256};
 use time::Date;
 
 use crate::AppState;
-use crate::auth::{Action, Caller, MaybeCaller, RequireCaller, authorize};
+use crate::auth::{Action, Caller, MaybeCaller, RequireCaller, authorize_audited};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, parse_json, read_json_bytes};
+use crate::extract::{JsonBody, QueryParams, parse_json, read_json_bytes};
 
 /// The registry's view of a record at `today`.
 pub(crate) fn status_view(record: &CertificateRecord, today: Date) -> StatusView {
@@ -55,38 +55,6 @@ fn parse_number(number: &str) -> Result<CertificateNumber, ApiError> {
         .map_err(|error| ApiError::bad_request("invalid_number", format!("{number:?} is {error}")))
 }
 
-async fn audit_denied(state: &AppState, caller: &Caller, action: Action, target: &str, error: &ApiError) {
-    let audit = AuditEvent {
-        at: state.now(),
-        actor: Some(caller.actor()),
-        action: action.as_str().into(),
-        target: target.to_owned(),
-        outcome: "denied".into(),
-        detail: error.message.clone(),
-    };
-    if let Err(failure) = state.run_store(move |store| store.append_audit(audit)).await {
-        tracing::error!(code = failure.code, "could not write the audit entry of a denied request");
-    }
-}
-
-/// Authorizes, and on refusal writes a `denied` audit entry.
-async fn authorize_audited(
-    state: &AppState,
-    caller: &Caller,
-    action: Action,
-    country: Option<&str>,
-    target: &str,
-) -> Result<(), ApiError> {
-    match authorize(caller, action, country) {
-        Ok(()) => Ok(()),
-        Err(error) => {
-            audit_denied(state, caller, action, target, &error).await;
-            tracing::warn!(token_id = %caller.token_id, action = action.as_str(), target, "request denied");
-            Err(error)
-        }
-    }
-}
-
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
 /// `POST /api/v1/certificates`.
@@ -98,7 +66,7 @@ pub async fn issue(
 ) -> Result<Response, ApiError> {
     // The role is checked before the body is read: an officer learns nothing from it.
     if !matches!(caller.role, cartouche_model::Role::Issuer) {
-        let target = caller.country.clone().unwrap_or_default();
+        let target = caller.country.clone().unwrap_or_else(|| "(no country)".into());
         authorize_audited(&state, &caller, Action::Issue, caller.country.as_deref(), &target).await?;
     }
     let body = read_json_bytes(request, &()).await?;
@@ -241,11 +209,11 @@ pub async fn get_one(
         return Ok(Json(record_json(&state, &record, today)).into_response());
     }
     let view = lifecycle_state(&record.certificate, &record.events, today);
-    Ok(Json(json!({
+    Ok(Json(without_nulls(json!({
         "number": record.certificate.number,
         "issuing_country": record.certificate.application.issuing_authority.country,
         "status": { "state": view.state, "since": view.cause.map(|e| e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()) },
-    }))
+    })))
     .into_response())
 }
 
@@ -263,7 +231,7 @@ pub(crate) struct ListParams {
 pub async fn list(
     State(state): State<AppState>,
     RequireCaller(caller): RequireCaller,
-    Query(params): Query<ListParams>,
+    QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Response, ApiError> {
     let country = match (caller.role, &params.country) {
         (cartouche_model::Role::Issuer, None) => caller.country.clone(),
@@ -340,7 +308,18 @@ pub async fn list(
             })
         })
         .collect();
-    Ok(Json(json!({ "items": items, "next_after": page.next_after })).into_response())
+    Ok(Json(without_nulls(json!({ "items": items, "next_after": page.next_after }))).into_response())
+}
+
+/// Optional members are omitted, never null (schemas/FIELDS.md).
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
 }
 
 fn matches_query(certificate: &Certificate, needle: &str) -> bool {

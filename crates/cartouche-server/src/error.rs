@@ -95,11 +95,12 @@ impl From<LifecycleError> for ApiError {
             LifecycleError::Suspended { .. } => "certificate_suspended",
             LifecycleError::NotSuspended => "not_suspended",
             LifecycleError::AlreadyExited { .. } => "already_exited",
+            LifecycleError::AlreadyReturned { .. } => "already_used",
             LifecycleError::AlreadyOut { .. } => "already_out",
             LifecycleError::NotTemporary => "not_temporary",
             LifecycleError::NotOut => "not_out",
             LifecycleError::Expired { .. } => "certificate_expired",
-            LifecycleError::IssuedTwice => "invalid_event",
+            LifecycleError::IssuedTwice => "invalid_transition",
         };
         ApiError::new(StatusCode::CONFLICT, code, error.to_string())
     }

@@ -14,7 +14,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::AppState;
-use crate::auth::{Action, RequireCaller, authorize, new_token_id, new_token_secret};
+use crate::auth::{Action, RequireCaller, authorize_audited, new_token_id, new_token_secret};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, parse_json};
 
@@ -144,7 +144,7 @@ pub async fn rotate(
     Path(country): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&caller, Action::Administer, None)?;
+    authorize_audited(&state, &caller, Action::Administer, None, &format!("key of {country}")).await?;
     if !valid_country(&country) {
         return Err(ApiError::bad_request(
             "invalid_country",
@@ -198,7 +198,7 @@ pub async fn create_token(
     RequireCaller(caller): RequireCaller,
     JsonBody(request): JsonBody<TokenRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&caller, Action::Administer, None)?;
+    authorize_audited(&state, &caller, Action::Administer, None, "token").await?;
     match (request.role, &request.country) {
         (Role::Admin, Some(_)) => {
             return Err(ApiError::bad_request(

@@ -1,15 +1,16 @@
 //! Operations: health, metrics, the audit log and the OpenAPI document.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
-use crate::auth::{Action, RequireCaller, authorize};
+use crate::auth::{Action, RequireCaller, authorize_audited};
 use crate::error::ApiError;
+use crate::extract::QueryParams;
 
 /// `GET /healthz`: 200 when the store answers and keys are loaded.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
@@ -39,9 +40,9 @@ pub(crate) struct AuditParams {
 pub async fn audit(
     State(state): State<AppState>,
     RequireCaller(caller): RequireCaller,
-    Query(params): Query<AuditParams>,
+    QueryParams(params): QueryParams<AuditParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&caller, Action::Administer, None)?;
+    authorize_audited(&state, &caller, Action::Administer, None, "audit").await?;
     let limit = params.limit.unwrap_or(100).clamp(1, 1000);
     let entries = state.run_store(move |store| store.recent_audit(limit)).await?;
     Ok(Json(json!({ "items": entries })))

@@ -86,6 +86,10 @@ pub(crate) async fn verdict_for(
                             application.reimport_due_date.map(|d| d.to_string()).unwrap_or_default()
                         ),
                     ),
+                    CertificateState::Used if application.export_type == cartouche_model::ExportType::Temporary => Check::fail(
+                        "registry_status",
+                        format!("already used: the object went out and came back (return recorded at {office} on {when})"),
+                    ),
                     CertificateState::Used => {
                         Check::fail("registry_status", format!("already exited: used at {office} on {when}"))
                     }
