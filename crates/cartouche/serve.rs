@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// Countries that get a signing key on first start.
     #[arg(long, env = "CARTOUCHE_COUNTRIES", value_delimiter = ',', default_values_t = DEMO_COUNTRIES.map(String::from))]
     countries: Vec<String>,
+    /// Verification requests allowed per minute and client address on /api/v1/verify and
+    /// /v/{token}; 0 turns the limit off (for load tests, or behind a limiting proxy).
+    #[arg(long, env = "CARTOUCHE_VERIFY_RATE_LIMIT", default_value_t = cartouche_server::DEFAULT_VERIFY_RATE_PER_MINUTE)]
+    verify_rate_limit: u32,
     /// Testing only: run with the clock set to this RFC 3339 instant (moving forward from
     /// it). Never use in production: seals would be judged at the wrong time.
     #[arg(long, env = "CARTOUCHE_UNSAFE_FAKE_CLOCK", hide = true)]
@@ -105,6 +109,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let mut config = ServerConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
     config.clock = clock;
+    config.verify_rate_per_minute = std::num::NonZeroU32::new(args.verify_rate_limit);
     let admin_path = args.data_dir.join("admin.token");
     let mut persist = |secret: &str| write_secret(&admin_path, secret).map_err(|error| format!("{error:#}"));
     let now = (config.clock)().replace_nanosecond(0).unwrap_or_else(|_| (config.clock)());
@@ -125,7 +130,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tracing::info!(%address, public_url = %config.public_url, data_dir = %args.data_dir.display(), "Cartouche is listening");
         eprintln!("Cartouche listening on http://{address} (QR codes point at {})", config.public_url);
-        axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
         tracing::info!("stopped");
         anyhow::Ok(())
     })

@@ -114,13 +114,14 @@ fn expired_and_not_yet_valid_seals_are_refused() {
     let record = server.issue(&issuer, &example("fr-painting-to-us.json"));
     let token = record["token"].as_str().unwrap().to_owned();
     // The application is valid until 2027-11-27: a day later the seal has expired.
-    server.restart_with(Start { fake_clock: Some("2027-11-29T08:00:00Z".into()) });
+    server.restart_with(Start { fake_clock: Some("2027-11-29T08:00:00Z".into()), ..Start::default() });
     let verdict = refused(&server, &token, "validity_period");
     assert!(check(&verdict, "validity_period").1.contains("expired"));
     // A day before it was issued, it is not yet valid.
     let yesterday = time::OffsetDateTime::now_utc() - time::Duration::days(1);
     server.restart_with(Start {
         fake_clock: Some(yesterday.format(&time::format_description::well_known::Rfc3339).unwrap()),
+        ..Start::default()
     });
     let verdict = refused(&server, &token, "validity_period");
     assert!(check(&verdict, "validity_period").1.contains("not valid before"));
@@ -161,4 +162,22 @@ fn oversized_and_malformed_bodies_get_clear_errors() {
     let (status, body) = server.call("POST", "/api/v1/certificates", Some(&issuer), Some(&sneaky));
     assert_error(status, &body, 400, "validation_failed");
     assert_eq!(server.call("GET", "/healthz", None, None).0, 200);
+}
+
+#[test]
+fn a_verification_flood_from_one_address_is_rate_limited() {
+    // 60 per minute: a burst of 6, then one every second.
+    let server = Server::start_with(Start { verify_rate_limit: Some(60), ..Start::default() });
+    let body = json!({ "qr": "not-a-seal" });
+    let statuses: Vec<u16> = (0..20).map(|_| server.call("POST", "/api/v1/verify", None, Some(&body)).0).collect();
+    assert!(statuses[..6].iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let (status, text) = server.raw("GET", "/v/x.y.z", None, None, &[]);
+    assert_eq!(status, 429, "the QR link shares the limit: {text}");
+    let (status, error) = server.call("POST", "/api/v1/verify", None, Some(&body));
+    assert_error(status, &error, 429, "rate_limited");
+    assert!(error["error"]["message"].as_str().unwrap().contains("retry in"));
+    // Other routes are not limited.
+    assert_eq!(server.call("GET", "/healthz", None, None).0, 200);
+    assert_eq!(server.call("GET", "/api/v1/trust-list", None, None).0, 200);
 }

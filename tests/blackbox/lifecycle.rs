@@ -145,6 +145,7 @@ fn a_temporary_export_goes_out_comes_back_and_is_overdue_when_it_does_not() {
         + time::Duration::days(1);
     server.restart_with(Start {
         fake_clock: Some(after_due.format(&time::format_description::well_known::Rfc3339).unwrap()),
+        ..Start::default()
     });
     let number = staying_out["certificate"]["number"].as_str().unwrap();
     let (_, record) = server.call("GET", &format!("/api/v1/certificates/{number}"), Some(&issuer), None);

@@ -43,6 +43,8 @@ pub struct Server {
 pub struct Start {
     /// `CARTOUCHE_UNSAFE_FAKE_CLOCK`.
     pub fake_clock: Option<String>,
+    /// `CARTOUCHE_VERIFY_RATE_LIMIT` (per minute and client; default: the server's).
+    pub verify_rate_limit: Option<u32>,
 }
 
 impl Server {
@@ -77,9 +79,13 @@ impl Server {
             .env("CARTOUCHE_PUBLIC_URL", "https://cartouche.test")
             .env("CARTOUCHE_LOG", "info")
             .env_remove("CARTOUCHE_UNSAFE_FAKE_CLOCK")
+            .env_remove("CARTOUCHE_VERIFY_RATE_LIMIT")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        if let Some(limit) = options.verify_rate_limit {
+            command.env("CARTOUCHE_VERIFY_RATE_LIMIT", limit.to_string());
+        }
         if let Some(clock) = &options.fake_clock {
             command.env("CARTOUCHE_UNSAFE_FAKE_CLOCK", clock);
         }

@@ -40,6 +40,12 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest body of a verification request (a QR payload is under 3 KiB).
 pub const MAX_VERIFY_BODY_BYTES: usize = 16 * 1024;
 
+/// Default verification requests per minute per client address. A border post behind
+/// one address scanning continuously stays far below it; a scraper does not.
+pub const DEFAULT_VERIFY_RATE_PER_MINUTE: u32 = 600;
+
+type VerifyLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
 /// Country rules, run at issuance and at verification. The rule-plugin host implements
 /// it; [`NoRules`] is the default when no plugin is published.
 pub trait RulesHook: Send + Sync + 'static {
@@ -80,6 +86,8 @@ pub struct ServerConfig {
     pub key_lifetime: time::Duration,
     /// The clock.
     pub clock: Clock,
+    /// Verification requests allowed per minute and client address (`None`: unlimited).
+    pub verify_rate_per_minute: Option<std::num::NonZeroU32>,
 }
 
 impl ServerConfig {
@@ -90,6 +98,7 @@ impl ServerConfig {
             default_alg: Algorithm::EdDSA,
             key_lifetime: time::Duration::days(10 * 365),
             clock: Arc::new(OffsetDateTime::now_utc),
+            verify_rate_per_minute: std::num::NonZeroU32::new(DEFAULT_VERIFY_RATE_PER_MINUTE),
         }
     }
 }
@@ -100,6 +109,7 @@ struct Inner {
     keys: RwLock<Arc<KeyMaterial>>,
     rules: Arc<dyn RulesHook>,
     metrics: PrometheusHandle,
+    verify_limiter: Option<VerifyLimiter>,
 }
 
 /// Shared state of all handlers.
@@ -111,7 +121,18 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: ServerConfig, rules: Arc<dyn RulesHook>) -> Result<Self, StoreError> {
         let now = (config.clock)();
         let keys = KeyMaterial::load(&*store, now)?;
-        Ok(Self(Arc::new(Inner { store, config, keys: RwLock::new(Arc::new(keys)), rules, metrics: metrics_handle() })))
+        let verify_limiter = config.verify_rate_per_minute.map(|per_minute| {
+            let burst = std::num::NonZeroU32::new((per_minute.get() / 10).max(1)).unwrap_or(per_minute);
+            governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute).allow_burst(burst))
+        });
+        Ok(Self(Arc::new(Inner {
+            store,
+            config,
+            keys: RwLock::new(Arc::new(keys)),
+            rules,
+            metrics: metrics_handle(),
+            verify_limiter,
+        })))
     }
 
     /// Now, truncated to the second.
@@ -192,7 +213,8 @@ pub fn app(state: AppState) -> Router {
     let verification = Router::new()
         .route("/api/v1/verify", post(verify::verify))
         .route("/v/{token}", get(verify::verify_link))
-        .layer(DefaultBodyLimit::max(MAX_VERIFY_BODY_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_VERIFY_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit_verification));
     harden(api.merge(verification)).with_state(state)
 }
 
@@ -210,6 +232,42 @@ pub fn harden(router: Router<AppState>) -> Router<AppState> {
             let body = error_body("internal", "an internal error occurred; it has been logged", None);
             (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
         }))
+}
+
+/// Refuses a client address that exceeds the verification rate with 429 and
+/// `Retry-After`. The address comes from the connection (`ConnectInfo`); behind a reverse
+/// proxy every client shares the proxy's address, so raise the limit there.
+async fn rate_limit_verification(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(limiter) = &state.0.verify_limiter {
+        let address = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        if let Err(not_until) = limiter.check_key(&address) {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            let seconds = wait.as_secs() + 1;
+            metrics::counter!("cartouche_rate_limited_total").increment(1);
+            let body = error_body(
+                "rate_limited",
+                &format!("too many verification requests from this address; retry in {seconds} s"),
+                None,
+            );
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+        if limiter.len() > 100_000 {
+            limiter.retain_recent();
+        }
+    }
+    next.run(request).await
 }
 
 /// Gives every error produced outside a handler (routing 404/405, body limit 413,

@@ -115,10 +115,14 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/verify",
         id: "verify",
         tag: "verification",
-        summary: "Verify a seal: {\"qr\": \"<QR text or bare token>\", \"checkpoint_country\"?}.",
+        summary: "Verify a seal: {\"qr\": \"<QR text or bare token>\", \"checkpoint_country\"?}. Rate-limited per client address.",
         auth: "none",
         request: None,
-        responses: &[("200", "The verdict", Some("Verdict")), ERRORS],
+        responses: &[
+            ("200", "The verdict", Some("Verdict")),
+            ("429", "rate_limited, with Retry-After", Some("Error")),
+            ERRORS,
+        ],
     },
     Route {
         method: HttpMethod::Get,
