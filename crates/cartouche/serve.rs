@@ -92,7 +92,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::error!(%location, "panic (message withheld)");
     }));
     for country in &args.countries {
-        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        if !cartouche_model::is_country_code(country) {
             bail!("--countries: {country:?} is not an ISO 3166-1 alpha-2 code such as FR");
         }
     }

@@ -21,7 +21,7 @@ impl CertificateNumber {
     /// sequence does not fit in six digits.
     pub fn new(country: &str, year: u16, sequence: u32) -> Option<Self> {
         let bytes = country.as_bytes();
-        if bytes.len() != 2 || !bytes.iter().all(u8::is_ascii_uppercase) {
+        if !crate::types::is_country_code(country) {
             return None;
         }
         if sequence == 0 || sequence > MAX_SEQUENCE || year > 9999 {

@@ -35,6 +35,11 @@ pub mod iso_date_option {
 /// An ISO 3166-1 alpha-2 country code, upper case (`FR`, `IT`, `GB`).
 pub type CountryCode = String;
 
+/// Whether `text` has the shape of a country code: two upper-case ASCII letters.
+pub fn is_country_code(text: &str) -> bool {
+    text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 /// Licence types of Reg. 1081/2012 Art. 1-2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::Request;
-use cartouche_model::{Actor, Application, Certificate, EventKind, Role, StatusEvent};
-use cartouche_seal::{SealClaims, sign};
+use cartouche_model::{Actor, Application, Certificate, Role};
 use cartouche_server::bootstrap::bootstrap;
-use cartouche_server::{AppState, NoRules, ServerConfig, app};
-use cartouche_store::{AuditEvent, CertificateRecord, SledStore, Store};
+use cartouche_server::{AppState, NoRules, ServerConfig, app, seal_record};
+use cartouche_store::{AuditEvent, SledStore, Store};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 
@@ -44,17 +43,7 @@ fn bench(c: &mut Criterion) {
                 application: application.clone(),
                 rule_evaluations: vec![],
             };
-            let token = sign(&SealClaims::for_certificate(&certificate).unwrap(), &signer).unwrap();
-            let issued = StatusEvent {
-                kind: EventKind::Issued,
-                at: now,
-                actor: actor.clone(),
-                reason: None,
-                office: None,
-                country: None,
-                declaration_ref: None,
-            };
-            Ok(CertificateRecord { certificate, token, kid: signer.kid.clone(), events: vec![issued] })
+            seal_record(certificate, &signer, None, &actor)
         })
         .unwrap();
     let token = match outcome {

@@ -138,7 +138,7 @@ pub async fn issue(
     let year = now.year();
     let outcome = state
         .run_store(move |store| {
-            let mut build = |number: &str| -> Result<CertificateRecord, String> {
+            let mut build = |number: &str| {
                 let certificate = Certificate {
                     number: number.to_owned(),
                     issue_date: today,
@@ -146,25 +146,7 @@ pub async fn issue(
                     application: application.clone(),
                     rule_evaluations: evaluations.clone(),
                 };
-                let claims = SealClaims::for_certificate(&certificate)
-                    .map_err(|error| format!("cannot build the seal: {error}"))?;
-                if key_expiry.is_some_and(|expiry| claims.exp > expiry.unix_timestamp()) {
-                    return Err(format!(
-                        "the certificate would outlive signing key {}; rotate the key first",
-                        signer.kid
-                    ));
-                }
-                let token = sign(&claims, &signer).map_err(|error| format!("cannot sign the seal: {error}"))?;
-                let issued = StatusEvent {
-                    kind: EventKind::Issued,
-                    at: now,
-                    actor: actor.clone(),
-                    reason: None,
-                    office: None,
-                    country: None,
-                    declaration_ref: None,
-                };
-                Ok(CertificateRecord { certificate, token, kid: signer.kid.clone(), events: vec![issued] })
+                seal_record(certificate, &signer, key_expiry, &actor)
             };
             store.issue(&country, year, idempotency.as_ref(), audit, &mut build)
         })
@@ -186,6 +168,32 @@ pub async fn issue(
         response.headers_mut().insert("idempotency-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// Seals an issued certificate with `signer` into the record the store keeps, with its
+/// `issued` event. Refuses a certificate that would outlive the signing key.
+pub fn seal_record(
+    certificate: Certificate,
+    signer: &cartouche_seal::Signer,
+    key_expiry: Option<time::OffsetDateTime>,
+    actor: &Actor,
+) -> Result<CertificateRecord, String> {
+    let claims =
+        SealClaims::for_certificate(&certificate).map_err(|error| format!("cannot build the seal: {error}"))?;
+    if key_expiry.is_some_and(|expiry| claims.exp > expiry.unix_timestamp()) {
+        return Err(format!("the certificate would outlive signing key {}; rotate the key first", signer.kid));
+    }
+    let token = sign(&claims, signer).map_err(|error| format!("cannot sign the seal: {error}"))?;
+    let issued = StatusEvent {
+        kind: EventKind::Issued,
+        at: certificate.issued_at,
+        actor: actor.clone(),
+        reason: None,
+        office: None,
+        country: None,
+        declaration_ref: None,
+    };
+    Ok(CertificateRecord { certificate, token, kid: signer.kid.clone(), events: vec![issued] })
 }
 
 /// `GET /api/v1/certificates/{number}`: the full record for those allowed to read it,
@@ -238,7 +246,7 @@ pub async fn list(
         (_, country) => country.clone(),
     };
     if let Some(country) = &country {
-        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        if !cartouche_model::is_country_code(country) {
             return Err(ApiError::bad_request(
                 "invalid_country",
                 format!("{country:?} is not an ISO 3166-1 alpha-2 code such as FR"),

@@ -127,10 +127,6 @@ pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     Json(json!({ "keys": keys }))
 }
 
-fn valid_country(country: &str) -> bool {
-    country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())
-}
-
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RotateRequest {
@@ -145,7 +141,7 @@ pub async fn rotate(
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     authorize_audited(&state, &caller, Action::Administer, None, &format!("key of {country}")).await?;
-    if !valid_country(&country) {
+    if !cartouche_model::is_country_code(&country) {
         return Err(ApiError::bad_request(
             "invalid_country",
             format!("{country:?} is not an ISO 3166-1 alpha-2 code such as FR"),
@@ -213,7 +209,7 @@ pub async fn create_token(
                 "issuer, officer and plugin_publisher tokens need a \"country\" (ISO 3166-1 alpha-2)",
             ));
         }
-        (_, Some(country)) if !valid_country(country) => {
+        (_, Some(country)) if !cartouche_model::is_country_code(country) => {
             return Err(ApiError::bad_request(
                 "invalid_country",
                 format!("{country:?} is not an ISO 3166-1 alpha-2 code such as FR"),

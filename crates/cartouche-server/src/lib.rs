@@ -31,6 +31,7 @@ use time::{Date, OffsetDateTime};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
+pub use crate::certificates::seal_record;
 use crate::error::{ApiError, code_for_status, error_body};
 pub use crate::keys::KeyMaterial;
 

@@ -151,7 +151,7 @@ pub async fn verify(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<VerifyRequest>,
 ) -> Result<Response, ApiError> {
-    if request.checkpoint_country.as_ref().is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
+    if request.checkpoint_country.as_deref().is_some_and(|c| !cartouche_model::is_country_code(c)) {
         return Err(ApiError::bad_request(
             "invalid_country",
             "checkpoint_country must be an ISO 3166-1 alpha-2 code such as FR",
