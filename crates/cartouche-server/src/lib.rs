@@ -29,6 +29,7 @@ use cartouche_store::{Store, StoreError};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use time::{Date, OffsetDateTime};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use crate::certificates::seal_record;
@@ -210,11 +211,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Refuses a declared Content-Length over the limit before reading any of it.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let verification = Router::new()
         .route("/api/v1/verify", post(verify::verify))
         .route("/v/{token}", get(verify::verify_link))
         .layer(DefaultBodyLimit::max(MAX_VERIFY_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_VERIFY_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_verification));
     harden(api.merge(verification)).with_state(state)
 }
