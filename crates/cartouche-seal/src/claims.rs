@@ -10,6 +10,11 @@ use time::{Date, Duration, OffsetDateTime, Time};
 /// Version of the claim set.
 pub const CLAIMS_VERSION: u8 = 1;
 
+/// Photo hashes sealed per object: the first ones, the principal views an officer compares.
+/// Every photo's hash is in the certificate, which the seal's `h` covers, so the others are
+/// still bound to the seal; this cap keeps a one-object seal within QR version 20 at M.
+pub const MAX_SEALED_PHOTOS_PER_OBJECT: usize = 3;
+
 /// One object as sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +98,12 @@ impl SealClaims {
                 d: object.dating.text.clone(),
                 dim: object.dimensions_text(),
                 q: object.quantity,
-                p: object.photos.iter().map(|photo| hex_to_b64(&photo.sha256)).collect(),
+                p: object
+                    .photos
+                    .iter()
+                    .take(MAX_SEALED_PHOTOS_PER_OBJECT)
+                    .map(|photo| hex_to_b64(&photo.sha256))
+                    .collect(),
             })
             .collect();
         Ok(Self {

@@ -6,20 +6,20 @@
 
 pub mod claims;
 pub mod keys;
+pub mod qr;
+pub mod scan;
 pub mod verify;
 
 pub use claims::{SealClaims, SealObject};
 pub use keys::{KeyError, KeyPair, PublicJwk, Signer, TrustList, TrustedKey, kid_for, random_bytes};
-pub use verify::{KeyRing, LEEWAY_SECONDS, MAX_TOKEN_BYTES, SealReport, sign, token_from_qr_text, verify_seal};
+pub use qr::qr_text;
+pub use verify::{
+    KeyRing, LEEWAY_SECONDS, MAX_INFLATED_BYTES, MAX_TOKEN_BYTES, SealReport, SignError, sign, token_from_qr_text,
+    verify_seal,
+};
 
 /// Installs jsonwebtoken's pure-Rust crypto provider for the process. Idempotent.
 pub fn install_crypto_provider() {
     // An error only means a provider is already installed, which is what we want.
     let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
-}
-
-/// The text put in the QR code: `{public_url}/v/{token}`, so any phone camera opens the
-/// verification page. Verifiers accept it and the bare token.
-pub fn qr_text(public_url: &str, token: &str) -> String {
-    format!("{}/v/{token}", public_url.trim_end_matches('/'))
 }

@@ -29,7 +29,11 @@ pub const LEEWAY_SECONDS: i64 = 300;
 /// The only header parameters accepted. Everything else is refused: `jku`, `x5u`, `jwk`
 /// and `x5c` (keys come only from the trust list, never from the token), `crit` (none of
 /// our extensions is critical, and an unknown critical one must be refused), `b64`, `zip`.
-const ALLOWED_HEADER_PARAMETERS: [&str; 3] = ["alg", "kid", "typ"];
+const ALLOWED_HEADER_PARAMETERS: [&str; 4] = ["alg", "kid", "typ", "zip"];
+
+/// Largest claim set a compressed payload may inflate to: a 100-object certificate's
+/// claims are about 30 KiB; anything past this is a decompression bomb.
+pub const MAX_INFLATED_BYTES: usize = 64 * 1024;
 
 struct RingKey {
     entry: TrustedKey,
@@ -80,15 +84,20 @@ impl SealReport {
     }
 }
 
-/// Takes the token out of QR text: `{public-url}/v/{token}` or the bare token.
-pub fn token_from_qr_text(text: &str) -> &str {
+/// Takes the token out of QR text: `{public-url}/v/{digits}` (the form Cartouche prints),
+/// `{public-url}/v/{token}`, the digits alone, or the bare token.
+pub fn token_from_qr_text(text: &str) -> std::borrow::Cow<'_, str> {
     let text = text.trim();
-    match text.rfind("/v/") {
+    let token = match text.rfind("/v/") {
         Some(index) if text.starts_with("http://") || text.starts_with("https://") => {
             let token = &text[index + 3..];
             token.split(['?', '#']).next().unwrap_or(token)
         }
         _ => text,
+    };
+    match crate::qr::digits_to_token(token) {
+        Some(decoded) => std::borrow::Cow::Owned(decoded),
+        None => std::borrow::Cow::Borrowed(token),
     }
 }
 
@@ -103,6 +112,7 @@ fn rfc3339(at: i64) -> String {
 pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealReport {
     let mut report = SealReport { checks: Vec::with_capacity(8), claims: None, key: None };
     let token = token_from_qr_text(qr_text);
+    let token = token.as_ref();
 
     // 1. Size and shape, before any decoding.
     if token.len() > MAX_TOKEN_BYTES {
@@ -156,11 +166,21 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
             "jku" | "x5u" | "jwk" | "x5c" => {
                 format!("header parameter {shown:?} is not allowed: keys come only from the trust list")
             }
-            _ => format!("header parameter {shown:?} is not allowed (allowed: alg, kid, typ)"),
+            _ => format!("header parameter {shown:?} is not allowed (allowed: alg, kid, typ, zip)"),
         };
         report.checks.push(Check::fail("header", detail));
         return report;
     }
+    let compressed = match header.get("zip") {
+        None => false,
+        Some(zip) if zip == "DEF" => true,
+        Some(_) => {
+            report
+                .checks
+                .push(Check::fail("header", "the only payload compression allowed is zip \"DEF\" (raw DEFLATE)"));
+            return report;
+        }
+    };
     if header.get("typ").is_some_and(|typ| typ != "JWT") {
         report.checks.push(Check::fail("header", "the header's typ must be \"JWT\" when present"));
         return report;
@@ -216,11 +236,18 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         ));
         return report;
     }
-    let Some(claims) = B64.decode(payload_b64).ok().and_then(|bytes| serde_json::from_slice::<SealClaims>(&bytes).ok())
-    else {
-        report
-            .checks
-            .push(Check::fail("signature", "the signature verifies but the payload is not a Cartouche claim set"));
+    let payload = B64.decode(payload_b64).ok().and_then(|bytes| {
+        if compressed {
+            miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED_BYTES).ok()
+        } else {
+            Some(bytes)
+        }
+    });
+    let Some(claims) = payload.and_then(|bytes| serde_json::from_slice::<SealClaims>(&bytes).ok()) else {
+        report.checks.push(Check::fail(
+            "signature",
+            format!("the signature verifies but the payload is not a Cartouche claim set (or inflates past {MAX_INFLATED_BYTES} bytes)"),
+        ));
         return report;
     };
     report.checks.push(Check::pass("signature", format!("{} signature by key {kid}", alg.as_str())));
@@ -279,16 +306,28 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     report
 }
 
-/// Signs `claims` with `signer` into a compact JWS.
-pub fn sign(claims: &SealClaims, signer: &crate::keys::Signer) -> Result<String, jsonwebtoken::errors::Error> {
-    let mut header = jsonwebtoken::Header::new(match signer.alg {
+/// Signs `claims` with `signer` into a compact JWS whose payload is raw-DEFLATE
+/// compressed (`"zip": "DEF"` in the header, as SMART Health Cards do), to keep the QR
+/// code small. The signature covers the compressed bytes.
+pub fn sign(claims: &SealClaims, signer: &crate::keys::Signer) -> Result<String, SignError> {
+    let header = serde_json::json!({ "alg": signer.alg.as_str(), "kid": signer.kid, "zip": "DEF" });
+    let header_b64 = B64.encode(serde_json::to_vec(&header).map_err(|e| SignError(e.to_string()))?);
+    let json = serde_json::to_vec(claims).map_err(|e| SignError(e.to_string()))?;
+    let payload_b64 = B64.encode(miniz_oxide::deflate::compress_to_vec(&json, 9));
+    let signing_input = format!("{header_b64}.{payload_b64}");
+    let alg = match signer.alg {
         Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
         Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
-    });
-    header.typ = None;
-    header.kid = Some(signer.kid.clone());
-    jsonwebtoken::encode(&header, claims, &signer.key)
+    };
+    let signature =
+        jsonwebtoken::crypto::sign(signing_input.as_bytes(), &signer.key, alg).map_err(|e| SignError(e.to_string()))?;
+    Ok(format!("{signing_input}.{signature}"))
 }
+
+/// Signing failed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot sign the seal: {0}")]
+pub struct SignError(String);
 
 /// A JSON object that refuses duplicate members: two parsers that keep different
 /// duplicates would read different algorithms or keys from the same header.

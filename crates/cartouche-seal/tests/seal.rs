@@ -181,10 +181,13 @@ fn a_seal_verifies_for_both_algorithms_bare_and_as_a_qr_url() {
         let ring = ring(&[&other.entry, &fr.entry], true);
         let token = fr.seal(&claims);
 
+        // The QR form (digits), the plain-token URL, and the bare token all verify.
         let url = format!("https://verify.example/v/{token}");
-        assert_eq!(qr_text("https://verify.example/", &token), url);
+        let numeric = qr_text("https://verify.example/", &token);
+        assert_eq!(numeric, format!("https://verify.example/v/{}", cartouche_seal::qr::token_to_digits(&token)));
         assert_eq!(token_from_qr_text(&url), token);
-        for text in [token.clone(), url.clone(), format!("  {url}\n"), format!("{url}?lang=fr#top")] {
+        assert_eq!(token_from_qr_text(&numeric), token);
+        for text in [token.clone(), url.clone(), numeric.clone(), format!("  {url}\n"), format!("{url}?lang=fr#top")] {
             let report = verify_seal(&text, &ring, now());
             assert_all_pass(&report, &claims);
             let key = report.key.as_ref().expect("key info");
@@ -211,9 +214,9 @@ fn a_seal_verifies_for_both_algorithms_bare_and_as_a_qr_url() {
             assert_eq!(summary.objects[0].quantity, 1);
         }
 
-        // The header carries exactly alg and kid: no typ, no key material.
+        // The header carries exactly alg, kid and the compression: no typ, no key material.
         let header: Value = serde_json::from_slice(&B64.decode(split(&token).0).unwrap()).unwrap();
-        assert_eq!(header, json!({ "alg": alg.as_str(), "kid": fr.kid() }));
+        assert_eq!(header, json!({ "alg": alg.as_str(), "kid": fr.kid(), "zip": "DEF" }));
         assert!(token.len() <= MAX_TOKEN_BYTES);
     }
 }
@@ -242,7 +245,8 @@ fn a_tampered_payload_is_refused_by_the_signature() {
         let ring = ring(&[&fr.entry], true);
         let token = fr.seal(&claims());
         let (header, payload, signature) = split(&token);
-        let original: Value = serde_json::from_slice(&B64.decode(payload).unwrap()).unwrap();
+        let inflated = miniz_oxide::inflate::decompress_to_vec(&B64.decode(payload).unwrap()).unwrap();
+        let original: Value = serde_json::from_slice(&inflated).unwrap();
 
         let edits: [(&str, fn(&mut Value)); 5] = [
             ("number", |claims| claims["n"] = json!("FR-2026-999999")),
@@ -255,7 +259,8 @@ fn a_tampered_payload_is_refused_by_the_signature() {
             let mut changed = original.clone();
             edit(&mut changed);
             assert_ne!(changed, original);
-            let forged = format!("{header}.{}.{signature}", b64_json(&changed));
+            let recompressed = miniz_oxide::deflate::compress_to_vec(&serde_json::to_vec(&changed).unwrap(), 9);
+            let forged = format!("{header}.{}.{signature}", B64.encode(recompressed));
             let report = verify_seal(&forged, &ring, now());
             assert_refused_unread(&report, "signature");
             assert!(report.checks.last().unwrap().detail.contains("does not verify"), "{what}: {report:#?}");
@@ -380,7 +385,7 @@ fn key_material_or_urls_in_the_header_are_refused_even_when_correctly_signed() {
             ("x5u", json!("https://attacker.example/cert.pem")),
             ("jwk", jwk),
             ("x5c", json!(["MIIBszCCAVmgAwIBAgIUb3BlbnNzbA=="])),
-            ("zip", json!("DEF")),
+            ("zip", json!("GZIP")),
         ];
         for (name, value) in extras {
             let mut header = json!({ "alg": alg.as_str(), "kid": fr.kid() });
@@ -1010,4 +1015,27 @@ proptest! {
             prop_assert!(report.claims.is_none());
         }
     }
+}
+
+#[test]
+fn seals_are_compressed_and_a_decompression_bomb_is_refused() {
+    install_crypto_provider();
+    let fr = Issuer::new("FR", Algorithm::EdDSA);
+    let ring = ring(&[&fr.entry], true);
+    let token = cartouche_seal::sign(&claims(), &fr.pair.signer().unwrap()).unwrap();
+    let header = decode_part(token.split('.').next().unwrap());
+    assert_eq!(header["zip"], "DEF", "{header}");
+    let report = verify_seal(&token, &ring, now());
+    assert!(report.all_passed(), "{report:#?}");
+    // Correctly signed, but the payload inflates to 1 MiB of zeros.
+    let bomb = miniz_oxide::deflate::compress_to_vec(&vec![b'0'; 1024 * 1024], 9);
+    let header_b64 = B64.encode(serde_json::to_vec(&json!({ "alg": "EdDSA", "kid": fr.kid(), "zip": "DEF" })).unwrap());
+    let signed = sign_raw_b64(&fr.pair, &header_b64, &B64.encode(bomb));
+    let report = verify_seal(&signed, &ring, now());
+    assert_refused_unread(&report, "signature");
+    assert!(report.checks.last().unwrap().detail.contains("inflates past"), "{report:#?}");
+}
+
+fn decode_part(part: &str) -> serde_json::Value {
+    serde_json::from_slice(&B64.decode(part).unwrap()).unwrap()
 }

@@ -481,3 +481,82 @@ pub async fn record_event(
     let action = if body.kind == EventKind::Exited { "certificate.exit" } else { "certificate.return" };
     record(state, caller.actor(), number, event, action, office).await
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QrParams {
+    /// Side in pixels, 100 to 4000 (default 600).
+    size: Option<u32>,
+    /// Error correction L, M, Q or H (default M).
+    ec: Option<String>,
+}
+
+/// The seal's QR text and rendering options, for the caller allowed to read the record.
+async fn qr_request(
+    state: &AppState,
+    caller: &Caller,
+    number: &str,
+    params: &QrParams,
+) -> Result<(String, qrcode::EcLevel, u32), ApiError> {
+    let parsed = parse_number(number)?;
+    authorize_audited(state, caller, Action::Read, Some(parsed.country()), number).await?;
+    let level = match params.ec.as_deref() {
+        None => qrcode::EcLevel::M,
+        Some(text) => cartouche_seal::qr::parse_ec_level(text).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_ec_level",
+                format!("ec {text:?} is not an error-correction level: use L, M, Q or H"),
+            )
+        })?,
+    };
+    let size = params.size.unwrap_or(600);
+    if !(100..=4000).contains(&size) {
+        return Err(ApiError::bad_request("invalid_size", "size must be between 100 and 4000 pixels"));
+    }
+    let lookup = number.to_owned();
+    let record = state
+        .run_store(move |store| store.certificate(&lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("certificate {number} does not exist")))?;
+    Ok((qr_text(&state.config().public_url, &record.token), level, size))
+}
+
+fn image_response(content_type: &'static str, body: Vec<u8>) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    response
+}
+
+async fn render<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, cartouche_seal::qr::QrError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|error| ApiError::internal(format!("QR task failed: {error}")))?
+        .map_err(|error| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "qr_too_large", error.to_string()))
+}
+
+/// `GET /api/v1/certificates/{number}/qr.png`.
+pub async fn qr_png(
+    State(state): State<AppState>,
+    RequireCaller(caller): RequireCaller,
+    Path(number): Path<String>,
+    QueryParams(params): QueryParams<QrParams>,
+) -> Result<Response, ApiError> {
+    let (text, level, size) = qr_request(&state, &caller, &number, &params).await?;
+    let png = render(move || cartouche_seal::qr::render_png(&text, level, size)).await?;
+    Ok(image_response("image/png", png))
+}
+
+/// `GET /api/v1/certificates/{number}/qr.svg`.
+pub async fn qr_svg(
+    State(state): State<AppState>,
+    RequireCaller(caller): RequireCaller,
+    Path(number): Path<String>,
+    QueryParams(params): QueryParams<QrParams>,
+) -> Result<Response, ApiError> {
+    let (text, level, size) = qr_request(&state, &caller, &number, &params).await?;
+    let svg = render(move || cartouche_seal::qr::render_svg(&text, level, size)).await?;
+    Ok(image_response("image/svg+xml", svg.into_bytes()))
+}

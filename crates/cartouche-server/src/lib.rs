@@ -39,8 +39,14 @@ pub use crate::keys::KeyMaterial;
 /// Largest request body on any route (an application with 100 objects is about 400 KiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Largest body of a verification request (a QR payload is under 3 KiB).
+/// Largest JSON body of a verification request (a QR payload is under 3 KiB).
 pub const MAX_VERIFY_BODY_BYTES: usize = 16 * 1024;
+
+/// Largest multipart body of a verification request: the image plus the form's overhead.
+pub const MAX_VERIFY_UPLOAD_BYTES: usize = cartouche_seal::scan::MAX_IMAGE_BYTES + 64 * 1024;
+
+/// Photos decoded at once; more wait (decoding a 12-megapixel photo is CPU-bound).
+const IMAGE_DECODERS: usize = 2;
 
 /// Default verification requests per minute per client address. A border post behind
 /// one address scanning continuously stays far below it; a scraper does not.
@@ -112,6 +118,7 @@ struct Inner {
     rules: Arc<dyn RulesHook>,
     metrics: PrometheusHandle,
     verify_limiter: Option<VerifyLimiter>,
+    image_permits: tokio::sync::Semaphore,
 }
 
 /// Shared state of all handlers.
@@ -134,6 +141,7 @@ impl AppState {
             rules,
             metrics: metrics_handle(),
             verify_limiter,
+            image_permits: tokio::sync::Semaphore::new(IMAGE_DECODERS),
         })))
     }
 
@@ -159,6 +167,18 @@ impl AppState {
         let material = self.run_store(move |store| KeyMaterial::load(store, now)).await?;
         *self.0.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(material);
         Ok(())
+    }
+
+    /// Waits (up to 10 s) for a turn to decode a photo.
+    pub async fn image_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        match tokio::time::timeout(StdDuration::from_secs(10), self.0.image_permits.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many photos are being decoded; retry in a few seconds",
+            )),
+        }
     }
 
     /// The rules.
@@ -199,6 +219,8 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/certificates", post(certificates::issue).get(certificates::list))
         .route("/api/v1/certificates/{number}", get(certificates::get_one))
+        .route("/api/v1/certificates/{number}/qr.png", get(certificates::qr_png))
+        .route("/api/v1/certificates/{number}/qr.svg", get(certificates::qr_svg))
         .route("/api/v1/certificates/{number}/revoke", post(certificates::revoke))
         .route("/api/v1/certificates/{number}/suspend", post(certificates::suspend))
         .route("/api/v1/certificates/{number}/reinstate", post(certificates::reinstate))
@@ -217,8 +239,8 @@ pub fn app(state: AppState) -> Router {
     let verification = Router::new()
         .route("/api/v1/verify", post(verify::verify))
         .route("/v/{token}", get(verify::verify_link))
-        .layer(DefaultBodyLimit::max(MAX_VERIFY_BODY_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_VERIFY_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_VERIFY_UPLOAD_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_VERIFY_UPLOAD_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_verification));
     harden(api.merge(verification)).with_state(state)
 }

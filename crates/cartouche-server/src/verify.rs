@@ -12,7 +12,6 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::certificates::status_view;
 use crate::error::ApiError;
-use crate::extract::JsonBody;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,7 +43,7 @@ pub(crate) async fn verdict_for(
         match state.run_store(move |store| store.certificate(&lookup)).await {
             Ok(Some(record)) => {
                 match canonical_sha256_hex(&record.certificate) {
-                    Ok(hash) if hash == claims.certificate_sha256_hex() && record.token == report_token(qr_text) => {
+                    Ok(hash) if hash == claims.certificate_sha256_hex() && record.token == cartouche_seal::token_from_qr_text(qr_text) => {
                         checks.push(Check::pass("certificate_hash", "the seal matches the registry's certificate"));
                     }
                     Ok(_) => checks.push(Check::fail(
@@ -128,10 +127,6 @@ pub(crate) async fn verdict_for(
     Ok(Verdict { verdict, checked_at: now, checks, certificate: summary, status, key: report.key, rules })
 }
 
-fn report_token(qr_text: &str) -> &str {
-    cartouche_seal::token_from_qr_text(qr_text)
-}
-
 fn rules_check(rules: &[cartouche_model::RuleEvaluation], country: &str) -> Check {
     if rules.is_empty() {
         return Check::pass("rules", format!("no exit-check rules are published for {country}"));
@@ -146,19 +141,106 @@ fn rules_check(rules: &[cartouche_model::RuleEvaluation], country: &str) -> Chec
     }
 }
 
-/// `POST /api/v1/verify`.
-pub async fn verify(
-    State(state): State<AppState>,
-    JsonBody(request): JsonBody<VerifyRequest>,
-) -> Result<Response, ApiError> {
-    if request.checkpoint_country.as_deref().is_some_and(|c| !cartouche_model::is_country_code(c)) {
+fn checked_country(country: Option<String>) -> Result<Option<String>, ApiError> {
+    if country.as_deref().is_some_and(|c| !cartouche_model::is_country_code(c)) {
         return Err(ApiError::bad_request(
             "invalid_country",
             "checkpoint_country must be an ISO 3166-1 alpha-2 code such as FR",
         ));
     }
-    let verdict = verdict_for(&state, &request.qr, request.checkpoint_country).await?;
+    Ok(country)
+}
+
+/// `POST /api/v1/verify`: a JSON body `{"qr": ...}`, or a `multipart/form-data` upload
+/// with the photo of the QR code in the field `image` (and optionally
+/// `checkpoint_country`).
+pub async fn verify(State(state): State<AppState>, request: axum::extract::Request) -> Result<Response, ApiError> {
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let (qr, checkpoint) = if content_type.starts_with("multipart/form-data") {
+        let (image, checkpoint) = read_upload(&state, request).await?;
+        let _permit = state.image_permit().await?;
+        let text = tokio::task::spawn_blocking(move || cartouche_seal::scan::decode_qr(&image))
+            .await
+            .map_err(|error| ApiError::internal(format!("image task failed: {error}")))?
+            .map_err(scan_error)?;
+        (text, checkpoint)
+    } else {
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > crate::MAX_VERIFY_BODY_BYTES) {
+            return Err(too_large("a JSON verification request", crate::MAX_VERIFY_BODY_BYTES));
+        }
+        let bytes = axum::body::to_bytes(request.into_body(), crate::MAX_VERIFY_BODY_BYTES)
+            .await
+            .map_err(|_| too_large("a JSON verification request", crate::MAX_VERIFY_BODY_BYTES))?;
+        let request: VerifyRequest = crate::extract::parse_json(&bytes)?;
+        (request.qr, request.checkpoint_country)
+    };
+    let verdict = verdict_for(&state, &qr, checked_country(checkpoint)?).await?;
     Ok(Json(verdict).into_response())
+}
+
+fn too_large(what: &str, limit: usize) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("{what} may be at most {limit} bytes"),
+    )
+}
+
+async fn read_upload(state: &AppState, request: axum::extract::Request) -> Result<(Vec<u8>, Option<String>), ApiError> {
+    use axum::extract::FromRequest;
+    let bad = |message: String| ApiError::bad_request("invalid_upload", message);
+    let mut multipart =
+        axum::extract::Multipart::from_request(request, state).await.map_err(|error| bad(error.body_text()))?;
+    let (mut image, mut checkpoint) = (None, None);
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(too_large("an uploaded image", cartouche_seal::scan::MAX_IMAGE_BYTES));
+            }
+            Err(error) => return Err(bad(error.body_text())),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field.bytes().await.map_err(|error| {
+            if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                too_large("an uploaded image", cartouche_seal::scan::MAX_IMAGE_BYTES)
+            } else {
+                bad(error.body_text())
+            }
+        })?;
+        match name.as_str() {
+            "image" => image = Some(bytes.to_vec()),
+            "checkpoint_country" => checkpoint = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
+            other => {
+                return Err(bad(format!(
+                    "unknown form field {other:?}: send \"image\" (and optionally \"checkpoint_country\")"
+                )));
+            }
+        }
+    }
+    let image = image.ok_or_else(|| bad("the form has no \"image\" field with the photo of the QR code".into()))?;
+    if image.len() > cartouche_seal::scan::MAX_IMAGE_BYTES {
+        return Err(too_large("an uploaded image", cartouche_seal::scan::MAX_IMAGE_BYTES));
+    }
+    Ok((image, checkpoint))
+}
+
+fn scan_error(error: cartouche_seal::scan::ScanError) -> ApiError {
+    use cartouche_seal::scan::ScanError;
+    let code = match &error {
+        ScanError::UnsupportedFormat => "unsupported_image",
+        ScanError::TooLarge { .. } => "image_too_large",
+        ScanError::Corrupt(_) => "image_unreadable",
+        ScanError::NoQrCode => "no_qr_code",
+    };
+    ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string())
 }
 
 /// `GET /v/{token}`: what a phone opens after scanning. JSON for API clients; for
