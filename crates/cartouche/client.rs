@@ -144,14 +144,57 @@ pub fn trust_list(args: &ClientArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `qr NUMBER --out FILE`.
+pub fn qr(args: &ClientArgs, number: &str, out: &Path, format: &str, ec: &str, size: u32) -> anyhow::Result<ExitCode> {
+    if !matches!(format, "png" | "svg") {
+        bail!("--format must be png or svg");
+    }
+    let path = format!("/api/v1/certificates/{number}/qr.{format}?ec={ec}&size={size}");
+    let mut response = agent()
+        .get(&url(args, &path))
+        .header("Authorization", &format!("Bearer {}", token(args)?))
+        .call()
+        .with_context(|| format!("cannot reach the Cartouche server at {}", args.server))?;
+    let status = response.status();
+    let body = response.body_mut().with_config().limit(32 * 1024 * 1024).read_to_vec()?;
+    if !status.is_success() {
+        let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        bail!(
+            "{} {}: {}",
+            status.as_u16(),
+            value["error"]["code"].as_str().unwrap_or("unknown"),
+            value["error"]["message"].as_str().unwrap_or("")
+        );
+    }
+    std::fs::write(out, &body).with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("Wrote the QR code of {number} to {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `verify`.
-pub fn verify(args: &ClientArgs, seal: &str, trust_list: Option<&Path>, as_json: bool) -> anyhow::Result<ExitCode> {
-    let seal = if seal == "-" {
-        let mut text = String::new();
-        std::io::stdin().take(64 * 1024).read_to_string(&mut text)?;
-        text
-    } else {
-        seal.to_owned()
+pub fn verify(
+    args: &ClientArgs,
+    seal: Option<&str>,
+    image: Option<&Path>,
+    trust_list: Option<&Path>,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let seal = match (seal, image) {
+        (_, Some(path)) => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            if bytes.len() > cartouche_seal::scan::MAX_IMAGE_BYTES {
+                bail!("{} is larger than {} bytes", path.display(), cartouche_seal::scan::MAX_IMAGE_BYTES);
+            }
+            cartouche_seal::scan::decode_qr(&bytes)
+                .with_context(|| format!("no seal could be read from {}", path.display()))?
+        }
+        (Some("-"), None) => {
+            let mut text = String::new();
+            std::io::stdin().take(64 * 1024).read_to_string(&mut text)?;
+            text
+        }
+        (Some(seal), None) => seal.to_owned(),
+        (None, None) => bail!("give the seal (QR text or token) or --image PHOTO"),
     };
     let verdict: Verdict = match trust_list {
         Some(path) => verify_offline(&seal, path)?,

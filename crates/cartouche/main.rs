@@ -58,8 +58,12 @@ enum Command {
     /// Verify a seal: the QR text (URL) or the bare token. Exit status 0 VALID, 2 INVALID,
     /// 3 INDETERMINATE, 1 for errors.
     Verify {
-        /// QR text or token; `-` reads it from standard input.
-        seal: String,
+        /// QR text or token; `-` reads it from standard input. Omit it with --image.
+        #[arg(required_unless_present = "image")]
+        seal: Option<String>,
+        /// Read the seal from a photo of its QR code (PNG or JPEG) instead.
+        #[arg(long, conflicts_with = "seal")]
+        image: Option<PathBuf>,
         /// Verify offline against this trust list (from `cartouche trust-list`); the
         /// registry status cannot be checked, so the best answer is INDETERMINATE.
         #[arg(long)]
@@ -74,6 +78,25 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Download a certificate's QR code as PNG or SVG (issuer of its country, officer).
+    Qr {
+        /// Certificate number.
+        number: String,
+        /// Where to write the image.
+        #[arg(long)]
+        out: PathBuf,
+        /// png or svg.
+        #[arg(long, default_value = "png")]
+        format: String,
+        /// Error correction: L, M, Q or H.
+        #[arg(long, default_value = "M")]
+        ec: String,
+        /// Side in pixels.
+        #[arg(long, default_value_t = 600)]
+        size: u32,
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -121,9 +144,10 @@ fn main() -> ExitCode {
             client::create_token(&client, &role, country, label)
         }
         Command::Issue { file, idempotency_key, client } => client::issue(&client, &file, idempotency_key),
-        Command::Verify { seal, trust_list, json, client } => {
-            client::verify(&client, &seal, trust_list.as_deref(), json)
+        Command::Verify { seal, image, trust_list, json, client } => {
+            client::verify(&client, seal.as_deref(), image.as_deref(), trust_list.as_deref(), json)
         }
+        Command::Qr { number, out, format, ec, size, client } => client::qr(&client, &number, &out, &format, &ec, size),
         Command::Keys { command: KeysCommand::Rotate { country, alg }, client } => {
             client::rotate(&client, &country, alg)
         }

@@ -133,6 +133,24 @@ fn the_cli_issues_and_verifies_online_and_offline() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("refresh the trust list"), "{out}");
 
+    // The QR code as a file, and a photo of it verified from the command line.
+    let number = issued["certificate"]["number"].as_str().unwrap();
+    let png = work.path().join("seal.png");
+    let (code, _, stderr) = cli(&["qr", number, "--out", png.to_str().unwrap(), "--token", &token], &env, work.path());
+    assert_eq!(code, 0, "{stderr}");
+    let (code, out, stderr) = cli(&["verify", "--image", png.to_str().unwrap()], &env, work.path());
+    assert_eq!(code, 0, "{out}{stderr}");
+    assert!(out.starts_with("VALID"), "{out}");
+    let (code, out, _) = cli(
+        &["verify", "--image", png.to_str().unwrap(), "--trust-list", list_path.to_str().unwrap()],
+        &[],
+        work.path(),
+    );
+    assert_eq!(code, 3, "offline, from a photo: {out}");
+    let (code, _, stderr) = cli(&["verify", "--image", list_path.to_str().unwrap()], &env, work.path());
+    assert_eq!(code, 1);
+    assert!(stderr.contains("not a PNG or JPEG"), "{stderr}");
+
     // Errors from the server reach the user with their code.
     let (code, _, stderr) = cli(&["issue", application.to_str().unwrap(), "--token", "ct_wrong"], &env, work.path());
     assert_eq!(code, 1);

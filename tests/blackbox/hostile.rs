@@ -16,6 +16,15 @@ fn decode(part: &str) -> Value {
     serde_json::from_slice(&B64.decode(part).unwrap()).unwrap()
 }
 
+/// Seal payloads are raw-DEFLATE compressed (`"zip": "DEF"`).
+fn decode_payload(part: &str) -> Value {
+    serde_json::from_slice(&miniz_oxide::inflate::decompress_to_vec(&B64.decode(part).unwrap()).unwrap()).unwrap()
+}
+
+fn encode_payload(value: &Value) -> String {
+    B64.encode(miniz_oxide::deflate::compress_to_vec(&serde_json::to_vec(value).unwrap(), 9))
+}
+
 fn encode(value: &Value) -> String {
     B64.encode(serde_json::to_vec(value).unwrap())
 }
@@ -39,9 +48,9 @@ fn forged_and_altered_seals_are_refused_with_the_reason() {
     let kid = decode(&header)["kid"].as_str().unwrap().to_owned();
 
     // Tampered payload: a different title, same signature.
-    let mut claims = decode(&payload);
+    let mut claims = decode_payload(&payload);
     claims["o"][0]["ti"] = "Une copie sans valeur".into();
-    let verdict = refused(&server, &format!("{header}.{}.{signature}", encode(&claims)), "signature");
+    let verdict = refused(&server, &format!("{header}.{}.{signature}", encode_payload(&claims)), "signature");
     assert!(verdict.get("certificate").is_none(), "unverified claims must not be echoed: {verdict:#}");
 
     // Tampered signature.

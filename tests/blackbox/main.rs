@@ -7,4 +7,5 @@ mod authz;
 mod durability;
 mod hostile;
 mod lifecycle;
+mod qr;
 mod support;
