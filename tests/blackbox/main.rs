@@ -7,5 +7,6 @@ mod authz;
 mod durability;
 mod hostile;
 mod lifecycle;
+mod photos;
 mod qr;
 mod support;

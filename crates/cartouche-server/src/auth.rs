@@ -126,6 +126,8 @@ pub enum Action {
     RecordEvent,
     /// Rotate keys, create tokens.
     Administer,
+    /// Upload an object photo.
+    UploadPhoto,
 }
 
 impl Action {
@@ -137,6 +139,7 @@ impl Action {
             Action::ChangeStatus => "certificate.status",
             Action::RecordEvent => "certificate.event",
             Action::Administer => "administer",
+            Action::UploadPhoto => "photo.upload",
         }
     }
 }
@@ -151,12 +154,14 @@ impl Action {
 /// | ChangeStatus  | yes   | own country     | no      | no               |
 /// | RecordEvent   | no    | no              | any     | no               |
 /// | Administer    | yes   | no              | no      | no               |
+/// | UploadPhoto   | no    | yes             | no      | no               |
 pub fn authorize(caller: &Caller, action: Action, country: Option<&str>) -> Result<(), ApiError> {
     let own = |country: Option<&str>| country.is_some() && caller.country.as_deref() == country;
     let allowed = match (caller.role, action) {
         (Role::Admin, Action::Issue | Action::RecordEvent) => false,
         (Role::Admin, _) => true,
         (Role::Issuer, Action::Issue | Action::Read | Action::ChangeStatus) => own(country),
+        (Role::Issuer, Action::UploadPhoto) => true,
         (Role::Officer, Action::Read | Action::RecordEvent) => true,
         _ => false,
     };
@@ -185,6 +190,7 @@ fn verb(action: Action) -> &'static str {
         Action::ChangeStatus => "revoke, suspend or reinstate certificates",
         Action::RecordEvent => "record exits or returns",
         Action::Administer => "manage keys and tokens",
+        Action::UploadPhoto => "upload object photos",
     }
 }
 

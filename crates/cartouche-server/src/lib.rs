@@ -13,6 +13,7 @@ mod extract;
 mod keys;
 pub mod openapi;
 mod ops;
+mod photos;
 mod verify;
 
 use std::sync::{Arc, OnceLock, RwLock};
@@ -225,6 +226,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/certificates/{number}/suspend", post(certificates::suspend))
         .route("/api/v1/certificates/{number}/reinstate", post(certificates::reinstate))
         .route("/api/v1/certificates/{number}/events", post(certificates::record_event))
+        .route("/api/v1/photos/{sha256}", get(photos::photo))
+        .route("/api/v1/photos/{sha256}/thumbnail", get(photos::thumbnail))
         .route("/api/v1/trust-list", get(keys::trust_list))
         .route("/.well-known/jwks.json", get(keys::jwks))
         .route("/api/v1/countries/{country}/keys", post(keys::rotate))
@@ -242,7 +245,11 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_VERIFY_UPLOAD_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_VERIFY_UPLOAD_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_verification));
-    harden(api.merge(verification)).with_state(state)
+    let uploads = Router::new()
+        .route("/api/v1/photos", post(photos::upload))
+        .layer(DefaultBodyLimit::max(cartouche_media::MAX_PHOTO_BYTES))
+        .layer(RequestBodyLimitLayer::new(cartouche_media::MAX_PHOTO_BYTES));
+    harden(api.merge(verification).merge(uploads)).with_state(state)
 }
 
 /// The layers every route runs under: JSON errors for bare statuses (404 fallback, 405,

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use cartouche_model::{Actor, Algorithm, Application, Certificate, EventKind, Role, StatusEvent};
 use time::{Date, Duration, OffsetDateTime, macros::datetime};
 
+use crate::PhotoRecord;
+
 use crate::{
     AuditEvent, CertificateRecord, Idempotency, IssueOutcome, KeyRecord, ListQuery, Store, StoreError, TokenRecord,
 };
@@ -226,4 +228,23 @@ pub fn tokens(store: &dyn Store) {
     assert_eq!(store.token_by_hash(&"ff".repeat(32)).unwrap(), Some(token));
     assert_eq!(store.token_by_hash(&"ee".repeat(32)).unwrap(), None);
     assert!(store.verify_integrity().unwrap() >= 2);
+}
+
+/// Photos are stored once per hash and read back verified.
+pub fn photos(store: &dyn Store) {
+    let jpeg = b"\xff\xd8 not really a jpeg \xff\xd9".to_vec();
+    let sha256 = cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(&jpeg));
+    let photo = PhotoRecord {
+        sha256: sha256.clone(),
+        jpeg,
+        thumbnail: b"thumb".to_vec(),
+        width: 640,
+        height: 480,
+        uploaded_by: actor(),
+        uploaded_at: ISSUED_AT,
+    };
+    assert!(store.put_photo(photo.clone(), audit("photo.upload")).unwrap());
+    assert!(!store.put_photo(photo.clone(), audit("photo.upload")).unwrap(), "the same hash is stored once");
+    assert_eq!(store.photo(&sha256).unwrap(), Some(photo));
+    assert_eq!(store.photo(&"0".repeat(64)).unwrap(), None);
 }

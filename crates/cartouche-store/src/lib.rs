@@ -172,6 +172,28 @@ pub struct TokenRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// A cleaned object photo, stored under the SHA-256 of its JPEG bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoRecord {
+    /// Lower-case hex SHA-256 of `jpeg`.
+    pub sha256: String,
+    /// The clean JPEG (no metadata).
+    #[serde(with = "b64")]
+    pub jpeg: Vec<u8>,
+    /// A small JPEG of it.
+    #[serde(with = "b64")]
+    pub thumbnail: Vec<u8>,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Who uploaded it first.
+    pub uploaded_by: Actor,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub uploaded_at: OffsetDateTime,
+}
+
 /// One audit entry: who did what, when, with what result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -283,6 +305,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// The most recent audit entries, newest first.
     fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// Stores a photo unless one with the same hash exists; `true` when it was new.
+    /// Durable, audited when new.
+    fn put_photo(&self, photo: PhotoRecord, audit: AuditEvent) -> Result<bool, StoreError>;
+
+    /// A photo by the hex SHA-256 of its bytes; the hash is checked against the bytes.
+    fn photo(&self, sha256: &str) -> Result<Option<PhotoRecord>, StoreError>;
 
     /// Reads every record and checks its checksum; the number of records checked.
     fn verify_integrity(&self) -> Result<usize, StoreError>;

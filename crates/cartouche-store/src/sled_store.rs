@@ -14,6 +14,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use time::Date;
 
+use crate::PhotoRecord;
 use crate::envelope::{open, seal};
 use crate::{
     AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
@@ -27,6 +28,7 @@ const IDEMPOTENCY: &str = "idempotency";
 const KEYS: &str = "keys";
 const TOKENS: &str = "tokens";
 const AUDIT: &str = "audit";
+const PHOTOS: &str = "photos";
 const FORMAT_KEY: &[u8] = b"format_version";
 
 #[derive(Serialize, Deserialize)]
@@ -44,6 +46,7 @@ pub struct SledStore {
     keys: sled::Tree,
     tokens: sled::Tree,
     audit: sled::Tree,
+    photos: sled::Tree,
     write_lock: Mutex<()>,
 }
 
@@ -81,6 +84,7 @@ impl SledStore {
             keys: tree(KEYS)?,
             tokens: tree(TOKENS)?,
             audit: tree(AUDIT)?,
+            photos: tree(PHOTOS)?,
             db,
             write_lock: Mutex::new(()),
         };
@@ -341,9 +345,46 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn put_photo(&self, photo: PhotoRecord, audit: AuditEvent) -> Result<bool, StoreError> {
+        let guard = self.lock();
+        if self.photos.contains_key(photo.sha256.as_bytes()).map_err(backend)? {
+            return Ok(false);
+        }
+        let photo_bytes = seal(&photo)?;
+        let audit_key = self.audit_key()?;
+        let audit_bytes = seal(&audit)?;
+        (&self.photos, &self.audit)
+            .transaction(|(photos, audit_tree)| {
+                photos.insert(photo.sha256.as_bytes(), photo_bytes.as_slice())?;
+                audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(transaction_error)?;
+        drop(guard);
+        self.flush()?;
+        Ok(true)
+    }
+
+    fn photo(&self, sha256: &str) -> Result<Option<PhotoRecord>, StoreError> {
+        let Some(bytes) = self.photos.get(sha256).map_err(backend)? else {
+            return Ok(None);
+        };
+        let photo: PhotoRecord = open(PHOTOS, sha256.as_bytes(), &bytes)?;
+        let actual = cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(&photo.jpeg));
+        if actual != sha256 {
+            return Err(StoreError::Corrupt {
+                tree: PHOTOS,
+                key: sha256.to_owned(),
+                reason: "the bytes do not match their hash".into(),
+            });
+        }
+        Ok(Some(photo))
+    }
+
     fn verify_integrity(&self) -> Result<usize, StoreError> {
         let mut checked = 0;
-        let trees: [(&'static str, &sled::Tree, fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>); 6] = [
+        let trees: [(&'static str, &sled::Tree, fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>); 7] = [
+            (PHOTOS, &self.photos, |t, k, b| open::<PhotoRecord>(t, k, b).map(drop)),
             (CERTIFICATES, &self.certificates, |t, k, b| open::<CertificateRecord>(t, k, b).map(drop)),
             (COUNTERS, &self.counters, |t, k, b| open::<u32>(t, k, b).map(drop)),
             (IDEMPOTENCY, &self.idempotency, |t, k, b| open::<IdempotencyRecord>(t, k, b).map(drop)),

@@ -28,7 +28,8 @@ conformance_tests!(
     lifecycle_events,
     listing,
     key_rotation,
-    tokens
+    tokens,
+    photos
 );
 
 #[test]
