@@ -5,6 +5,8 @@
 //!
 //! This crate knows nothing of HTTP or storage.
 
+pub mod document;
+
 use std::io::Cursor;
 
 use cartouche_model::canonical::hex;

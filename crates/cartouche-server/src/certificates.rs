@@ -49,7 +49,7 @@ fn record_json(state: &AppState, record: &CertificateRecord, today: Date) -> Val
     })
 }
 
-fn parse_number(number: &str) -> Result<CertificateNumber, ApiError> {
+pub(crate) fn parse_number(number: &str) -> Result<CertificateNumber, ApiError> {
     number
         .parse::<CertificateNumber>()
         .map_err(|error| ApiError::bad_request("invalid_number", format!("{number:?} is {error}")))

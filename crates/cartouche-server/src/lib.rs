@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod bootstrap;
 mod certificates;
+mod document;
 pub mod error;
 mod extract;
 mod keys;
@@ -222,6 +223,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/certificates/{number}", get(certificates::get_one))
         .route("/api/v1/certificates/{number}/qr.png", get(certificates::qr_png))
         .route("/api/v1/certificates/{number}/qr.svg", get(certificates::qr_svg))
+        .route("/api/v1/certificates/{number}/document.pdf", get(document::document_pdf))
         .route("/api/v1/certificates/{number}/revoke", post(certificates::revoke))
         .route("/api/v1/certificates/{number}/suspend", post(certificates::suspend))
         .route("/api/v1/certificates/{number}/reinstate", post(certificates::reinstate))

@@ -87,6 +87,16 @@ const ROUTES: &[Route] = &[
         responses: &[("200", "image/svg+xml", None), ERRORS],
     },
     Route {
+        method: HttpMethod::Get,
+        path: "/api/v1/certificates/{number}/document.pdf",
+        id: "certificate_document_pdf",
+        tag: "certificates",
+        summary: "The printable certificate: A4 PDF in the order of the model form and the EU licence (boxes 1-25, labels in English and French, plus Italian or German for certificates in those languages), with the seal's QR code on page 1, the photos, and the number and page count on every page.",
+        auth: "issuer (own country), officer, admin",
+        request: None,
+        responses: &[("200", "application/pdf (Content-Disposition: inline; filename=\"{number}.pdf\")", None), ERRORS],
+    },
+    Route {
         method: HttpMethod::Post,
         path: "/api/v1/certificates/{number}/revoke",
         id: "revoke_certificate",
