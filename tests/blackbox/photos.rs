@@ -67,6 +67,12 @@ fn a_photo_is_cleaned_stored_by_hash_sealed_and_shown_to_the_officer() {
         &format!("/api/v1/photos/{}", verdict["certificate"]["objects"][0]["photos"][0].as_str().unwrap()),
     );
     assert_eq!((status, shown.len()), (200, stored.len()));
+    // The page a phone opens from the QR code shows the certified photo.
+    let link = record["qr_text"].as_str().unwrap();
+    let path = &link[link.find("/v/").unwrap()..];
+    let (status, html) = server.raw("GET", path, None, None, &[("Accept", "text/html")]);
+    assert_eq!(status, 200);
+    assert!(html.contains("VALID") && html.contains(&format!("/api/v1/photos/{sha}/thumbnail")), "{html}");
 }
 
 #[test]

@@ -261,7 +261,9 @@ pub async fn verify_link(
     let mut response = Html(render_verdict(&verdict)).into_response();
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        axum::http::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+        axum::http::HeaderValue::from_static(
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
     );
     Ok(response)
 }
@@ -305,8 +307,20 @@ fn render_verdict(verdict: &Verdict) -> String {
                 .objects
                 .iter()
                 .map(|o| {
+                    // The certified photos, to compare with the object (named by their hash).
+                    let photos: String = o
+                        .photos
+                        .iter()
+                        .filter(|sha| sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()))
+                        .map(|sha| {
+                            format!(
+                                "<a href=\"/api/v1/photos/{sha}\"><img src=\"/api/v1/photos/{sha}/thumbnail\" alt=\"certified photo {}\" width=\"160\"></a>",
+                                &sha[..12]
+                            )
+                        })
+                        .collect();
                     format!(
-                        "<li>{} — {} — {} — {} — quantity {}</li>",
+                        "<li>{} — {} — {} — {} — quantity {}<div>{photos}</div></li>",
                         escape(o.title.as_deref().unwrap_or(&o.object_type)),
                         escape(o.maker.as_deref().unwrap_or("maker unknown")),
                         escape(&o.dating),
