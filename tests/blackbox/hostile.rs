@@ -127,7 +127,7 @@ fn expired_and_not_yet_valid_seals_are_refused() {
     let verdict = refused(&server, &token, "validity_period");
     assert!(check(&verdict, "validity_period").1.contains("expired"));
     // A day before it was issued, it is not yet valid.
-    let yesterday = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    let yesterday = crate::support::test_start() - time::Duration::days(1);
     server.restart_with(Start {
         fake_clock: Some(yesterday.format(&time::format_description::well_known::Rfc3339).unwrap()),
         ..Start::default()

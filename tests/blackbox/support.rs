@@ -8,6 +8,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// The instant every test server starts at (its clock then moves forward normally): the
+/// example applications carry fixed dates (declarations in November 2026, validity to
+/// November 2027), so the tests must not depend on the day they run.
+pub const TEST_START: &str = "2026-11-28T10:00:00Z";
+
+/// [`TEST_START`] as an instant.
+pub fn test_start() -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(TEST_START, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
 /// The binary under test.
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_cartouche")
@@ -41,7 +51,7 @@ pub struct Server {
 /// Options of a server start.
 #[derive(Default, Clone)]
 pub struct Start {
-    /// `CARTOUCHE_UNSAFE_FAKE_CLOCK`.
+    /// `CARTOUCHE_UNSAFE_FAKE_CLOCK` (default: [`TEST_START`]).
     pub fake_clock: Option<String>,
     /// `CARTOUCHE_VERIFY_RATE_LIMIT` (per minute and client; default: the server's).
     pub verify_rate_limit: Option<u32>,
@@ -86,9 +96,7 @@ impl Server {
         if let Some(limit) = options.verify_rate_limit {
             command.env("CARTOUCHE_VERIFY_RATE_LIMIT", limit.to_string());
         }
-        if let Some(clock) = &options.fake_clock {
-            command.env("CARTOUCHE_UNSAFE_FAKE_CLOCK", clock);
-        }
+        command.env("CARTOUCHE_UNSAFE_FAKE_CLOCK", options.fake_clock.as_deref().unwrap_or(TEST_START));
         self.child = Some(command.spawn().unwrap());
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
