@@ -78,16 +78,14 @@ pub fn decode_limited(bytes: &[u8]) -> Result<DynamicImage, MediaError> {
     if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg) {
         return Err(MediaError::UnsupportedFormat);
     }
-    // The JPEG decoder pads a truncated file with grey; a photo cut off in transit must be
-    // refused instead. The end-of-image marker may be followed by a little padding.
-    if format == ImageFormat::Jpeg && !bytes[bytes.len().saturating_sub(1024)..].windows(2).any(|w| w == [0xFF, 0xD9]) {
-        return Err(MediaError::Corrupt("truncated: the JPEG has no end-of-image marker".into()));
-    }
     let mut probe = ImageReader::with_format(Cursor::new(bytes), format);
     probe.no_limits();
     let (width, height) = probe.into_dimensions().map_err(|error| MediaError::Corrupt(error.to_string()))?;
     if width > MAX_SIDE_PX || height > MAX_SIDE_PX || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(MediaError::TooLarge { width, height });
+    }
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(MediaError::Corrupt("the JPEG is truncated: its compressed data has no end".into()));
     }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE_PX);
@@ -100,6 +98,42 @@ pub fn decode_limited(bytes: &[u8]) -> Result<DynamicImage, MediaError> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(|error| MediaError::Corrupt(error.to_string()))?;
     image.apply_orientation(orientation);
     Ok(image)
+}
+
+/// Whether a JPEG's compressed data ends: an end-of-image marker (FF D9) follows the
+/// first start-of-scan. The JPEG decoder is lenient and fills a truncated photo with gray,
+/// which would then be reported as "no QR code" rather than as a broken upload. Within
+/// compressed data an FF byte is always followed by 00 or a restart marker, so an FF D9
+/// there is the real end; the segments before the scan (where an EXIF thumbnail has its
+/// own end marker) are skipped by their lengths.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut at = 2; // after the start-of-image marker, which guess_format checked
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            // Not a marker where one belongs: leave the verdict to the decoder.
+            return true;
+        }
+        let marker = bytes[at + 1];
+        match marker {
+            0xFF => {
+                at += 1; // fill byte
+                continue;
+            }
+            0x01 | 0xD0..=0xD7 => {
+                at += 2; // markers without a length
+                continue;
+            }
+            _ => {}
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if marker == 0xDA {
+            let scan = bytes.get(at + 2 + length..).unwrap_or_default();
+            // Searched from the end: the marker is normally there, or just before trailer data.
+            return scan.windows(2).rev().any(|pair| pair == [0xFF, 0xD9]);
+        }
+        at += 2 + length;
+    }
+    false
 }
 
 fn jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, MediaError> {

@@ -19,16 +19,12 @@
 
 use std::borrow::Cow;
 
-use image::{GrayImage, ImageFormat, ImageReader, Limits};
+/// The image limits are those of every untrusted image in Cartouche (`cartouche-media`).
+pub use cartouche_media::{MAX_PIXELS, MAX_SIDE_PX};
+use image::GrayImage;
 
 /// Largest upload accepted by callers that enforce it, in bytes.
-pub const MAX_IMAGE_BYTES: usize = 15 * 1024 * 1024;
-/// Largest side, in pixels (a 12-megapixel phone photo is 4000 × 3000).
-pub const MAX_SIDE_PX: u32 = 10_000;
-/// Largest number of pixels.
-pub const MAX_PIXELS: u64 = 50_000_000;
-/// Memory the decoder may allocate.
-const MAX_DECODER_ALLOC: u64 = 512 * 1024 * 1024;
+pub const MAX_IMAGE_BYTES: usize = cartouche_media::MAX_PHOTO_BYTES;
 
 /// Longest side of the working copy the finder patterns are looked for in: a 12-megapixel
 /// photo is halved, which keeps a QR printed 45 mm wide on an A4 page photographed whole
@@ -82,65 +78,17 @@ pub enum ScanError {
     NoQrCode,
 }
 
-/// Decodes untrusted image bytes into grayscale within the limits.
+/// Decodes untrusted image bytes into grayscale within the limits of
+/// [`cartouche_media::decode_limited`] (format allow-list, dimensions before pixels,
+/// bounded decoder memory, truncated JPEGs refused).
 pub fn load_gray(bytes: &[u8]) -> Result<GrayImage, ScanError> {
-    let format = image::guess_format(bytes).map_err(|_| ScanError::UnsupportedFormat)?;
-    if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg) {
-        return Err(ScanError::UnsupportedFormat);
+    use cartouche_media::MediaError;
+    match cartouche_media::decode_limited(bytes) {
+        Ok(image) => Ok(image.into_luma8()),
+        Err(MediaError::UnsupportedFormat) => Err(ScanError::UnsupportedFormat),
+        Err(MediaError::TooLarge { width, height }) => Err(ScanError::TooLarge { width, height }),
+        Err(other) => Err(ScanError::Corrupt(other.to_string())),
     }
-    let (width, height) = ImageReader::with_format(std::io::Cursor::new(bytes), format)
-        .into_dimensions()
-        .map_err(|error| ScanError::Corrupt(error.to_string()))?;
-    if width > MAX_SIDE_PX || height > MAX_SIDE_PX || u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(ScanError::TooLarge { width, height });
-    }
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(ScanError::Corrupt("the JPEG is truncated: its compressed data has no end".into()));
-    }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE_PX);
-    limits.max_image_height = Some(MAX_SIDE_PX);
-    limits.max_alloc = Some(MAX_DECODER_ALLOC);
-    let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
-    reader.limits(limits);
-    let image = reader.decode().map_err(|error| ScanError::Corrupt(error.to_string()))?;
-    Ok(image.into_luma8())
-}
-
-/// Whether a JPEG's compressed data ends: an end-of-image marker (FF D9) follows the
-/// first start-of-scan. The JPEG decoder is lenient and fills a truncated photo with gray,
-/// which would then be reported as "no QR code" rather than as a broken upload. Within
-/// compressed data an FF byte is always followed by 00 or a restart marker, so an FF D9
-/// there is the real end; the segments before the scan (where an EXIF thumbnail has its
-/// own end marker) are skipped by their lengths.
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let mut at = 2; // after the start-of-image marker, which guess_format checked
-    while at + 4 <= bytes.len() {
-        if bytes[at] != 0xFF {
-            // Not a marker where one belongs: leave the verdict to the decoder.
-            return true;
-        }
-        let marker = bytes[at + 1];
-        match marker {
-            0xFF => {
-                at += 1; // fill byte
-                continue;
-            }
-            0x01 | 0xD0..=0xD7 => {
-                at += 2; // markers without a length
-                continue;
-            }
-            _ => {}
-        }
-        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-        if marker == 0xDA {
-            let scan = bytes.get(at + 2 + length..).unwrap_or_default();
-            // Searched from the end: the marker is normally there, or just before trailer data.
-            return scan.windows(2).rev().any(|pair| pair == [0xFF, 0xD9]);
-        }
-        at += 2 + length;
-    }
-    false
 }
 
 /// One way of trying rqrr on a located code.
@@ -658,6 +606,7 @@ pub fn decode_qr(bytes: &[u8]) -> Result<String, ScanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cartouche_media::jpeg_is_complete;
 
     #[test]
     fn shrinking_averages_blocks_and_keeps_the_ragged_edge() {
