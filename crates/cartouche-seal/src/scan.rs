@@ -556,12 +556,20 @@ fn regions_in(image: &GrayImage, factor: u32) -> Vec<Region> {
         .collect()
 }
 
+/// Time after which no further attempt is started on one image.
+pub const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Reads the QR text from decoded grayscale pixels. The code's finder patterns are looked
 /// for in a working copy of at most [`WORK_SIDE`] pixels a side, and rqrr tried on each
 /// region found, in the full image; if none reads, in a copy of twice the resolution (a
 /// small code in a large photo, whose finders blur away in the first); and last, rqrr on
 /// the whole working copy and on half of it.
 pub fn decode_gray(image: &GrayImage) -> Result<String, ScanError> {
+    // A bound on the attempts, so a crafted image cannot hold a decoder slot for long: the
+    // hardest photo of the test corpus takes about 0.2 s. (One rqrr call is not
+    // interruptible; the budget is checked between calls.)
+    let started = std::time::Instant::now();
+    let out_of_time = || started.elapsed() > SCAN_BUDGET;
     let (width, height) = image.dimensions();
     if width == 0 || height == 0 {
         return Err(ScanError::NoQrCode);
@@ -571,6 +579,9 @@ pub fn decode_gray(image: &GrayImage) -> Result<String, ScanError> {
     let passes = if factor > 1 { vec![factor, factor / 2] } else { vec![factor] };
     for pass in passes {
         for region in regions_in(image, pass) {
+            if out_of_time() {
+                return Err(ScanError::NoQrCode);
+            }
             if tried.iter().any(|known| known.same_as(&region)) {
                 continue; // already tried from the working copy
             }
@@ -585,12 +596,18 @@ pub fn decode_gray(image: &GrayImage) -> Result<String, ScanError> {
     // Not Otsu here: on a photo of noise or texture its black and white form huge tangled
     // regions that take rqrr seconds to walk.
     for binarisation in [Binarisation::Rqrr, Binarisation::LocalMean] {
+        if out_of_time() {
+            return Err(ScanError::NoQrCode);
+        }
         if let Some(text) = try_decode(&work, binarisation) {
             return Ok(text);
         }
     }
     let half = shrunk(&work, 2);
     for binarisation in [Binarisation::Rqrr, Binarisation::LocalMean] {
+        if out_of_time() {
+            return Err(ScanError::NoQrCode);
+        }
         if let Some(text) = try_decode(&half, binarisation) {
             return Ok(text);
         }
