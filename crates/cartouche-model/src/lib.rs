@@ -11,12 +11,16 @@
 pub mod canonical;
 pub mod lifecycle;
 pub mod number;
+pub mod plugin;
+pub mod reference;
 pub mod types;
+#[cfg(feature = "validate")]
 pub mod validate;
 pub mod verdict;
 
 pub use lifecycle::{CertificateState, LifecycleError, StateView};
 pub use number::CertificateNumber;
 pub use types::*;
+#[cfg(feature = "validate")]
 pub use validate::{FieldError, ValidationError, validate_application};
 pub use verdict::*;

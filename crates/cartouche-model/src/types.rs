@@ -508,6 +508,9 @@ pub struct Finding {
     /// JSON pointer of the field it is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The message in other languages, by language tag.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub translations: std::collections::BTreeMap<String, String>,
 }
 
 /// Which plugin ran and what it found.

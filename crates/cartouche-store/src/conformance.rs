@@ -248,3 +248,48 @@ pub fn photos(store: &dyn Store) {
     assert_eq!(store.photo(&sha256).unwrap(), Some(photo));
     assert_eq!(store.photo(&"0".repeat(64)).unwrap(), None);
 }
+
+fn plugin_record(id: &str, version: &str, component: &[u8]) -> crate::PluginRecord {
+    crate::PluginRecord {
+        manifest: cartouche_model::plugin::PluginManifest {
+            id: id.into(),
+            jurisdiction: "IT".into(),
+            version: version.into(),
+            phases: vec![cartouche_model::RulePhase::Issuance],
+            valid_from: ISSUED_AT.date(),
+            descriptions: [("en".to_owned(), "test".to_owned())].into(),
+            source: None,
+            sha256: None,
+        },
+        sha256: cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(component)),
+        component: component.to_vec(),
+        cases: "{}".into(),
+        published_by: actor(),
+        published_at: ISSUED_AT,
+    }
+}
+
+/// Plugins: versions are immutable, listed by id then publication order; artifacts
+/// round-trip and overwrite.
+pub fn plugins(store: &dyn Store) {
+    assert!(store.plugins().unwrap().is_empty());
+    store.publish_plugin(plugin_record("it-export", "1.0.0", b"one"), audit("plugin.publish")).unwrap();
+    store.publish_plugin(plugin_record("de-export", "1.0.0", b"two"), audit("plugin.publish")).unwrap();
+    store.publish_plugin(plugin_record("it-export", "1.1.0", b"three"), audit("plugin.publish")).unwrap();
+    let again = store.publish_plugin(plugin_record("it-export", "1.0.0", b"other bytes"), audit("plugin.publish"));
+    assert!(
+        matches!(again, Err(StoreError::PluginVersionExists { ref id, ref version }) if id == "it-export" && version == "1.0.0"),
+        "a published version cannot be replaced: {again:?}"
+    );
+    let listed: Vec<(String, String)> =
+        store.plugins().unwrap().into_iter().map(|p| (p.manifest.id, p.manifest.version)).collect();
+    let expected = [("de-export", "1.0.0"), ("it-export", "1.0.0"), ("it-export", "1.1.0")];
+    assert_eq!(listed, expected.map(|(i, v)| (i.to_owned(), v.to_owned())));
+    assert_eq!(store.plugins().unwrap()[1].component, b"one", "the first bytes stay");
+
+    assert_eq!(store.artifact("abc").unwrap(), None);
+    store.put_artifact("abc", b"compiled").unwrap();
+    assert_eq!(store.artifact("abc").unwrap().as_deref(), Some(&b"compiled"[..]));
+    store.put_artifact("abc", b"recompiled").unwrap();
+    assert_eq!(store.artifact("abc").unwrap().as_deref(), Some(&b"recompiled"[..]));
+}

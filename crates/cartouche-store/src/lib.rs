@@ -87,6 +87,16 @@ pub enum StoreError {
     /// The caller's certificate builder failed; nothing was written.
     #[error("{0}")]
     Build(String),
+    /// A plugin version is published already (published versions are immutable).
+    #[error(
+        "plugin {id} version {version} is already published; published versions are immutable, publish a new version"
+    )]
+    PluginVersionExists {
+        /// Plugin id.
+        id: String,
+        /// Version.
+        version: String,
+    },
 }
 
 /// A certificate with its seal and history.
@@ -139,7 +149,7 @@ impl std::fmt::Debug for KeyRecord {
     }
 }
 
-mod b64 {
+pub(crate) mod b64 {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};
@@ -192,6 +202,26 @@ pub struct PhotoRecord {
     /// When.
     #[serde(with = "time::serde::rfc3339")]
     pub uploaded_at: OffsetDateTime,
+}
+
+/// A published rule plugin: its manifest, its component, the cases it passed, and who
+/// published it. Immutable once stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginRecord {
+    /// The manifest as published.
+    pub manifest: cartouche_model::plugin::PluginManifest,
+    /// Lower-case hex SHA-256 of `component`.
+    pub sha256: String,
+    /// The WebAssembly component.
+    #[serde(with = "b64")]
+    pub component: Vec<u8>,
+    /// The case file it passed (JSON).
+    pub cases: String,
+    /// Who published it.
+    pub published_by: Actor,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub published_at: OffsetDateTime,
 }
 
 /// One audit entry: who did what, when, with what result.
@@ -312,6 +342,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// A photo by the hex SHA-256 of its bytes; the hash is checked against the bytes.
     fn photo(&self, sha256: &str) -> Result<Option<PhotoRecord>, StoreError>;
+
+    /// Stores a new plugin version. [`StoreError::PluginVersionExists`] if that id and
+    /// version exist (whatever the bytes). Durable, audited.
+    fn publish_plugin(&self, plugin: PluginRecord, audit: AuditEvent) -> Result<(), StoreError>;
+
+    /// Every published plugin version, ordered by id then publication.
+    fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError>;
+
+    /// Stores derived bytes under `key` (the host's compiled plugins, keyed by component
+    /// hash and engine). Overwrites; durable.
+    fn put_artifact(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
+
+    /// Derived bytes stored under `key`, checksum verified.
+    fn artifact(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Reads every record and checks its checksum; the number of records checked.
     fn verify_integrity(&self) -> Result<usize, StoreError>;

@@ -14,12 +14,12 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use time::Date;
 
-use crate::PhotoRecord;
 use crate::envelope::{open, seal};
 use crate::{
     AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
     Store, StoreError, TokenRecord,
 };
+use crate::{PhotoRecord, PluginRecord};
 
 const META: &str = "meta";
 const CERTIFICATES: &str = "certificates";
@@ -29,6 +29,8 @@ const KEYS: &str = "keys";
 const TOKENS: &str = "tokens";
 const AUDIT: &str = "audit";
 const PHOTOS: &str = "photos";
+const PLUGINS: &str = "plugins";
+const ARTIFACTS: &str = "artifacts";
 const FORMAT_KEY: &[u8] = b"format_version";
 
 #[derive(Serialize, Deserialize)]
@@ -36,6 +38,10 @@ struct IdempotencyRecord {
     request_sha256: String,
     number: String,
 }
+
+/// Derived bytes (a compiled plugin), framed like every record.
+#[derive(Serialize, Deserialize)]
+struct Artifact(#[serde(with = "crate::b64")] Vec<u8>);
 
 /// The sled-backed [`Store`].
 pub struct SledStore {
@@ -47,6 +53,8 @@ pub struct SledStore {
     tokens: sled::Tree,
     audit: sled::Tree,
     photos: sled::Tree,
+    plugins: sled::Tree,
+    artifacts: sled::Tree,
     write_lock: Mutex<()>,
 }
 
@@ -85,6 +93,8 @@ impl SledStore {
             tokens: tree(TOKENS)?,
             audit: tree(AUDIT)?,
             photos: tree(PHOTOS)?,
+            plugins: tree(PLUGINS)?,
+            artifacts: tree(ARTIFACTS)?,
             db,
             write_lock: Mutex::new(()),
         };
@@ -381,9 +391,76 @@ impl Store for SledStore {
         Ok(Some(photo))
     }
 
+    fn publish_plugin(&self, plugin: PluginRecord, audit: AuditEvent) -> Result<(), StoreError> {
+        let guard = self.lock();
+        // Keys sort by id, then by publication order within an id.
+        let prefix = format!("{}\u{0}", plugin.manifest.id);
+        let mut sequence = 0u64;
+        for item in self.plugins.scan_prefix(prefix.as_bytes()) {
+            let (key, bytes) = item.map_err(backend)?;
+            let existing: PluginRecord = open(PLUGINS, &key, &bytes)?;
+            if existing.manifest.version == plugin.manifest.version {
+                return Err(StoreError::PluginVersionExists {
+                    id: plugin.manifest.id.clone(),
+                    version: plugin.manifest.version.clone(),
+                });
+            }
+            sequence += 1;
+        }
+        let key = format!("{prefix}{sequence:020}");
+        let plugin_bytes = seal(&plugin)?;
+        let audit_key = self.audit_key()?;
+        let audit_bytes = seal(&audit)?;
+        (&self.plugins, &self.audit)
+            .transaction(|(plugins, audit_tree)| {
+                plugins.insert(key.as_bytes(), plugin_bytes.as_slice())?;
+                audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(transaction_error)?;
+        drop(guard);
+        self.flush()
+    }
+
+    fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError> {
+        self.plugins
+            .iter()
+            .map(|item| {
+                let (key, bytes) = item.map_err(backend)?;
+                let plugin: PluginRecord = open(PLUGINS, &key, &bytes)?;
+                let actual =
+                    cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(&plugin.component));
+                if actual != plugin.sha256 {
+                    return Err(StoreError::Corrupt {
+                        tree: PLUGINS,
+                        key: String::from_utf8_lossy(&key).into_owned(),
+                        reason: "the component does not match its hash".into(),
+                    });
+                }
+                Ok(plugin)
+            })
+            .collect()
+    }
+
+    fn put_artifact(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let framed = seal(&Artifact(bytes.to_vec()))?;
+        self.artifacts.insert(key.as_bytes(), framed).map_err(backend)?;
+        self.flush()
+    }
+
+    fn artifact(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(bytes) = self.artifacts.get(key.as_bytes()).map_err(backend)? else {
+            return Ok(None);
+        };
+        let artifact: Artifact = open(ARTIFACTS, key.as_bytes(), &bytes)?;
+        Ok(Some(artifact.0))
+    }
+
     fn verify_integrity(&self) -> Result<usize, StoreError> {
         let mut checked = 0;
-        let trees: [(&'static str, &sled::Tree, fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>); 7] = [
+        let trees: [(&'static str, &sled::Tree, fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>); 9] = [
+            (PLUGINS, &self.plugins, |t, k, b| open::<PluginRecord>(t, k, b).map(drop)),
+            (ARTIFACTS, &self.artifacts, |t, k, b| open::<Artifact>(t, k, b).map(drop)),
             (PHOTOS, &self.photos, |t, k, b| open::<PhotoRecord>(t, k, b).map(drop)),
             (CERTIFICATES, &self.certificates, |t, k, b| open::<CertificateRecord>(t, k, b).map(drop)),
             (COUNTERS, &self.counters, |t, k, b| open::<u32>(t, k, b).map(drop)),

@@ -29,7 +29,8 @@ conformance_tests!(
     listing,
     key_rotation,
     tokens,
-    photos
+    photos,
+    plugins
 );
 
 #[test]
