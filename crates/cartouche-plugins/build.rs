@@ -1,0 +1,143 @@
+//! Builds every plugin in `plugins/` (and the hostile test plugin) for
+//! `wasm32-unknown-unknown` with a nested `cargo build --profile plugin`, turns each module
+//! into a component with `wit-component`, and writes `bundled.rs` into OUT_DIR listing
+//! them with their manifest and case file.
+//!
+//! The nested build uses its own target directory (`target/plugins-wasm`), so it never
+//! waits on the outer build's lock.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+struct PluginCrate {
+    dir: PathBuf,
+    package: String,
+    id: String,
+}
+
+fn package_name(cargo_toml: &Path) -> String {
+    let text =
+        std::fs::read_to_string(cargo_toml).unwrap_or_else(|e| panic!("cannot read {}: {e}", cargo_toml.display()));
+    text.lines()
+        .find_map(|line| {
+            let value = line.trim().strip_prefix("name")?.trim().strip_prefix('=')?.trim();
+            Some(value.trim_matches('"').to_owned())
+        })
+        .unwrap_or_else(|| panic!("{} has no package name", cargo_toml.display()))
+}
+
+fn manifest_id(manifest: &Path) -> String {
+    let text = std::fs::read_to_string(manifest).unwrap_or_else(|e| panic!("cannot read {}: {e}", manifest.display()));
+    // `"id": "it-export"`: the manifest's first field (checked properly at publish).
+    let after = text.split_once("\"id\"").unwrap_or_else(|| panic!("{} has no \"id\"", manifest.display())).1;
+    after.split('"').nth(1).unwrap_or_else(|| panic!("{} has no id value", manifest.display())).to_owned()
+}
+
+fn plugin_crates(dir: &Path) -> Vec<PluginCrate> {
+    let mut crates: Vec<PluginCrate> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join("Cargo.toml").is_file() && path.join("manifest.json").is_file())
+        .map(|dir| PluginCrate {
+            package: package_name(&dir.join("Cargo.toml")),
+            id: manifest_id(&dir.join("manifest.json")),
+            dir,
+        })
+        .collect();
+    crates.sort_by(|a, b| a.id.cmp(&b.id));
+    crates
+}
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir.join("../..").canonicalize().expect("the workspace root exists");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    // CARTOUCHE_BUNDLE_ONLY=it-export,eu-export builds only those (while developing one).
+    println!("cargo:rerun-if-env-changed=CARTOUCHE_BUNDLE_ONLY");
+    let only: Option<Vec<String>> = std::env::var("CARTOUCHE_BUNDLE_ONLY")
+        .ok()
+        .map(|list| list.split(',').map(|id| id.trim().to_owned()).collect());
+    let mut bundled = plugin_crates(&root.join("plugins"));
+    if let Some(only) = &only {
+        bundled.retain(|plugin| only.contains(&plugin.id));
+    }
+    let hostile = plugin_crates(&root.join("tests/plugins"));
+    for watched in [
+        "plugins",
+        "tests/plugins",
+        "crates/cartouche-rules-sdk",
+        "crates/cartouche-rules/wit",
+        "crates/cartouche-model/src",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("plugins-wasm");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&root)
+        .args(["build", "--quiet", "--target", TARGET, "--profile", "plugin", "--target-dir"])
+        .arg(&target_dir)
+        // The outer build's flags are for the host, not for wasm32.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        // A 64 KiB guest stack instead of 1 MiB: a smaller memory footprint per call.
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-C link-arg=-zstack-size=65536");
+    for plugin in bundled.iter().chain(&hostile) {
+        command.args(["-p", &plugin.package]);
+    }
+    let status = command.status().expect("cannot run cargo for the plugins");
+    if !status.success() {
+        let installed = Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output()
+            .map(|out| String::from_utf8_lossy(&out.stdout).contains(TARGET))
+            .unwrap_or(true);
+        if !installed {
+            panic!(
+                "building the bundled rule plugins needs the {TARGET} target: run `rustup target add {TARGET}` \
+                 (scripts/serve and scripts/test do it for you)"
+            );
+        }
+        panic!("the bundled rule plugins failed to build (see the cargo output above)");
+    }
+
+    let mut source = String::from("// Generated by build.rs: the bundled plugins.\n");
+    let entry = |plugin: &PluginCrate| -> String {
+        let module = target_dir.join(TARGET).join("plugin").join(format!("{}.wasm", plugin.package.replace('-', "_")));
+        let bytes = std::fs::read(&module).unwrap_or_else(|e| panic!("cannot read {}: {e}", module.display()));
+        let component = wit_component::ComponentEncoder::default()
+            .module(&bytes)
+            .and_then(|encoder| encoder.validate(true).encode())
+            .unwrap_or_else(|e| panic!("{} does not make a component: {e:#}", plugin.package));
+        let path = out_dir.join(format!("{}.wasm", plugin.id));
+        std::fs::write(&path, component).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        format!(
+            "    Bundled {{ id: {id:?}, manifest: include_str!({manifest:?}), cases: include_str!({cases:?}), component: include_bytes!({path:?}) }},\n",
+            id = plugin.id,
+            manifest = plugin.dir.join("manifest.json").display().to_string(),
+            cases = plugin.dir.join("cases.json").display().to_string(),
+            path = path.display().to_string(),
+        )
+    };
+    source.push_str("/// The bundled plugins, by id.\npub static BUNDLED: &[Bundled] = &[\n");
+    for plugin in &bundled {
+        source.push_str(&entry(plugin));
+    }
+    source.push_str("];\n\n#[doc(hidden)]\npub static TEST_PLUGINS: &[Bundled] = &[\n");
+    for plugin in &hostile {
+        source.push_str(&entry(plugin));
+    }
+    source.push_str("];\n");
+    std::fs::write(out_dir.join("bundled.rs"), source).expect("cannot write bundled.rs");
+}

@@ -1,0 +1,635 @@
+//! The sandbox: one wasmtime [`Engine`] (Cranelift, fuel, epochs, pooling allocator) and
+//! a [`Linker`] that offers nothing but the read-only reference data. Every call gets a
+//! fresh [`Store`] from the plugin's cached [`PluginPre`], its own fuel, deadline and
+//! memory cap, and is dropped afterwards: nothing survives from one call to the next.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use cartouche_model::reference::{ReferenceData, WatchQuery};
+use cartouche_model::{Finding, RulePhase, Severity};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, Trap};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        world: "plugin",
+        path: "wit",
+    });
+}
+
+use bindings::cartouche::rules::types as wit;
+use bindings::{Plugin, PluginPre};
+
+/// The WIT package every plugin is built against.
+pub const WIT_PACKAGE: &str = "cartouche:rules@1.0.0";
+/// The one interface a plugin may import.
+pub const ALLOWED_IMPORTS: [&str; 2] = ["cartouche:rules/reference-data@1.0.0", "cartouche:rules/types@1.0.0"];
+
+/// The limits every call runs under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Instructions (wasmtime fuel) per call: the deterministic limit.
+    pub fuel: u64,
+    /// Wall-clock deadline per call, a backstop only (fuel decides first).
+    pub deadline: Duration,
+    /// Linear memory per call, in bytes.
+    pub memory_bytes: usize,
+    /// Largest certificate JSON handed to a plugin.
+    pub input_bytes: usize,
+    /// Most findings a call may return.
+    pub max_findings: usize,
+    /// Largest total of the returned strings, in bytes.
+    pub output_bytes: usize,
+    /// Largest component accepted at publish.
+    pub component_bytes: usize,
+    /// Calls running at once (the pool's size); more wait their turn.
+    pub concurrency: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            fuel: 10_000_000,
+            deadline: Duration::from_millis(50),
+            memory_bytes: 16 << 20,
+            input_bytes: 256 << 10,
+            max_findings: 64,
+            output_bytes: 16 << 10,
+            component_bytes: 1 << 20,
+            concurrency: 32,
+        }
+    }
+}
+
+/// Epoch tick: the deadline is counted in these.
+const TICK: Duration = Duration::from_millis(10);
+
+/// Why a call did not produce findings. Each maps to an INDETERMINATE rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The certificate JSON is over the input cap.
+    InputTooLarge,
+    /// Ran out of fuel (instructions).
+    OutOfFuel,
+    /// Passed the wall-clock deadline.
+    Timeout,
+    /// Tried to grow memory past the cap.
+    MemoryLimit,
+    /// Trapped (panic, unreachable, out-of-bounds access, stack overflow).
+    Trap,
+    /// Returned more findings or text than allowed.
+    OutputTooLarge,
+    /// Returned a finding that is not well-formed (code, message or field).
+    Malformed,
+    /// The plugin said it could not evaluate (its `evaluate` returned an error).
+    PluginError,
+    /// The host could not run it (instantiation failed).
+    HostError,
+}
+
+impl FailureKind {
+    /// The finding code reported for it.
+    pub fn code(self) -> &'static str {
+        match self {
+            FailureKind::InputTooLarge => "HOST.INPUT_TOO_LARGE",
+            FailureKind::OutOfFuel => "HOST.OUT_OF_FUEL",
+            FailureKind::Timeout => "HOST.TIMEOUT",
+            FailureKind::MemoryLimit => "HOST.MEMORY_LIMIT",
+            FailureKind::Trap => "HOST.TRAP",
+            FailureKind::OutputTooLarge => "HOST.OUTPUT_TOO_LARGE",
+            FailureKind::Malformed => "HOST.MALFORMED_OUTPUT",
+            FailureKind::PluginError => "HOST.PLUGIN_ERROR",
+            FailureKind::HostError => "HOST.ERROR",
+        }
+    }
+}
+
+/// A call that did not produce findings, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RunFailure {
+    /// The kind.
+    pub kind: FailureKind,
+    /// For a person.
+    pub message: String,
+    /// Fuel used before it stopped.
+    pub fuel: u64,
+}
+
+/// A call's findings and what it cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// The findings.
+    pub findings: Vec<Finding>,
+    /// Fuel used (deterministic for the same input).
+    pub fuel: u64,
+    /// Largest linear memory the call reached, in bytes.
+    pub peak_memory: usize,
+    /// Bytes of text returned.
+    pub output_bytes: usize,
+}
+
+/// What the plugin says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description {
+    /// Id.
+    pub id: String,
+    /// Jurisdiction.
+    pub jurisdiction: String,
+    /// Version.
+    pub version: String,
+    /// Phases.
+    pub phases: Vec<RulePhase>,
+    /// Descriptions by language.
+    pub descriptions: BTreeMap<String, String>,
+}
+
+/// Why a component was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComponentError {
+    /// Over the size cap.
+    #[error("the component is {size} bytes; the limit is {limit} bytes")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The cap.
+        limit: usize,
+    },
+    /// Not a valid component.
+    #[error("not a valid WebAssembly component: {0}")]
+    Invalid(String),
+    /// Imports something the host does not offer.
+    #[error(
+        "the component imports {0}, which Cartouche does not provide: a plugin may import only cartouche:rules/reference-data@1.0.0 (no WASI, no clock, no files, no network). Build it for wasm32-unknown-unknown, not wasm32-wasip1/wasip2"
+    )]
+    ForbiddenImport(String),
+    /// Does not export the rule interface with the right types.
+    #[error("the component does not export cartouche:rules/rule@1.0.0 with the expected functions: {0}")]
+    WrongExports(String),
+}
+
+/// A compiled, linked plugin, ready to instantiate.
+#[derive(Clone)]
+pub struct Compiled {
+    component: Component,
+    pre: PluginPre<CallState>,
+}
+
+impl Compiled {
+    /// The compiled artifact, for the cache (load it back with [`Host::load_artifact`]).
+    pub fn artifact(&self) -> Result<Vec<u8>, ComponentError> {
+        self.component.serialize().map_err(|error| ComponentError::Invalid(format!("{error:#}")))
+    }
+}
+
+/// Per-call state: the reference data and the memory accounting.
+pub struct CallState {
+    reference: Arc<ReferenceData>,
+    limiter: MemoryLimiter,
+}
+
+/// The memory cap of one call, recording the peak.
+struct MemoryLimiter {
+    cap: usize,
+    peak: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("memory limit: the plugin tried to grow its memory to {desired} bytes; the limit is {cap} bytes")]
+struct MemoryLimitHit {
+    desired: usize,
+    cap: usize,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            return Err(MemoryLimitHit { desired, cap: self.cap }.into());
+        }
+        self.peak = self.peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 10_000)
+    }
+
+    fn instances(&self) -> usize {
+        16
+    }
+    fn tables(&self) -> usize {
+        16
+    }
+    fn memories(&self) -> usize {
+        4
+    }
+}
+
+impl wit::Host for CallState {}
+
+impl bindings::cartouche::rules::reference_data::Host for CallState {
+    fn convert(&mut self, amount_cents: i64, from_currency: String, to_currency: String) -> Option<i64> {
+        self.reference.convert(amount_cents, &from_currency, &to_currency)
+    }
+
+    fn rates_date(&mut self) -> String {
+        self.reference.rates_date()
+    }
+
+    fn watch_list_search(&mut self, query: wit::WatchQuery) -> Vec<wit::WatchHit> {
+        let query = WatchQuery {
+            photo_sha256: query.photo_sha256,
+            title: query.title,
+            maker: query.maker,
+            inscriptions: query.inscriptions,
+        };
+        self.reference
+            .search(&query)
+            .into_iter()
+            .map(|hit| wit::WatchHit {
+                list_name: hit.list_name,
+                reference: hit.reference,
+                matched_on: hit.matched_on,
+                description: hit.description,
+            })
+            .collect()
+    }
+}
+
+/// A counting semaphore: calls wait for a pool slot instead of failing.
+struct Slots {
+    free: Mutex<u32>,
+    released: Condvar,
+}
+
+struct SlotGuard<'a>(&'a Slots);
+
+impl Slots {
+    fn take(&self) -> SlotGuard<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while *free == 0 {
+            free = self.released.wait(free).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        *free -= 1;
+        SlotGuard(self)
+    }
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        self.0.released.notify_one();
+    }
+}
+
+/// Stops the epoch ticker when the host goes away.
+struct Ticker(Arc<AtomicBool>);
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The sandbox host.
+pub struct Host {
+    engine: Engine,
+    linker: Linker<CallState>,
+    limits: Limits,
+    slots: Slots,
+    compatibility: String,
+    _ticker: Ticker,
+}
+
+fn engine_config(limits: &Limits, pooling: bool) -> Config {
+    let mut config = Config::new();
+    config.strategy(wasmtime::Strategy::Cranelift);
+    config.wasm_component_model(true);
+    config.consume_fuel(true);
+    config.epoch_interruption(true);
+    // Determinism: NaNs canonicalized, no relaxed SIMD (its results may vary by CPU).
+    config.cranelift_nan_canonicalization(true);
+    config.wasm_relaxed_simd(false);
+    config.max_wasm_stack(512 << 10);
+    if pooling {
+        let slots = limits.concurrency;
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(slots)
+            .total_core_instances(slots * 4)
+            .total_memories(slots * 2)
+            .total_tables(slots * 4)
+            .max_memory_size(limits.memory_bytes)
+            .max_memories_per_component(2)
+            .max_tables_per_component(4)
+            .max_core_instances_per_component(8);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+impl Host {
+    /// A host with `limits`. Uses the pooling allocator; if the machine refuses to reserve
+    /// its address space, falls back to on-demand allocation (slower, same limits).
+    pub fn new(limits: Limits) -> Result<Self, String> {
+        let engine = match Engine::new(&engine_config(&limits, true)) {
+            Ok(engine) => engine,
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "pooling allocator unavailable; plugins run on on-demand allocation");
+                Engine::new(&engine_config(&limits, false)).map_err(|error| format!("{error:#}"))?
+            }
+        };
+        let mut linker = Linker::new(&engine);
+        Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(|error| format!("{error:#}"))?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let compatibility = format!("{:016x}", hasher.finish());
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticking = Arc::clone(&stop);
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn(move || {
+                while !ticking.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|error| format!("cannot start the epoch ticker: {error}"))?;
+        Ok(Self {
+            slots: Slots { free: Mutex::new(limits.concurrency.max(1)), released: Condvar::new() },
+            engine,
+            linker,
+            limits,
+            compatibility,
+            _ticker: Ticker(stop),
+        })
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Identifies this engine's compiled code: artifacts are cached under
+    /// `{component sha256}-{this}` and recompiled when it changes.
+    pub fn compatibility_key(&self) -> &str {
+        &self.compatibility
+    }
+
+    /// Compiles `bytes` and checks it: size, validity, imports (only the reference data),
+    /// exports (the rule interface with its exact types).
+    pub fn compile(&self, bytes: &[u8]) -> Result<Compiled, ComponentError> {
+        if bytes.len() > self.limits.component_bytes {
+            return Err(ComponentError::TooLarge { size: bytes.len(), limit: self.limits.component_bytes });
+        }
+        let component =
+            Component::new(&self.engine, bytes).map_err(|error| ComponentError::Invalid(format!("{error:#}")))?;
+        self.link(component)
+    }
+
+    /// Loads an artifact this host compiled before ([`Compiled::artifact`]), read back from
+    /// the store (checksummed). Never give it bytes from anywhere else.
+    pub fn load_artifact(&self, artifact: &[u8]) -> Result<Compiled, ComponentError> {
+        // SAFETY: `Component::deserialize` trusts its input to be wasmtime's own output. The
+        // only caller passes artifacts that this service compiled with an engine of the same
+        // compatibility key and stored in its own store, whose records are checksummed on
+        // read; user-supplied bytes always go through `compile`.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize(&self.engine, artifact) }
+            .map_err(|error| ComponentError::Invalid(format!("{error:#}")))?;
+        self.link(component)
+    }
+
+    fn link(&self, component: Component) -> Result<Compiled, ComponentError> {
+        let ty = component.component_type();
+        for (name, _) in ty.imports(&self.engine) {
+            if !ALLOWED_IMPORTS.contains(&name) {
+                return Err(ComponentError::ForbiddenImport(name.to_owned()));
+            }
+        }
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|error| ComponentError::ForbiddenImport(format!("{error:#}")))?;
+        let pre = PluginPre::new(instance_pre).map_err(|error| ComponentError::WrongExports(format!("{error:#}")))?;
+        Ok(Compiled { component, pre })
+    }
+
+    fn store(&self, reference: Arc<ReferenceData>) -> Store<CallState> {
+        let mut store = Store::new(
+            &self.engine,
+            CallState { reference, limiter: MemoryLimiter { cap: self.limits.memory_bytes, peak: 0 } },
+        );
+        store.limiter(|state| &mut state.limiter);
+        // Fuel was enabled in the config, so this cannot fail.
+        let _ = store.set_fuel(self.limits.fuel);
+        let ticks = (self.limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store
+    }
+
+    fn failure(&self, store: &Store<CallState>, error: wasmtime::Error) -> RunFailure {
+        let fuel = self.limits.fuel - store.get_fuel().unwrap_or(0);
+        let (kind, message) = if let Some(hit) = error.downcast_ref::<MemoryLimitHit>() {
+            (FailureKind::MemoryLimit, hit.to_string())
+        } else {
+            match error.downcast_ref::<Trap>() {
+                Some(Trap::OutOfFuel) => (
+                    FailureKind::OutOfFuel,
+                    format!("ran out of fuel: used the whole budget of {} instructions", self.limits.fuel),
+                ),
+                Some(Trap::Interrupt) => {
+                    (FailureKind::Timeout, format!("did not finish within {} ms", self.limits.deadline.as_millis()))
+                }
+                Some(Trap::StackOverflow) => (FailureKind::Trap, "trapped: stack overflow".to_owned()),
+                Some(trap) => (FailureKind::Trap, format!("trapped: {trap}")),
+                None if format!("{error:#}").contains("memory") && format!("{error:#}").contains("limit") => {
+                    (FailureKind::MemoryLimit, format!("memory limit: {error:#}"))
+                }
+                None => (FailureKind::Trap, format!("failed: {error:#}")),
+            }
+        };
+        RunFailure { kind, message, fuel }
+    }
+
+    /// Calls `describe`.
+    pub fn describe(&self, compiled: &Compiled) -> Result<Description, RunFailure> {
+        let _slot = self.slots.take();
+        let mut store = self.store(Arc::new(ReferenceData::default()));
+        let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
+        let info =
+            plugin.cartouche_rules_rule().call_describe(&mut store).map_err(|error| self.failure(&store, error))?;
+        Ok(Description {
+            id: info.id,
+            jurisdiction: info.jurisdiction,
+            version: info.version,
+            phases: info.phases.into_iter().map(phase_from_wit).collect(),
+            descriptions: info.descriptions.into_iter().map(|l| (l.lang, l.text)).collect(),
+        })
+    }
+
+    /// Calls `evaluate` on `certificate_json` in a fresh instance under every limit.
+    pub fn evaluate(
+        &self,
+        compiled: &Compiled,
+        certificate_json: &str,
+        context: &CallContext,
+        reference: Arc<ReferenceData>,
+    ) -> Result<Run, RunFailure> {
+        if certificate_json.len() > self.limits.input_bytes {
+            return Err(RunFailure {
+                kind: FailureKind::InputTooLarge,
+                message: format!(
+                    "the certificate is {} bytes of JSON; plugins take at most {} bytes",
+                    certificate_json.len(),
+                    self.limits.input_bytes
+                ),
+                fuel: 0,
+            });
+        }
+        let _slot = self.slots.take();
+        let mut store = self.store(reference);
+        let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
+        let wit_context = wit::Context {
+            phase: phase_to_wit(context.phase),
+            evaluation_date: context.date.to_string(),
+            checkpoint_country: context.checkpoint_country.clone(),
+            parameters: context.parameters.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        };
+        let result = plugin
+            .cartouche_rules_rule()
+            .call_evaluate(&mut store, certificate_json, &wit_context)
+            .map_err(|error| self.failure(&store, error))?;
+        let fuel = self.limits.fuel - store.get_fuel().unwrap_or(0);
+        let peak_memory = store.data().limiter.peak;
+        let findings = result.map_err(|message| RunFailure {
+            kind: FailureKind::PluginError,
+            message: format!("the plugin could not evaluate the certificate: {}", truncate(&message, 500)),
+            fuel,
+        })?;
+        let (findings, output_bytes) =
+            self.check_output(findings).map_err(|(kind, message)| RunFailure { kind, message, fuel })?;
+        Ok(Run { findings, fuel, peak_memory, output_bytes })
+    }
+
+    fn check_output(&self, findings: Vec<wit::Finding>) -> Result<(Vec<Finding>, usize), (FailureKind, String)> {
+        if findings.len() > self.limits.max_findings {
+            return Err((
+                FailureKind::OutputTooLarge,
+                format!("returned {} findings; the limit is {}", findings.len(), self.limits.max_findings),
+            ));
+        }
+        let bytes: usize = findings
+            .iter()
+            .map(|f| {
+                f.code.len()
+                    + f.message.len()
+                    + f.field.as_ref().map_or(0, String::len)
+                    + f.translations.iter().map(|t| t.lang.len() + t.text.len()).sum::<usize>()
+            })
+            .sum();
+        if bytes > self.limits.output_bytes {
+            return Err((
+                FailureKind::OutputTooLarge,
+                format!("returned {bytes} bytes of findings; the limit is {} bytes", self.limits.output_bytes),
+            ));
+        }
+        let mut checked = Vec::with_capacity(findings.len());
+        for finding in findings {
+            let problem = if !is_code(&finding.code) {
+                Some(format!("finding code {:?} is not [A-Z0-9_.-]{{1,64}}", truncate(&finding.code, 80)))
+            } else if finding.message.trim().is_empty() || finding.message.chars().count() > 1000 {
+                Some(format!("finding {} has an empty message or one over 1000 characters", finding.code))
+            } else if finding.field.as_deref().is_some_and(|field| !is_pointer(field)) {
+                Some(format!("finding {} names a field that is not a JSON pointer", finding.code))
+            } else if finding
+                .translations
+                .iter()
+                .any(|t| !is_language(&t.lang) || t.text.trim().is_empty() || t.text.chars().count() > 1000)
+            {
+                Some(format!("finding {} has a malformed translation", finding.code))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err((FailureKind::Malformed, problem));
+            }
+            checked.push(Finding {
+                code: finding.code,
+                severity: match finding.severity {
+                    wit::Severity::Info => Severity::Info,
+                    wit::Severity::Warning => Severity::Warning,
+                    wit::Severity::Error => Severity::Error,
+                },
+                message: finding.message,
+                field: finding.field,
+                translations: finding.translations.into_iter().map(|t| (t.lang, t.text)).collect(),
+            });
+        }
+        Ok((checked, bytes))
+    }
+}
+
+/// The context of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallContext {
+    /// Phase.
+    pub phase: RulePhase,
+    /// Evaluation date.
+    pub date: time::Date,
+    /// Checkpoint country.
+    pub checkpoint_country: Option<String>,
+    /// Parameters.
+    pub parameters: BTreeMap<String, String>,
+}
+
+fn phase_to_wit(phase: RulePhase) -> wit::Phase {
+    match phase {
+        RulePhase::Issuance => wit::Phase::Issuance,
+        RulePhase::ExitCheck => wit::Phase::ExitCheck,
+        RulePhase::ImportCheck => wit::Phase::ImportCheck,
+    }
+}
+
+fn phase_from_wit(phase: wit::Phase) -> RulePhase {
+    match phase {
+        wit::Phase::Issuance => RulePhase::Issuance,
+        wit::Phase::ExitCheck => RulePhase::ExitCheck,
+        wit::Phase::ImportCheck => RulePhase::ImportCheck,
+    }
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((index, _)) => &text[..index],
+        None => text,
+    }
+}
+
+/// A finding code: `[A-Z0-9_.-]{1,64}` (the certificate schema's pattern).
+pub fn is_code(code: &str) -> bool {
+    (1..=64).contains(&code.len())
+        && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+}
+
+/// An RFC 6901 JSON pointer: empty, or `/`-separated with `~` only as `~0`/`~1`.
+pub fn is_pointer(field: &str) -> bool {
+    (field.is_empty() || field.starts_with('/')) && {
+        let bytes = field.as_bytes();
+        bytes.iter().enumerate().all(|(i, b)| *b != b'~' || matches!(bytes.get(i + 1), Some(b'0' | b'1')))
+    }
+}
+
+fn is_language(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}

@@ -1,0 +1,600 @@
+//! The published plugins and their use: publication checks (manifest, component, cases run
+//! twice), loading from the store (compiled artifacts cached in the store, keyed by
+//! component hash and engine), selection of the version active at a date, and evaluation
+//! of every plugin that applies to a certificate in a phase.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use cartouche_model::plugin::{
+    CaseFile, ExpectedFinding, PluginManifest, RuleSubject, comparable, is_jurisdiction, is_plugin_id,
+    jurisdiction_covers,
+};
+use cartouche_model::reference::ReferenceData;
+use cartouche_model::{Actor, Finding, RuleEvaluation, RuleOutcome, RulePhase, Severity};
+use cartouche_store::{AuditEvent, PluginRecord, Store, StoreError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use time::{Date, OffsetDateTime};
+
+use crate::engine::{CallContext, Compiled, ComponentError, Host, Run, RunFailure};
+
+/// Why a publication was refused. Nothing is stored when it is.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The manifest is not valid.
+    #[error("invalid manifest: {0}")]
+    Manifest(String),
+    /// The component was refused.
+    #[error(transparent)]
+    Component(#[from] ComponentError),
+    /// `describe` does not match the manifest, or failed.
+    #[error("the component's describe() does not match the manifest: {0}")]
+    DescribeMismatch(String),
+    /// The case file is not valid.
+    #[error("invalid case file: {0}")]
+    Cases(String),
+    /// Some cases failed, or ran differently twice.
+    #[error("{failed} of {total} cases failed; the plugin is not published")]
+    CasesFailed {
+        /// How many failed.
+        failed: usize,
+        /// Of how many.
+        total: usize,
+        /// Every case's result.
+        report: Box<CasesReport>,
+    },
+    /// That version exists.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One case run twice through the production engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseResult {
+    /// The case.
+    pub name: String,
+    /// Whether it found what was expected, the same way twice.
+    pub passed: bool,
+    /// What it expected.
+    pub expected: Vec<ExpectedFinding>,
+    /// What the plugin found (first run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<Vec<ExpectedFinding>>,
+    /// Why it did not run, if it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Fuel of the first run.
+    pub fuel: u64,
+    /// Whether the second run gave the same findings with the same fuel.
+    pub deterministic: bool,
+    /// Peak linear memory, bytes.
+    pub peak_memory: usize,
+    /// Bytes of findings returned.
+    pub output_bytes: usize,
+}
+
+/// The result of a case file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CasesReport {
+    /// Each case.
+    pub cases: Vec<CaseResult>,
+    /// The fuel limit.
+    pub fuel_limit: u64,
+    /// The memory limit.
+    pub memory_limit: usize,
+    /// The output limit.
+    pub output_limit: usize,
+}
+
+impl CasesReport {
+    /// How many cases failed.
+    pub fn failed(&self) -> usize {
+        self.cases.iter().filter(|case| !case.passed).count()
+    }
+}
+
+/// A publication that passed every check, ready to store.
+pub struct Checked {
+    /// The manifest.
+    pub manifest: PluginManifest,
+    /// SHA-256 of the component.
+    pub sha256: String,
+    component: Vec<u8>,
+    cases: String,
+    compiled: Compiled,
+    /// The cases' results.
+    pub report: CasesReport,
+}
+
+/// A plugin in service.
+pub struct LoadedPlugin {
+    /// The manifest.
+    pub manifest: PluginManifest,
+    /// SHA-256 of the component.
+    pub sha256: String,
+    /// Size of the component.
+    pub size: usize,
+    /// When it was published.
+    pub published_at: OffsetDateTime,
+    version: semver::Version,
+    compiled: Compiled,
+}
+
+/// A plugin version as `GET /api/v1/plugins` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listing {
+    /// Id.
+    pub id: String,
+    /// Jurisdiction.
+    pub jurisdiction: String,
+    /// Version.
+    pub version: String,
+    /// Phases.
+    pub phases: Vec<RulePhase>,
+    /// SHA-256 of the component.
+    pub sha256: String,
+    /// Component size in bytes.
+    pub size: usize,
+    /// Descriptions by language.
+    pub descriptions: BTreeMap<String, String>,
+    /// Legal source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// First day it is used.
+    #[serde(with = "cartouche_model::iso_date")]
+    pub active_from: Date,
+    /// Day a later version takes over (exclusive), if one is published.
+    #[serde(with = "cartouche_model::iso_date_option", skip_serializing_if = "Option::is_none")]
+    pub active_until: Option<Date>,
+    /// `active`, `scheduled` (valid-from in the future) or `superseded`.
+    pub status: &'static str,
+    /// When it was published.
+    #[serde(with = "time::serde::rfc3339")]
+    pub published_at: OffsetDateTime,
+}
+
+/// The rules service: the host, the plugins in service, the operator's reference data.
+pub struct Rules {
+    host: Host,
+    plugins: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
+    reference: RwLock<Arc<ReferenceData>>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    cartouche_model::canonical::hex(&Sha256::digest(bytes))
+}
+
+fn check_manifest(manifest: &PluginManifest) -> Result<semver::Version, PublishError> {
+    let bad = |message: String| PublishError::Manifest(message);
+    if !is_plugin_id(&manifest.id) {
+        return Err(bad(format!("id {:?} must be 3-64 of a-z, 0-9 and -, starting with a letter", manifest.id)));
+    }
+    if !is_jurisdiction(&manifest.jurisdiction) {
+        return Err(bad(format!(
+            "jurisdiction {:?} must be an ISO 3166-1 alpha-2 code, EU or INT",
+            manifest.jurisdiction
+        )));
+    }
+    let version = semver::Version::parse(&manifest.version)
+        .map_err(|error| bad(format!("version {:?} is not a semantic version: {error}", manifest.version)))?;
+    if manifest.phases.is_empty() {
+        return Err(bad("phases is empty: name at least one of issuance, exit_check, import_check".into()));
+    }
+    if (1..manifest.phases.len()).any(|i| manifest.phases[..i].contains(&manifest.phases[i])) {
+        return Err(bad("phases lists a phase twice".into()));
+    }
+    if !manifest.descriptions.contains_key("en") {
+        return Err(bad("descriptions must include English (\"en\")".into()));
+    }
+    if manifest.descriptions.values().any(|text| text.trim().is_empty() || text.chars().count() > 2000) {
+        return Err(bad("each description must be 1 to 2000 characters".into()));
+    }
+    Ok(version)
+}
+
+fn outcome_of(findings: &[Finding]) -> RuleOutcome {
+    match findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Error) => RuleOutcome::Fail,
+        Some(Severity::Warning) => RuleOutcome::Warning,
+        _ => RuleOutcome::Pass,
+    }
+}
+
+fn comparable_findings(findings: &[Finding]) -> Vec<ExpectedFinding> {
+    comparable(findings.iter().map(|f| ExpectedFinding {
+        code: f.code.clone(),
+        severity: f.severity,
+        field: f.field.clone(),
+    }))
+}
+
+impl Rules {
+    /// A rules service on `host` with no plugins and no reference data.
+    pub fn new(host: Host) -> Self {
+        Self {
+            host,
+            plugins: RwLock::new(Arc::new(Vec::new())),
+            reference: RwLock::new(Arc::new(ReferenceData::default())),
+        }
+    }
+
+    /// The host.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// Replaces the operator's reference data (rates, watch lists).
+    pub fn set_reference(&self, reference: ReferenceData) {
+        *self.reference.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(reference);
+    }
+
+    /// The operator's reference data.
+    pub fn reference(&self) -> Arc<ReferenceData> {
+        Arc::clone(&self.reference.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn snapshot(&self) -> Arc<Vec<Arc<LoadedPlugin>>> {
+        Arc::clone(&self.plugins.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn add(&self, plugin: LoadedPlugin) {
+        let mut guard = self.plugins.write().unwrap_or_else(|p| p.into_inner());
+        let mut next: Vec<Arc<LoadedPlugin>> = guard.iter().cloned().collect();
+        next.push(Arc::new(plugin));
+        // Calls in flight keep the Arc of the list they started with.
+        *guard = Arc::new(next);
+    }
+
+    /// Loads every published plugin from `store`: the cached artifact when this engine
+    /// compiled one, else compiles the component and caches it. Returns how many loaded;
+    /// a plugin that no longer compiles is logged and left out.
+    pub fn load(&self, store: &dyn Store) -> Result<usize, StoreError> {
+        let mut loaded = 0;
+        for record in store.plugins()? {
+            let key = format!("{}-{}", record.sha256, self.host.compatibility_key());
+            let cached = match store.artifact(&key)? {
+                Some(artifact) => self.host.load_artifact(&artifact).ok(),
+                None => None,
+            };
+            let compiled = match cached {
+                Some(compiled) => compiled,
+                None => match self.host.compile(&record.component) {
+                    Ok(compiled) => {
+                        if let Ok(artifact) = compiled.artifact() {
+                            store.put_artifact(&key, &artifact)?;
+                        }
+                        compiled
+                    }
+                    Err(error) => {
+                        tracing::error!(plugin = %record.manifest.id, version = %record.manifest.version, %error, "a published plugin no longer compiles; it is not used");
+                        continue;
+                    }
+                },
+            };
+            let Ok(version) = semver::Version::parse(&record.manifest.version) else { continue };
+            self.add(LoadedPlugin {
+                size: record.component.len(),
+                manifest: record.manifest,
+                sha256: record.sha256,
+                published_at: record.published_at,
+                version,
+                compiled,
+            });
+            loaded += 1;
+        }
+        Ok(loaded)
+    }
+
+    /// Runs every check of a publication: manifest, component (size, imports, exports),
+    /// describe() against the manifest, and the cases, each twice.
+    pub fn check(&self, manifest_json: &[u8], component: &[u8], cases_json: &[u8]) -> Result<Checked, PublishError> {
+        let manifest: PluginManifest =
+            serde_json::from_slice(manifest_json).map_err(|error| PublishError::Manifest(error.to_string()))?;
+        check_manifest(&manifest)?;
+        let sha256 = sha256_hex(component);
+        if let Some(pinned) = &manifest.sha256
+            && !pinned.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(PublishError::Manifest(format!(
+                "the manifest pins sha256 {pinned} but the component's is {sha256}"
+            )));
+        }
+        let compiled = self.host.compile(component)?;
+        let described =
+            self.host.describe(&compiled).map_err(|failure| PublishError::DescribeMismatch(failure.message))?;
+        let mut mismatches = Vec::new();
+        for (what, declared, said) in [
+            ("id", &manifest.id, &described.id),
+            ("jurisdiction", &manifest.jurisdiction, &described.jurisdiction),
+            ("version", &manifest.version, &described.version),
+        ] {
+            if declared != said {
+                mismatches.push(format!("{what}: manifest {declared:?}, component {said:?}"));
+            }
+        }
+        let mut declared_phases = manifest.phases.clone();
+        let mut said_phases = described.phases.clone();
+        declared_phases.sort_by_key(|p| *p as u8);
+        said_phases.sort_by_key(|p| *p as u8);
+        if declared_phases != said_phases {
+            mismatches.push(format!("phases: manifest {:?}, component {:?}", manifest.phases, described.phases));
+        }
+        if !mismatches.is_empty() {
+            return Err(PublishError::DescribeMismatch(mismatches.join("; ")));
+        }
+        let cases_text = std::str::from_utf8(cases_json).map_err(|_| PublishError::Cases("not UTF-8".into()))?;
+        let file: CaseFile =
+            serde_json::from_str(cases_text).map_err(|error| PublishError::Cases(error.to_string()))?;
+        if file.plugin != manifest.id {
+            return Err(PublishError::Cases(format!("the case file is for {:?}, not {:?}", file.plugin, manifest.id)));
+        }
+        if file.cases.is_empty() {
+            return Err(PublishError::Cases("there are no cases: a plugin is published with at least one".into()));
+        }
+        if let Some(case) = file.cases.iter().find(|case| !manifest.phases.contains(&case.phase)) {
+            return Err(PublishError::Cases(format!(
+                "case {:?} runs in a phase the manifest does not declare",
+                case.name
+            )));
+        }
+        file.reference.check().map_err(|error| PublishError::Cases(format!("reference data: {error}")))?;
+        let report = self.run_cases(&compiled, &file);
+        let failed = report.failed();
+        if failed > 0 {
+            return Err(PublishError::CasesFailed { failed, total: report.cases.len(), report: Box::new(report) });
+        }
+        Ok(Checked { manifest, sha256, component: component.to_vec(), cases: cases_text.to_owned(), compiled, report })
+    }
+
+    /// Runs each case twice in fresh instances: it passes when the findings are those
+    /// expected and both runs agree on findings (messages included) and fuel.
+    pub fn run_cases(&self, compiled: &Compiled, file: &CaseFile) -> CasesReport {
+        let reference = Arc::new(file.reference.clone());
+        let cases = file
+            .cases
+            .iter()
+            .map(|case| {
+                let expected = comparable(case.expect.iter().cloned());
+                let mut result = CaseResult {
+                    name: case.name.clone(),
+                    passed: false,
+                    expected,
+                    found: None,
+                    error: None,
+                    fuel: 0,
+                    deterministic: false,
+                    peak_memory: 0,
+                    output_bytes: 0,
+                };
+                let subject = match case.subject(file) {
+                    Ok(subject) => subject,
+                    Err(error) => {
+                        result.error = Some(error.to_string());
+                        return result;
+                    }
+                };
+                let json = match cartouche_model::canonical::to_canonical_json(&subject) {
+                    Ok(bytes) => String::from_utf8(bytes).unwrap_or_default(),
+                    Err(error) => {
+                        result.error = Some(error.to_string());
+                        return result;
+                    }
+                };
+                let context = CallContext {
+                    phase: case.phase,
+                    date: case.date,
+                    checkpoint_country: case.checkpoint_country.clone(),
+                    parameters: case.parameters.clone(),
+                };
+                let first = self.host.evaluate(compiled, &json, &context, Arc::clone(&reference));
+                let second = self.host.evaluate(compiled, &json, &context, Arc::clone(&reference));
+                match (&first, &second) {
+                    (Ok(a), Ok(b)) => {
+                        result.fuel = a.fuel;
+                        result.peak_memory = a.peak_memory;
+                        result.output_bytes = a.output_bytes;
+                        result.deterministic = a.findings == b.findings && a.fuel == b.fuel;
+                        let found = comparable_findings(&a.findings);
+                        result.passed = result.deterministic && found == result.expected;
+                        result.found = Some(found);
+                        if !result.deterministic {
+                            result.error = Some(format!("two runs differ: fuel {} then {}", a.fuel, b.fuel));
+                        }
+                    }
+                    (Err(failure), _) | (_, Err(failure)) => {
+                        result.fuel = failure.fuel;
+                        result.error = Some(format!("{}: {}", failure.kind.code(), failure.message));
+                    }
+                }
+                result
+            })
+            .collect();
+        let limits = self.host.limits();
+        CasesReport {
+            cases,
+            fuel_limit: limits.fuel,
+            memory_limit: limits.memory_bytes,
+            output_limit: limits.output_bytes,
+        }
+    }
+
+    /// Stores a checked publication and puts it in service (from its valid-from date).
+    /// Published versions are immutable: the same id and version again is refused.
+    pub fn publish(
+        &self,
+        store: &dyn Store,
+        checked: Checked,
+        actor: Actor,
+        now: OffsetDateTime,
+    ) -> Result<PluginRecord, PublishError> {
+        let record = PluginRecord {
+            manifest: checked.manifest.clone(),
+            sha256: checked.sha256.clone(),
+            component: checked.component,
+            cases: checked.cases,
+            published_by: actor.clone(),
+            published_at: now,
+        };
+        let audit = AuditEvent {
+            at: now,
+            actor: Some(actor),
+            action: "plugin.publish".into(),
+            target: format!("{}@{}", record.manifest.id, record.manifest.version),
+            outcome: "ok".into(),
+            detail: format!("sha256 {}", record.sha256),
+        };
+        store.publish_plugin(record.clone(), audit)?;
+        if let Ok(artifact) = checked.compiled.artifact() {
+            store.put_artifact(&format!("{}-{}", record.sha256, self.host.compatibility_key()), &artifact)?;
+        }
+        let version =
+            semver::Version::parse(&record.manifest.version).map_err(|e| PublishError::Manifest(e.to_string()))?;
+        self.add(LoadedPlugin {
+            manifest: record.manifest.clone(),
+            sha256: record.sha256.clone(),
+            size: record.component.len(),
+            published_at: now,
+            version,
+            compiled: checked.compiled,
+        });
+        tracing::info!(plugin = %record.manifest.id, version = %record.manifest.version, sha256 = %record.sha256, "plugin published");
+        Ok(record)
+    }
+
+    /// Whether this id and version are in service.
+    pub fn has(&self, id: &str, version: &str) -> bool {
+        self.snapshot().iter().any(|p| p.manifest.id == id && p.manifest.version == version)
+    }
+
+    /// Every version in service with its active range at `today`, by id then valid-from.
+    pub fn list(&self, today: Date) -> Vec<Listing> {
+        let plugins = self.snapshot();
+        let mut listings = Vec::new();
+        let mut ids: Vec<&str> = plugins.iter().map(|p| p.manifest.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let mut versions: Vec<&Arc<LoadedPlugin>> = plugins.iter().filter(|p| p.manifest.id == id).collect();
+            versions.sort_by(|a, b| (a.manifest.valid_from, &a.version).cmp(&(b.manifest.valid_from, &b.version)));
+            let active = active_version(&versions, today).map(|p| p.sha256.clone());
+            for (index, plugin) in versions.iter().enumerate() {
+                let next = versions[index + 1..].iter().map(|p| p.manifest.valid_from).next();
+                let status = if active.as_deref() == Some(plugin.sha256.as_str()) {
+                    "active"
+                } else if plugin.manifest.valid_from > today {
+                    "scheduled"
+                } else {
+                    "superseded"
+                };
+                listings.push(Listing {
+                    id: plugin.manifest.id.clone(),
+                    jurisdiction: plugin.manifest.jurisdiction.clone(),
+                    version: plugin.manifest.version.clone(),
+                    phases: plugin.manifest.phases.clone(),
+                    sha256: plugin.sha256.clone(),
+                    size: plugin.size,
+                    descriptions: plugin.manifest.descriptions.clone(),
+                    source: plugin.manifest.source.clone(),
+                    active_from: plugin.manifest.valid_from,
+                    active_until: next,
+                    status,
+                    published_at: plugin.published_at,
+                });
+            }
+        }
+        listings
+    }
+
+    /// Runs every plugin that applies: jurisdiction covering `country`, declaring `phase`,
+    /// in the version active on `date`. A plugin that fails gives an INDETERMINATE
+    /// evaluation with the reason; the others still run.
+    pub fn evaluate(
+        &self,
+        subject: &RuleSubject,
+        phase: RulePhase,
+        country: &str,
+        date: Date,
+        checkpoint_country: Option<&str>,
+    ) -> Vec<RuleEvaluation> {
+        let plugins = self.snapshot();
+        let mut ids: Vec<&str> = plugins
+            .iter()
+            .filter(|p| jurisdiction_covers(&p.manifest.jurisdiction, country) && p.manifest.phases.contains(&phase))
+            .map(|p| p.manifest.id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let json = match cartouche_model::canonical::to_canonical_json(subject) {
+            Ok(bytes) => String::from_utf8(bytes).unwrap_or_default(),
+            Err(error) => {
+                tracing::error!(%error, "cannot serialize a certificate for the rules");
+                return Vec::new();
+            }
+        };
+        let reference = self.reference();
+        let context = CallContext {
+            phase,
+            date,
+            checkpoint_country: checkpoint_country.map(str::to_owned),
+            parameters: BTreeMap::new(),
+        };
+        let mut evaluations = Vec::new();
+        for id in ids {
+            let versions: Vec<&Arc<LoadedPlugin>> = plugins.iter().filter(|p| p.manifest.id == id).collect();
+            let Some(plugin) = active_version(&versions, date) else { continue };
+            if !plugin.manifest.phases.contains(&phase) {
+                continue;
+            }
+            let result = self.host.evaluate(&plugin.compiled, &json, &context, Arc::clone(&reference));
+            evaluations.push(evaluation(plugin, phase, result));
+        }
+        evaluations
+    }
+}
+
+/// The version in use on `date`: the latest valid-from on or before it (the higher version
+/// when two share a date).
+fn active_version<'a>(versions: &[&'a Arc<LoadedPlugin>], date: Date) -> Option<&'a Arc<LoadedPlugin>> {
+    versions
+        .iter()
+        .filter(|p| p.manifest.valid_from <= date)
+        .max_by(|a, b| (a.manifest.valid_from, &a.version).cmp(&(b.manifest.valid_from, &b.version)))
+        .copied()
+}
+
+fn evaluation(plugin: &LoadedPlugin, phase: RulePhase, result: Result<Run, RunFailure>) -> RuleEvaluation {
+    let (outcome, findings) = match result {
+        Ok(run) => {
+            tracing::debug!(plugin = %plugin.manifest.id, version = %plugin.manifest.version, fuel = run.fuel, findings = run.findings.len(), "rule evaluated");
+            (outcome_of(&run.findings), run.findings)
+        }
+        Err(failure) => {
+            tracing::warn!(plugin = %plugin.manifest.id, version = %plugin.manifest.version, sha256 = %plugin.sha256, kind = failure.kind.code(), fuel = failure.fuel, "rule could not be evaluated");
+            (
+                RuleOutcome::Indeterminate,
+                vec![Finding {
+                    code: failure.kind.code().to_owned(),
+                    severity: Severity::Warning,
+                    message: format!(
+                        "plugin {} {} could not be evaluated: {}",
+                        plugin.manifest.id, plugin.manifest.version, failure.message
+                    ),
+                    field: None,
+                    translations: BTreeMap::new(),
+                }],
+            )
+        }
+    };
+    RuleEvaluation {
+        plugin: plugin.manifest.id.clone(),
+        version: plugin.manifest.version.clone(),
+        sha256: plugin.sha256.clone(),
+        phase,
+        outcome,
+        findings,
+    }
+}
