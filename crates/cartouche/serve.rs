@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use cartouche_server::bootstrap::{DEMO_COUNTRIES, bootstrap};
-use cartouche_server::{AppState, NoRules, ServerConfig, app};
+use cartouche_server::{AppState, ServerConfig, app};
 use cartouche_store::{SledStore, Store};
 use time::OffsetDateTime;
 
@@ -30,6 +30,15 @@ pub struct ServeArgs {
     /// /v/{token}; 0 turns the limit off (for load tests, or behind a limiting proxy).
     #[arg(long, env = "CARTOUCHE_VERIFY_RATE_LIMIT", default_value_t = cartouche_server::DEFAULT_VERIFY_RATE_PER_MINUTE)]
     verify_rate_limit: u32,
+    /// Reference data for rule plugins: a JSON file with the currency rates table
+    /// (`rates`: units per EUR) and watch lists of stolen objects (`watch_lists`); see
+    /// plugins/reference-data.example.json. Without it, plugins can convert no currency
+    /// and search no list.
+    #[arg(long, env = "CARTOUCHE_REFERENCE_DATA")]
+    reference_data: Option<PathBuf>,
+    /// Do not publish the bundled rule plugins (plugins/) on start.
+    #[arg(long, env = "CARTOUCHE_NO_BUNDLED_PLUGINS")]
+    no_bundled_plugins: bool,
     /// Testing only: run with the clock set to this RFC 3339 instant (moving forward from
     /// it). Never use in production: seals would be judged at the wrong time.
     #[arg(long, env = "CARTOUCHE_UNSAFE_FAKE_CLOCK", hide = true)]
@@ -121,7 +130,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if done.admin_token_created {
         eprintln!("First start: an admin API token was written to {} (mode 0600). Keep it safe.", admin_path.display());
     }
-    let state = AppState::new(store, config.clone(), Arc::new(NoRules)).context("cannot load the signing keys")?;
+    let rules = rules(&*store, args.reference_data.as_deref(), !args.no_bundled_plugins, now)?;
+    let state = AppState::new(store, config.clone(), rules).context("cannot load the signing keys")?;
     let router = app(state);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -134,6 +144,64 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!("stopped");
         anyhow::Ok(())
     })
+}
+
+/// The rule-plugin service: the operator's reference data, every published plugin
+/// (compiled artifacts from the store), and the bundled plugins published on first start
+/// (or when a new bundled version appears), through the same checks as any publication.
+fn rules(
+    store: &dyn Store,
+    reference: Option<&Path>,
+    bundled: bool,
+    now: OffsetDateTime,
+) -> anyhow::Result<Arc<cartouche_rules::Rules>> {
+    let host = cartouche_rules::Host::new(cartouche_rules::Limits::default())
+        .map_err(|error| anyhow::anyhow!("cannot start the plugin host: {error}"))?;
+    let rules = cartouche_rules::Rules::new(host);
+    if let Some(path) = reference {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the reference data {}", path.display()))?;
+        let data: cartouche_model::reference::ReferenceData = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid reference data (rates, watch_lists)", path.display()))?;
+        data.check().with_context(|| format!("{}: bad rates table", path.display()))?;
+        tracing::info!(
+            rates_date = %data.rates_date(),
+            watch_lists = data.watch_lists.len(),
+            "loaded reference data for rule plugins"
+        );
+        rules.set_reference(data);
+    }
+    let started = std::time::Instant::now();
+    let loaded = rules.load(store).context("cannot load the published plugins")?;
+    let mut published = 0;
+    if bundled {
+        let system = cartouche_model::Actor {
+            role: cartouche_model::Role::Admin,
+            country: None,
+            token_id: "system:bundled".into(),
+        };
+        let listed = rules.list(now.date());
+        for plugin in cartouche_plugins::BUNDLED {
+            let manifest: cartouche_model::plugin::PluginManifest = serde_json::from_str(plugin.manifest)
+                .with_context(|| format!("bundled plugin {}: bad manifest", plugin.id))?;
+            if let Some(existing) = listed.iter().find(|l| l.id == manifest.id && l.version == manifest.version) {
+                let sha = cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(plugin.component));
+                if existing.sha256 != sha {
+                    tracing::warn!(plugin = %manifest.id, version = %manifest.version, "the bundled build differs from the published version, which stays (published versions are immutable; bump the version to publish it)");
+                }
+                continue;
+            }
+            let checked = rules
+                .check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes())
+                .with_context(|| format!("bundled plugin {} failed its publication checks", plugin.id))?;
+            rules
+                .publish(store, checked, system.clone(), now)
+                .with_context(|| format!("cannot publish {}", plugin.id))?;
+            published += 1;
+        }
+    }
+    tracing::info!(loaded, published, elapsed_ms = started.elapsed().as_millis() as u64, "rule plugins ready");
+    Ok(Arc::new(rules))
 }
 
 async fn shutdown() {

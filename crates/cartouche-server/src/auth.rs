@@ -128,6 +128,8 @@ pub enum Action {
     Administer,
     /// Upload an object photo.
     UploadPhoto,
+    /// Publish a rule plugin of a jurisdiction.
+    PublishPlugin,
 }
 
 impl Action {
@@ -140,6 +142,7 @@ impl Action {
             Action::RecordEvent => "certificate.event",
             Action::Administer => "administer",
             Action::UploadPhoto => "photo.upload",
+            Action::PublishPlugin => "plugin.publish",
         }
     }
 }
@@ -155,10 +158,16 @@ impl Action {
 /// | RecordEvent   | no    | no              | any     | no               |
 /// | Administer    | yes   | no              | no      | no               |
 /// | UploadPhoto   | no    | yes             | no      | no               |
+/// | PublishPlugin | EU, INT | no            | no      | own jurisdiction |
 pub fn authorize(caller: &Caller, action: Action, country: Option<&str>) -> Result<(), ApiError> {
     let own = |country: Option<&str>| country.is_some() && caller.country.as_deref() == country;
     let allowed = match (caller.role, action) {
         (Role::Admin, Action::Issue | Action::RecordEvent) => false,
+        // A country's rules are its publisher's; multi-country rules (EU, INT) the admin's.
+        (Role::Admin, Action::PublishPlugin) => {
+            matches!(country, Some(cartouche_model::plugin::EU | cartouche_model::plugin::INTERNATIONAL))
+        }
+        (Role::PluginPublisher, Action::PublishPlugin) => own(country),
         (Role::Admin, _) => true,
         (Role::Issuer, Action::Issue | Action::Read | Action::ChangeStatus) => own(country),
         (Role::Issuer, Action::UploadPhoto) => true,
@@ -173,6 +182,13 @@ pub fn authorize(caller: &Caller, action: Action, country: Option<&str>) -> Resu
         (Role::Issuer, Action::Issue | Action::Read | Action::ChangeStatus) => {
             ("country_mismatch", " (an issuer acts only on its own country's certificates)")
         }
+        (Role::PluginPublisher, Action::PublishPlugin) => {
+            ("country_mismatch", " (a plugin publisher publishes only its own jurisdiction's plugins)")
+        }
+        (Role::Admin, Action::PublishPlugin) => (
+            "forbidden",
+            " (the administrator publishes only multi-country plugins, EU and INT; a country's plugins come from its plugin publisher)",
+        ),
         _ => ("forbidden", ""),
     };
     Err(ApiError::forbidden(code, format!("{} may not {}{resource}{hint}", caller.describe(), verb(action))))
@@ -191,6 +207,7 @@ fn verb(action: Action) -> &'static str {
         Action::RecordEvent => "record exits or returns",
         Action::Administer => "manage keys and tokens",
         Action::UploadPhoto => "upload object photos",
+        Action::PublishPlugin => "publish rule plugins",
     }
 }
 

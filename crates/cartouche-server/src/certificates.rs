@@ -109,14 +109,23 @@ pub async fn issue(
     let indeterminate = evaluations.iter().any(|e| e.outcome == RuleOutcome::Indeterminate);
     if !errors.is_empty() || indeterminate {
         let message = if errors.is_empty() {
-            "a rule of the issuing country could not be evaluated; the certificate was not issued".to_owned()
+            format!(
+                "a rule of the issuing country could not be evaluated, so the certificate was not issued: {}",
+                evaluations
+                    .iter()
+                    .filter(|e| e.outcome == RuleOutcome::Indeterminate)
+                    .flat_map(|e| e.findings.iter().map(|f| f.message.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
         } else {
             format!(
                 "the issuing country's rules refuse this application: {}",
                 errors.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")
             )
         };
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rules_refused", message)
+        let code = if errors.is_empty() { "rules_indeterminate" } else { "rules_refused" };
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
             .with_details(json!({ "rule_evaluations": evaluations })));
     }
 

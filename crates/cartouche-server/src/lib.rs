@@ -15,6 +15,7 @@ mod keys;
 pub mod openapi;
 mod ops;
 mod photos;
+mod plugins;
 mod verify;
 
 use std::sync::{Arc, OnceLock, RwLock};
@@ -56,8 +57,8 @@ pub const DEFAULT_VERIFY_RATE_PER_MINUTE: u32 = 600;
 
 type VerifyLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
-/// Country rules, run at issuance and at verification. The rule-plugin host implements
-/// it; [`NoRules`] is the default when no plugin is published.
+/// Country rules, run at issuance and at verification. The rule-plugin host
+/// ([`cartouche_rules::Rules`]) implements it; [`NoRules`] runs nothing.
 pub trait RulesHook: Send + Sync + 'static {
     /// The issuing country's export rules on an application about to be issued.
     fn issuance(&self, application: &Application, today: Date) -> Vec<RuleEvaluation>;
@@ -68,6 +69,79 @@ pub trait RulesHook: Send + Sync + 'static {
         today: Date,
         checkpoint_country: Option<&str>,
     ) -> Vec<RuleEvaluation>;
+    /// The destination's import rules on an issued certificate.
+    fn import_check(
+        &self,
+        _certificate: &Certificate,
+        _today: Date,
+        _checkpoint_country: Option<&str>,
+    ) -> Vec<RuleEvaluation> {
+        Vec::new()
+    }
+    /// The plugin service, when rules come from published plugins (for the plugin routes).
+    fn plugins(&self) -> Option<&cartouche_rules::Rules> {
+        None
+    }
+}
+
+fn rule_subject(certificate: &Certificate) -> cartouche_model::plugin::RuleSubject {
+    cartouche_model::plugin::RuleSubject {
+        number: Some(certificate.number.clone()),
+        issue_date: certificate.issue_date,
+        issued_at: Some(certificate.issued_at),
+        application: certificate.application.clone(),
+        rule_evaluations: certificate.rule_evaluations.clone(),
+    }
+}
+
+impl RulesHook for cartouche_rules::Rules {
+    fn issuance(&self, application: &Application, today: Date) -> Vec<RuleEvaluation> {
+        let subject = cartouche_model::plugin::RuleSubject {
+            number: None,
+            issue_date: today,
+            issued_at: None,
+            application: application.clone(),
+            rule_evaluations: Vec::new(),
+        };
+        let country = application.issuing_authority.country.clone();
+        self.evaluate(&subject, cartouche_model::RulePhase::Issuance, &country, today, None)
+    }
+
+    fn exit_check(
+        &self,
+        certificate: &Certificate,
+        today: Date,
+        checkpoint_country: Option<&str>,
+    ) -> Vec<RuleEvaluation> {
+        let country = certificate.application.issuing_authority.country.clone();
+        self.evaluate(
+            &rule_subject(certificate),
+            cartouche_model::RulePhase::ExitCheck,
+            &country,
+            today,
+            checkpoint_country,
+        )
+    }
+
+    fn import_check(
+        &self,
+        certificate: &Certificate,
+        today: Date,
+        checkpoint_country: Option<&str>,
+    ) -> Vec<RuleEvaluation> {
+        let country = certificate.application.destination_country.clone();
+        self.evaluate(
+            &rule_subject(certificate),
+            cartouche_model::RulePhase::ImportCheck,
+            &country,
+            today,
+            checkpoint_country,
+        )
+    }
+
+    fn plugins(&self) -> Option<&cartouche_rules::Rules> {
+        Some(self)
+    }
 }
 
 /// No rules published: nothing runs, nothing is found.
@@ -183,6 +257,11 @@ impl AppState {
         }
     }
 
+    /// The store.
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.0.store)
+    }
+
     /// The rules.
     pub fn rules(&self) -> Arc<dyn RulesHook> {
         Arc::clone(&self.0.rules)
@@ -247,11 +326,15 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_VERIFY_UPLOAD_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_VERIFY_UPLOAD_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_verification));
+    let plugin_routes = Router::new()
+        .route("/api/v1/plugins", post(plugins::publish).get(plugins::list))
+        .layer(DefaultBodyLimit::max(plugins::MAX_PUBLISH_BYTES))
+        .layer(RequestBodyLimitLayer::new(plugins::MAX_PUBLISH_BYTES));
     let uploads = Router::new()
         .route("/api/v1/photos", post(photos::upload))
         .layer(DefaultBodyLimit::max(cartouche_media::MAX_PHOTO_BYTES))
         .layer(RequestBodyLimitLayer::new(cartouche_media::MAX_PHOTO_BYTES));
-    harden(api.merge(verification).merge(uploads)).with_state(state)
+    harden(api.merge(verification).merge(uploads).merge(plugin_routes)).with_state(state)
 }
 
 /// The layers every route runs under: JSON errors for bare statuses (404 fallback, 405,

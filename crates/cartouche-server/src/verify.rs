@@ -20,6 +20,9 @@ pub(crate) struct VerifyRequest {
     qr: String,
     /// Country of the checkpoint, passed to the exit-check rules.
     checkpoint_country: Option<String>,
+    /// Also run the destination's import rules (an officer at the destination).
+    #[serde(default)]
+    import_check: bool,
 }
 
 /// Runs every check on `qr_text` and folds them into a verdict.
@@ -27,6 +30,7 @@ pub(crate) async fn verdict_for(
     state: &AppState,
     qr_text: &str,
     checkpoint_country: Option<String>,
+    import_check: bool,
 ) -> Result<Verdict, ApiError> {
     let now = state.now();
     let keys = state.keys();
@@ -103,12 +107,21 @@ pub(crate) async fn verdict_for(
                 status = Some(view);
                 let hook = state.rules();
                 let certificate = record.certificate.clone();
-                rules = tokio::task::spawn_blocking(move || {
-                    hook.exit_check(&certificate, today, checkpoint_country.as_deref())
+                let (exit, import) = tokio::task::spawn_blocking(move || {
+                    let exit = hook.exit_check(&certificate, today, checkpoint_country.as_deref());
+                    let import =
+                        import_check.then(|| hook.import_check(&certificate, today, checkpoint_country.as_deref()));
+                    (exit, import)
                 })
                 .await
                 .map_err(|error| ApiError::internal(format!("rules task failed: {error}")))?;
-                checks.push(rules_check(&rules, &claims.c));
+                checks.push(rules_check("rules", "exit-check", &exit, &claims.c));
+                if let Some(import) = import {
+                    checks.push(rules_check("import_rules", "import", &import, &application.destination_country));
+                    rules = exit.into_iter().chain(import).collect();
+                } else {
+                    rules = exit;
+                }
             }
             Ok(None) => checks.push(Check::fail(
                 "registry_status",
@@ -127,17 +140,29 @@ pub(crate) async fn verdict_for(
     Ok(Verdict { verdict, checked_at: now, checks, certificate: summary, status, key: report.key, rules })
 }
 
-fn rules_check(rules: &[cartouche_model::RuleEvaluation], country: &str) -> Check {
+fn rules_check(name: &'static str, kind: &str, rules: &[cartouche_model::RuleEvaluation], country: &str) -> Check {
     if rules.is_empty() {
-        return Check::pass("rules", format!("no exit-check rules are published for {country}"));
+        return Check::pass(name, format!("no {kind} rules are published for {country}"));
     }
     let ran = rules.iter().map(|r| format!("{} {}", r.plugin, r.version)).collect::<Vec<_>>().join(", ");
+    let said = |outcome: RuleOutcome| {
+        rules
+            .iter()
+            .filter(|r| r.outcome == outcome)
+            .flat_map(|r| r.findings.iter().filter(|f| f.severity != cartouche_model::Severity::Info))
+            .map(|f| f.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) {
-        Check::fail("rules", format!("a rule refuses the exit ({ran})"))
+        Check::fail(name, format!("{kind} rules refuse: {} (ran {ran})", said(RuleOutcome::Fail)))
     } else if rules.iter().any(|r| r.outcome == RuleOutcome::Indeterminate) {
-        Check::not_checked("rules", format!("a rule could not be evaluated ({ran})"))
+        Check::not_checked(
+            name,
+            format!("a rule could not be evaluated: {} (ran {ran})", said(RuleOutcome::Indeterminate)),
+        )
     } else {
-        Check::pass("rules", format!("passed: {ran}"))
+        Check::pass(name, format!("passed: {ran}"))
     }
 }
 
@@ -157,14 +182,14 @@ fn checked_country(country: Option<String>) -> Result<Option<String>, ApiError> 
 pub async fn verify(State(state): State<AppState>, request: axum::extract::Request) -> Result<Response, ApiError> {
     let content_type =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    let (qr, checkpoint) = if content_type.starts_with("multipart/form-data") {
-        let (image, checkpoint) = read_upload(&state, request).await?;
+    let (qr, checkpoint, import_check) = if content_type.starts_with("multipart/form-data") {
+        let (image, checkpoint, import_check) = read_upload(&state, request).await?;
         let _permit = state.image_permit().await?;
         let text = tokio::task::spawn_blocking(move || cartouche_seal::scan::decode_qr(&image))
             .await
             .map_err(|error| ApiError::internal(format!("image task failed: {error}")))?
             .map_err(scan_error)?;
-        (text, checkpoint)
+        (text, checkpoint, import_check)
     } else {
         let declared = request
             .headers()
@@ -178,9 +203,9 @@ pub async fn verify(State(state): State<AppState>, request: axum::extract::Reque
             .await
             .map_err(|_| too_large("a JSON verification request", crate::MAX_VERIFY_BODY_BYTES))?;
         let request: VerifyRequest = crate::extract::parse_json(&bytes)?;
-        (request.qr, request.checkpoint_country)
+        (request.qr, request.checkpoint_country, request.import_check)
     };
-    let verdict = verdict_for(&state, &qr, checked_country(checkpoint)?).await?;
+    let verdict = verdict_for(&state, &qr, checked_country(checkpoint)?, import_check).await?;
     Ok(Json(verdict).into_response())
 }
 
@@ -192,12 +217,15 @@ fn too_large(what: &str, limit: usize) -> ApiError {
     )
 }
 
-async fn read_upload(state: &AppState, request: axum::extract::Request) -> Result<(Vec<u8>, Option<String>), ApiError> {
+async fn read_upload(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> Result<(Vec<u8>, Option<String>, bool), ApiError> {
     use axum::extract::FromRequest;
     let bad = |message: String| ApiError::bad_request("invalid_upload", message);
     let mut multipart =
         axum::extract::Multipart::from_request(request, state).await.map_err(|error| bad(error.body_text()))?;
-    let (mut image, mut checkpoint) = (None, None);
+    let (mut image, mut checkpoint, mut import_check) = (None, None, false);
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -218,9 +246,10 @@ async fn read_upload(state: &AppState, request: axum::extract::Request) -> Resul
         match name.as_str() {
             "image" => image = Some(bytes.to_vec()),
             "checkpoint_country" => checkpoint = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
+            "import_check" => import_check = matches!(String::from_utf8_lossy(&bytes).trim(), "true" | "1" | "on"),
             other => {
                 return Err(bad(format!(
-                    "unknown form field {other:?}: send \"image\" (and optionally \"checkpoint_country\")"
+                    "unknown form field {other:?}: send \"image\" (and optionally \"checkpoint_country\", \"import_check\")"
                 )));
             }
         }
@@ -229,7 +258,7 @@ async fn read_upload(state: &AppState, request: axum::extract::Request) -> Resul
     if image.len() > cartouche_seal::scan::MAX_IMAGE_BYTES {
         return Err(too_large("an uploaded image", cartouche_seal::scan::MAX_IMAGE_BYTES));
     }
-    Ok((image, checkpoint))
+    Ok((image, checkpoint, import_check))
 }
 
 fn scan_error(error: cartouche_seal::scan::ScanError) -> ApiError {
@@ -250,7 +279,7 @@ pub async fn verify_link(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let verdict = verdict_for(&state, &token, None).await?;
+    let verdict = verdict_for(&state, &token, None, false).await?;
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())

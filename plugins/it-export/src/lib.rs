@@ -126,10 +126,16 @@ impl Rule for ItalyExport {
             }
         }
         if needs_alc && application.licence_type == LicenceType::Standard {
-            let limit = subject.issue_date.replace_year(subject.issue_date.year() + ALC_VALIDITY_YEARS).unwrap_or(
-                // 29 February: the last day of February five years on.
-                subject.issue_date - cartouche_rules_sdk::time::Duration::days(1),
-            );
+            let year = subject.issue_date.year() + ALC_VALIDITY_YEARS;
+            // Issued on 29 February: the limit is 28 February five years on.
+            let limit = subject.issue_date.replace_year(year).unwrap_or_else(|_| {
+                cartouche_rules_sdk::time::Date::from_calendar_date(
+                    year,
+                    cartouche_rules_sdk::time::Month::February,
+                    28,
+                )
+                .unwrap_or(subject.issue_date)
+            });
             if application.valid_until > limit {
                 findings.push(
                     finding(

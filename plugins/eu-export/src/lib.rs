@@ -1,0 +1,553 @@
+//! The EU export licence for cultural goods: Council Regulation (EC) No 116/2009 and
+//! Commission Implementing Regulation (EU) No 1081/2012.
+//!
+//! At issuance:
+//! - Goods leaving the customs territory of the Union need an export licence when they fall
+//!   in an Annex I category and meet its age and value thresholds (116/2009 Art. 2(1),
+//!   Annex I). This certificate is then that licence (`EU116.LICENCE_REQUIRED`, info).
+//! - A movement to another member state is not an export under 116/2009: the licence does
+//!   not apply and national rules do (`EU116.INTRA_EU`, info).
+//! - When the certificate serves as the licence: a standard licence is valid at most 12
+//!   months from issue (1081/2012 Art. 9(1)), an open licence at most 5 years; open licences
+//!   cover temporary exports only, and a specific open licence one good (Art. 2).
+//!
+//! At an exit check: the licence is presented at a customs office of the Union (116/2009
+//! Art. 4 and 5), so a checkpoint outside the Union is a warning.
+//!
+//! Ages: an object is "more than N years old" only if it is even at the latest year of its
+//! dating. Values: "corresponds to or exceeds" the threshold, compared in euro cents.
+
+use std::collections::BTreeMap;
+
+use cartouche_rules_sdk::model::plugin::is_eu_member;
+use cartouche_rules_sdk::model::{Application, ExportType, LicenceType};
+use cartouche_rules_sdk::prelude::*;
+use cartouche_rules_sdk::{CulturalObject, FindingExt};
+
+/// The rule.
+pub struct EuExport;
+
+/// The scheme prefix of Annex I category codes (`EU116:3` is category A.3, paintings).
+pub const SCHEME: &str = "EU116";
+
+/// Validity of a standard licence in years: "shall not exceed 12 months from the date of
+/// issue" (1081/2012 Art. 9(1)).
+pub const STANDARD_VALIDITY_YEARS: i32 = 1;
+
+/// Validity of a specific or general open licence in years: at most five years
+/// (1081/2012, specific and general open licences; mirrored in KGSG §§25-26).
+pub const OPEN_VALIDITY_YEARS: i32 = 5;
+
+/// One category of Annex I to Reg. 116/2009 (part A) with its thresholds (part B).
+#[derive(Debug)]
+pub struct Category {
+    /// Its number in Annex I, part A.
+    pub number: u8,
+    /// Its name in English.
+    pub en: &'static str,
+    /// Its name in French.
+    pub fr: &'static str,
+    /// The object must be more than this many years old; `None` for collections (A.13),
+    /// which have no age condition.
+    pub over_years: Option<i32>,
+    /// The value must correspond to or exceed this many euro cents; 0 is "any value".
+    pub min_value_cents: i64,
+    /// Categories A.3 to A.9 cover only goods "not belonging to their originators".
+    pub originator_exempt: bool,
+    /// Category A.13 (collections): the threshold applies to the whole lot, not per item.
+    pub whole_lot: bool,
+}
+
+const fn category(
+    number: u8,
+    en: &'static str,
+    fr: &'static str,
+    over_years: Option<i32>,
+    min_value_cents: i64,
+) -> Category {
+    Category {
+        number,
+        en,
+        fr,
+        over_years,
+        min_value_cents,
+        originator_exempt: matches!(number, 3..=9),
+        whole_lot: number == 13,
+    }
+}
+
+/// Annex I to Reg. 116/2009: categories A.1-A.15 with their age (part A) and value
+/// (part B, "financial thresholds") conditions, in euro cents.
+pub const ANNEX_I: [Category; 15] = [
+    category(1, "archaeological objects", "objets archéologiques", Some(100), 0),
+    category(2, "elements of dismembered monuments", "éléments de monuments démembrés", Some(100), 0),
+    category(3, "paintings", "tableaux et peintures", Some(50), 150_000_00),
+    category(4, "watercolours, gouaches and pastels", "aquarelles, gouaches et pastels", Some(50), 30_000_00),
+    category(5, "mosaics and drawings", "mosaïques et dessins", Some(50), 15_000_00),
+    category(6, "engravings, prints and posters", "gravures, estampes et affiches", Some(50), 15_000_00),
+    category(7, "sculpture", "sculptures", Some(50), 50_000_00),
+    category(8, "photographs and films", "photographies et films", Some(50), 15_000_00),
+    category(9, "incunabula and manuscripts", "incunables et manuscrits", Some(50), 0),
+    category(10, "books", "livres", Some(100), 50_000_00),
+    category(11, "printed maps", "cartes géographiques imprimées", Some(200), 15_000_00),
+    category(12, "archives", "archives", Some(50), 0),
+    category(13, "collections", "collections", None, 50_000_00),
+    category(14, "means of transport", "moyens de transport", Some(75), 50_000_00),
+    // A.15: (a) listed kinds of antiques between 50 and 100 years old, (b) any antique over
+    // 100. Whether the object is of a listed kind is the declarant's call (its category code).
+    category(15, "other antiques", "autres objets d'antiquité", Some(50), 50_000_00),
+];
+
+/// The Annex I category with this code (`"3"`), if it exists.
+pub fn annex_category(code: &str) -> Option<&'static Category> {
+    ANNEX_I.iter().find(|category| category.number.to_string() == code)
+}
+
+/// Why an object is outside its category's conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reason {
+    /// Not certainly more than the category's age.
+    TooYoung { over: i32, at_least: i32 },
+    /// A.3-A.9: still owned by its (living) maker.
+    OwnedByCreator,
+    /// Worth less than the threshold (both for the whole lot).
+    BelowValue { cents: i64, threshold: i64 },
+}
+
+/// The outcome of one object against one category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Assessment {
+    /// Within the category's conditions: a licence is required.
+    Covered { value_cents: Option<i64> },
+    /// Outside them.
+    NotCovered(Reason),
+    /// The value is needed and cannot be read in euros.
+    Unreadable(ValueError),
+}
+
+/// Whether `name` and `other` name the same person (case and spacing ignored).
+fn same_person(name: &str, other: &str) -> bool {
+    let normal = |text: &str| text.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ");
+    normal(name) == normal(other)
+}
+
+/// Whether the object still belongs to its originator: its maker is living and is the
+/// owner (box 7, or the applicant when no owner is named).
+fn belongs_to_creator(object: &CulturalObject, application: &Application) -> bool {
+    let owner = application.owner.as_ref().unwrap_or(&application.applicant);
+    object.maker.as_ref().is_some_and(|maker| maker.living == Some(true) && same_person(&maker.name, &owner.name))
+}
+
+fn assess(
+    object: &CulturalObject,
+    category: &Category,
+    application: &Application,
+    date: Date,
+    reference: &dyn Reference,
+) -> Assessment {
+    if let Some(over) = category.over_years {
+        let age = age(object, date);
+        if !age.certainly_over(over) {
+            return Assessment::NotCovered(Reason::TooYoung { over, at_least: age.at_least });
+        }
+    }
+    if category.originator_exempt && belongs_to_creator(object, application) {
+        return Assessment::NotCovered(Reason::OwnedByCreator);
+    }
+    if category.min_value_cents == 0 {
+        return Assessment::Covered { value_cents: None };
+    }
+    let cents = match value_in(object, "EUR", reference) {
+        Ok(cents) => cents,
+        Err(error) => return Assessment::Unreadable(error),
+    };
+    // The thresholds are per object; a lot of identical items meets them when each item
+    // does, i.e. when the lot's value reaches the threshold times the quantity.
+    let items = if category.whole_lot { 1 } else { i64::from(object.quantity) };
+    let threshold = category.min_value_cents.saturating_mul(items);
+    if cents >= threshold {
+        Assessment::Covered { value_cents: Some(cents) }
+    } else {
+        Assessment::NotCovered(Reason::BelowValue { cents, threshold })
+    }
+}
+
+/// `date` plus `years` calendar years. A period ending on a day its last month lacks
+/// (29 February) ends on that month's last day (Reg. (EEC, Euratom) No 1182/71 Art. 3(2)(c)).
+pub fn add_years(date: Date, years: i32) -> Date {
+    let year = date.year() + years;
+    date.replace_year(year).or_else(|_| date.replace_day(28).and_then(|day| day.replace_year(year))).unwrap_or(date)
+}
+
+fn value_error_finding(index: usize, error: &ValueError) -> Finding {
+    let field = match error {
+        ValueError::BadAmount(_) => object_field(index, "value/amount"),
+        ValueError::NoRate { .. } => object_field(index, "value/currency"),
+    };
+    finding(
+        "EU116.VALUE_UNREADABLE",
+        Severity::Error,
+        format!("object {}: cannot compare its value with the Annex I threshold in euros: {error}", index + 1),
+    )
+    .at(field)
+    .translated(
+        "fr",
+        format!("objet {} : impossible de comparer sa valeur au seuil de l'annexe I en euros : {error}", index + 1),
+    )
+}
+
+fn per_item(quantity: u32, whole_lot: bool) -> (&'static str, &'static str) {
+    if quantity > 1 && !whole_lot { (" per item", " par unité") } else { ("", "") }
+}
+
+fn covered_finding(index: usize, object: &CulturalObject, category: &Category, value_cents: Option<i64>) -> Finding {
+    let number = category.number;
+    let (age_en, age_fr) = match category.over_years {
+        Some(years) => (format!("more than {years} years old"), format!("de plus de {years} ans")),
+        None => ("of any age".to_owned(), "quel que soit son âge".to_owned()),
+    };
+    let (value_en, value_fr) = match value_cents {
+        None => ("at any value".to_owned(), "quelle que soit sa valeur".to_owned()),
+        Some(cents) => {
+            let (each_en, each_fr) = per_item(object.quantity, category.whole_lot);
+            let threshold = format_cents(category.min_value_cents);
+            (
+                format!("worth EUR {}, at least EUR {threshold}{each_en}", format_cents(cents)),
+                format!("d'une valeur de {} EUR, au moins {threshold} EUR{each_fr}", format_cents(cents)),
+            )
+        }
+    };
+    finding(
+        "EU116.LICENCE_REQUIRED",
+        Severity::Info,
+        format!(
+            "object {}: {} (Annex I category {number}) {age_en}, {value_en}: leaving the EU requires an export licence (Reg. 116/2009 Art. 2); this certificate is that licence",
+            index + 1,
+            category.en
+        ),
+    )
+    .at(object_field(index, ""))
+    .translated(
+        "fr",
+        format!(
+            "objet {} : {} (catégorie {number} de l'annexe I) {age_fr}, {value_fr} : sa sortie de l'UE exige une licence d'exportation (règl. 116/2009 art. 2) ; ce certificat est cette licence",
+            index + 1,
+            category.fr
+        ),
+    )
+}
+
+fn not_covered_finding(index: usize, object: &CulturalObject, category: &Category, reason: &Reason) -> Finding {
+    let number = category.number;
+    let (field, why_en, why_fr) = match reason {
+        Reason::TooYoung { over, at_least } => (
+            object_field(index, "dating"),
+            format!("it is not certainly more than {over} years old (at least {at_least} by its dating)"),
+            format!("il n'a pas certainement plus de {over} ans (au moins {at_least} selon sa datation)"),
+        ),
+        Reason::OwnedByCreator => (
+            object_field(index, "maker"),
+            "it still belongs to its living maker".to_owned(),
+            "il appartient encore à son auteur vivant".to_owned(),
+        ),
+        Reason::BelowValue { cents, threshold } => {
+            let (each_en, each_fr) = per_item(object.quantity, category.whole_lot);
+            (
+                object_field(index, "value/amount"),
+                format!(
+                    "it is worth EUR {}, under EUR {} ({}{each_en})",
+                    format_cents(*cents),
+                    format_cents(*threshold),
+                    format_cents(category.min_value_cents)
+                ),
+                format!(
+                    "sa valeur de {} EUR est inférieure à {} EUR ({}{each_fr})",
+                    format_cents(*cents),
+                    format_cents(*threshold),
+                    format_cents(category.min_value_cents)
+                ),
+            )
+        }
+    };
+    finding(
+        "EU116.NO_LICENCE_REQUIRED",
+        Severity::Info,
+        format!(
+            "object {}: {} (Annex I category {number}): {why_en}: Reg. 116/2009 requires no export licence for it (national rules may)",
+            index + 1,
+            category.en
+        ),
+    )
+    .at(field)
+    .translated(
+        "fr",
+        format!(
+            "objet {} : {} (catégorie {number} de l'annexe I) : {why_fr} : le règl. 116/2009 n'exige pas de licence pour lui (le droit national peut en exiger une)",
+            index + 1,
+            category.fr
+        ),
+    )
+}
+
+/// Errors for category codes of the EU116 scheme that are not in Annex I.
+fn unknown_categories(application: &Application) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (index, object) in application.objects.iter().enumerate() {
+        for (position, code) in object.category_codes.iter().enumerate() {
+            let Some(number) = code.strip_prefix(SCHEME).and_then(|rest| rest.strip_prefix(':')) else {
+                continue;
+            };
+            if annex_category(number).is_none() {
+                findings.push(
+                    finding(
+                        "EU116.UNKNOWN_CATEGORY",
+                        Severity::Error,
+                        format!(
+                            "object {}: {code} is not a category of Annex I to Reg. 116/2009 (EU116:1 to EU116:15): correct box 8",
+                            index + 1
+                        ),
+                    )
+                    .at(object_field(index, &format!("category_codes/{position}")))
+                    .translated(
+                        "fr",
+                        format!(
+                            "objet {} : {code} n'est pas une catégorie de l'annexe I du règl. 116/2009 (EU116:1 à EU116:15) : corrigez la case 8",
+                            index + 1
+                        ),
+                    ),
+                );
+            }
+        }
+    }
+    findings
+}
+
+fn intra_eu_finding(destination: &str) -> Finding {
+    finding(
+        "EU116.INTRA_EU",
+        Severity::Info,
+        format!(
+            "the destination {destination} is an EU member state: the EU export licence (Reg. 116/2009) does not apply to movements within the Union; the issuing state's national rules do"
+        ),
+    )
+    .at("/destination_country")
+    .translated(
+        "fr",
+        format!(
+            "la destination {destination} est un État membre de l'UE : la licence d'exportation de l'UE (règl. 116/2009) ne s'applique pas aux mouvements dans l'Union ; les règles nationales de l'État de délivrance s'appliquent"
+        ),
+    )
+}
+
+/// Checks of the licence itself (1081/2012 Art. 2 and 9), when the certificate is one.
+fn licence_checks(subject: &RuleSubject) -> Vec<Finding> {
+    let application = &subject.application;
+    let mut findings = Vec::new();
+    let open = application.licence_type.is_open();
+    if open && application.export_type == ExportType::Definitive {
+        findings.push(
+            finding(
+                "EU116.OPEN_LICENCE_NOT_TEMPORARY",
+                Severity::Error,
+                "an open licence covers temporary exports only (Impl. Reg. 1081/2012 Art. 2(2)-(3)): issue a standard licence for a definitive export",
+            )
+            .at("/licence_type")
+            .translated(
+                "fr",
+                "une licence ouverte ne couvre que des exportations temporaires (règl. d'exécution 1081/2012 art. 2, par. 2 et 3) : délivrez une licence normale pour une exportation définitive",
+            ),
+        );
+    }
+    if application.licence_type == LicenceType::SpecificOpen && application.objects.len() > 1 {
+        findings.push(
+            finding(
+                "EU116.SPECIFIC_OPEN_ONE_GOOD",
+                Severity::Error,
+                format!(
+                    "a specific open licence covers one specific cultural good (Impl. Reg. 1081/2012 Art. 2(2)); this application lists {} objects: one application per object",
+                    application.objects.len()
+                ),
+            )
+            .at("/objects")
+            .translated(
+                "fr",
+                format!(
+                    "une licence ouverte spécifique couvre un seul bien culturel déterminé (règl. d'exécution 1081/2012 art. 2, par. 2) ; cette demande en compte {} : une demande par objet",
+                    application.objects.len()
+                ),
+            ),
+        );
+    }
+    let (years, kind_en, kind_fr, article) = if open {
+        (OPEN_VALIDITY_YEARS, "an open licence", "une licence ouverte", "Art. 2 with Art. 10 and 13: 5 years")
+    } else {
+        (STANDARD_VALIDITY_YEARS, "a standard licence", "une licence normale", "Art. 9(1): 12 months")
+    };
+    let limit = add_years(subject.issue_date, years);
+    if application.valid_until > limit {
+        findings.push(
+            finding(
+                "EU116.VALIDITY_TOO_LONG",
+                Severity::Error,
+                format!(
+                    "{kind_en} issued on {} is valid at most {years} year(s) (Impl. Reg. 1081/2012, {article}): valid until must be {limit} or earlier, not {}",
+                    subject.issue_date, application.valid_until
+                ),
+            )
+            .at("/valid_until")
+            .translated(
+                "fr",
+                format!(
+                    "{kind_fr} délivrée le {} vaut au plus {years} an(s) (règl. d'exécution 1081/2012) : la date de validité doit être le {limit} au plus tard, et non le {}",
+                    subject.issue_date, application.valid_until
+                ),
+            ),
+        );
+    }
+    findings
+}
+
+fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference) -> Vec<Finding> {
+    let application = &subject.application;
+    let mut findings = unknown_categories(application);
+    if is_eu_member(&application.destination_country) {
+        findings.push(intra_eu_finding(&application.destination_country));
+        return findings;
+    }
+    let mut licence = false;
+    for (index, object) in application.objects.iter().enumerate() {
+        let codes: Vec<&str> = categories(object, SCHEME).collect();
+        let known: Vec<&Category> = codes.iter().filter_map(|code| annex_category(code)).collect();
+        if known.is_empty() {
+            if codes.is_empty() {
+                findings.push(
+                    finding(
+                        "EU116.NO_CATEGORY",
+                        Severity::Info,
+                        format!(
+                            "object {}: no Annex I category (EU116:n) declared: Reg. 116/2009 requires no export licence for it (national rules may)",
+                            index + 1
+                        ),
+                    )
+                    .at(object_field(index, "category_codes"))
+                    .translated(
+                        "fr",
+                        format!(
+                            "objet {} : aucune catégorie de l'annexe I (EU116:n) déclarée : le règl. 116/2009 n'exige pas de licence pour lui (le droit national peut en exiger une)",
+                            index + 1
+                        ),
+                    ),
+                );
+            }
+            continue;
+        }
+        // An object declared in several categories needs a licence if any of them covers it.
+        let assessments: Vec<(&Category, Assessment)> = known
+            .iter()
+            .map(|category| (*category, assess(object, category, application, context.date, reference)))
+            .collect();
+        if let Some((category, Assessment::Covered { value_cents })) =
+            assessments.iter().find(|(_, assessment)| matches!(assessment, Assessment::Covered { .. }))
+        {
+            licence = true;
+            findings.push(covered_finding(index, object, category, *value_cents));
+        } else if let Some((_, Assessment::Unreadable(error))) =
+            assessments.iter().find(|(_, assessment)| matches!(assessment, Assessment::Unreadable(_)))
+        {
+            findings.push(value_error_finding(index, error));
+        } else if let Some((category, Assessment::NotCovered(reason))) = assessments.first() {
+            findings.push(not_covered_finding(index, object, category, reason));
+        }
+    }
+    if licence {
+        findings.extend(licence_checks(subject));
+    }
+    findings
+}
+
+fn exit_check(subject: &RuleSubject, context: &Context) -> Vec<Finding> {
+    let application = &subject.application;
+    let mut findings = Vec::new();
+    if let Some(checkpoint) = context.checkpoint_country.as_deref().filter(|country| !is_eu_member(country)) {
+        findings.push(
+            finding(
+                "EU116.EXIT_OUTSIDE_EU",
+                Severity::Warning,
+                format!(
+                    "this check is in {checkpoint}, outside the EU: the export licence is presented with the export declaration at a customs office of the Union (Reg. 116/2009 Art. 4-5); check that the goods were declared for export at an EU customs office"
+                ),
+            )
+            .translated(
+                "fr",
+                format!(
+                    "ce contrôle a lieu en {checkpoint}, hors de l'UE : la licence d'exportation est présentée avec la déclaration d'exportation à un bureau de douane de l'Union (règl. 116/2009 art. 4 et 5) ; vérifiez que les biens ont été déclarés à l'exportation dans un bureau de l'UE"
+                ),
+            ),
+        );
+    }
+    if is_eu_member(&application.destination_country) {
+        findings.push(intra_eu_finding(&application.destination_country));
+    }
+    findings
+}
+
+impl Rule for EuExport {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            id: "eu-export".into(),
+            jurisdiction: "EU".into(),
+            version: "1.0.0".into(),
+            phases: vec![Phase::Issuance, Phase::ExitCheck],
+            descriptions: BTreeMap::from([
+                (
+                    "en".into(),
+                    "EU: export licence for cultural goods (Reg. (EC) 116/2009 Annex I; Impl. Reg. (EU) 1081/2012 Art. 2, 9)"
+                        .into(),
+                ),
+                (
+                    "fr".into(),
+                    "UE : licence d'exportation de biens culturels (règl. (CE) 116/2009 annexe I ; règl. d'exécution (UE) 1081/2012 art. 2, 9)"
+                        .into(),
+                ),
+            ]),
+        }
+    }
+
+    fn evaluate(subject: &RuleSubject, context: &Context, reference: &dyn Reference) -> Vec<Finding> {
+        match context.phase {
+            Phase::Issuance => issuance(subject, context, reference),
+            Phase::ExitCheck => exit_check(subject, context),
+            Phase::ImportCheck => Vec::new(),
+        }
+    }
+}
+
+cartouche_rules_sdk::export_rule!(EuExport);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(year: i32, month: cartouche_rules_sdk::time::Month, day: u8) -> Date {
+        Date::from_calendar_date(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn years_are_added_on_the_calendar() {
+        use cartouche_rules_sdk::time::Month::{February, November};
+        assert_eq!(add_years(date(2026, November, 28), 1), date(2027, November, 28));
+        assert_eq!(add_years(date(2028, February, 29), 1), date(2029, February, 28));
+        assert_eq!(add_years(date(2028, February, 29), 4), date(2032, February, 29));
+    }
+
+    #[test]
+    fn annex_i_has_fifteen_categories_in_order() {
+        for (position, category) in ANNEX_I.iter().enumerate() {
+            assert_eq!(usize::from(category.number), position + 1);
+        }
+        assert!(annex_category("16").is_none());
+        assert!(annex_category("03").is_none());
+        assert!(annex_category("9").is_some_and(|c| c.originator_exempt && c.min_value_cents == 0));
+        assert!(annex_category("10").is_some_and(|c| !c.originator_exempt));
+    }
+}
