@@ -99,6 +99,52 @@ fn call(
     Err(anyhow!(error))
 }
 
+fn error_of(status: u16, value: &Value) -> anyhow::Error {
+    let code = value["error"]["code"].as_str().unwrap_or("unknown");
+    let message = value["error"]["message"].as_str().unwrap_or("(no message)");
+    let mut error = format!("{status} {code}: {message}");
+    for case in value["error"]["details"]["cases"].as_array().into_iter().flatten().filter(|c| c["passed"] == false) {
+        error.push_str(&format!(
+            "\n  case {}: expected {} found {} {}",
+            case["name"],
+            case["expected"],
+            case["found"],
+            case["error"].as_str().unwrap_or("")
+        ));
+    }
+    anyhow!(error)
+}
+
+/// GET without a token; the JSON of a 2xx answer.
+pub fn get_json(args: &ClientArgs, path: &str) -> anyhow::Result<Value> {
+    call(args, "GET", path, None, &[], false)
+}
+
+/// POSTs a multipart form (name, bytes, content type) with the token; the JSON of a 2xx.
+pub fn post_multipart(args: &ClientArgs, path: &str, parts: &[(&str, Vec<u8>, &str)]) -> anyhow::Result<Value> {
+    let boundary = format!("cartouche-{:016x}", time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64);
+    let mut body = Vec::new();
+    for (name, bytes, content_type) in parts {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let mut response = agent()
+        .post(&url(args, path))
+        .header("Authorization", &format!("Bearer {}", token(args)?))
+        .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+        .send(&body[..])
+        .with_context(|| format!("cannot reach the Cartouche server at {}", args.server))?;
+    let status = response.status();
+    let text = response.body_mut().read_to_string().context("cannot read the server's answer")?;
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if status.is_success() { Ok(value) } else { Err(error_of(status.as_u16(), &value)) }
+}
+
 fn print_json(value: &Value) -> anyhow::Result<()> {
     out!("{}", serde_json::to_string_pretty(value)?);
     Ok(())

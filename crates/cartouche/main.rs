@@ -6,6 +6,7 @@
 //! This is the only crate that uses `anyhow`; the libraries have typed errors.
 
 mod client;
+mod plugin;
 mod serve;
 
 use std::path::PathBuf;
@@ -105,6 +106,63 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Write, build, test and publish rule plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Scaffold a plugin crate (in plugins/ID of this Cartouche checkout, or --dir).
+    New {
+        /// Plugin id, e.g. ch-export.
+        id: String,
+        /// ISO 3166-1 alpha-2 code, EU or INT.
+        #[arg(long)]
+        jurisdiction: String,
+        /// Where to create it (default: plugins/ID).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Build the component (wasm32-unknown-unknown, then wit-component); prints its path.
+    Build {
+        /// The plugin crate's directory.
+        dir: PathBuf,
+        /// Where to write the component (default: target/plugins/ID.wasm).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a case file through the production engine, each case twice, reporting fuel,
+    /// memory and output against the limits. Exit status 0 when every case passes.
+    Test {
+        /// The component (.wasm).
+        component: PathBuf,
+        /// The case file (cases.json).
+        cases: PathBuf,
+        /// Also run the publication checks against this manifest.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish to a server: the directory's manifest.json and cases.json with the component.
+    Publish {
+        /// The plugin crate's directory (manifest.json, cases.json).
+        dir: PathBuf,
+        /// The component (from `cartouche plugin build`).
+        #[arg(long)]
+        component: PathBuf,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// List the plugins published on a server.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,6 +210,15 @@ fn main() -> ExitCode {
             client::rotate(&client, &country, alg)
         }
         Command::TrustList { client } => client::trust_list(&client),
+        Command::Plugin { command } => match command {
+            PluginCommand::New { id, jurisdiction, dir } => plugin::new(&id, &jurisdiction, dir),
+            PluginCommand::Build { dir, out } => plugin::build(&dir, out),
+            PluginCommand::Test { component, cases, manifest, json } => {
+                plugin::test(&component, &cases, manifest.as_deref(), json)
+            }
+            PluginCommand::Publish { dir, component, client } => plugin::publish(&client, &dir, &component),
+            PluginCommand::List { client } => plugin::list(&client),
+        },
     };
     match result {
         Ok(code) => code,

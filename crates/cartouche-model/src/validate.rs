@@ -26,14 +26,23 @@ pub mod sources {
     pub const TRUST_LIST: &str = include_str!("../../../schemas/trust-list.schema.json");
     /// `schemas/error.schema.json`.
     pub const ERROR: &str = include_str!("../../../schemas/error.schema.json");
+    /// `schemas/plugin-manifest.schema.json`.
+    pub const PLUGIN_MANIFEST: &str = include_str!("../../../schemas/plugin-manifest.schema.json");
+    /// `schemas/plugin-cases.schema.json`.
+    pub const PLUGIN_CASES: &str = include_str!("../../../schemas/plugin-cases.schema.json");
+    /// `schemas/reference-data.schema.json`.
+    pub const REFERENCE_DATA: &str = include_str!("../../../schemas/reference-data.schema.json");
 
     /// Every schema with its `$id`, for tools that publish them (the OpenAPI document).
-    pub const ALL: [(&str, &str); 5] = [
+    pub const ALL: [(&str, &str); 8] = [
         ("Application", APPLICATION),
         ("Certificate", CERTIFICATE),
         ("Verdict", VERDICT),
         ("TrustList", TRUST_LIST),
         ("Error", ERROR),
+        ("PluginManifest", PLUGIN_MANIFEST),
+        ("PluginCases", PLUGIN_CASES),
+        ("ReferenceData", REFERENCE_DATA),
     ];
 }
 
@@ -50,6 +59,12 @@ pub enum SchemaKind {
     TrustList,
     /// `error.schema.json`.
     Error,
+    /// `plugin-manifest.schema.json`.
+    PluginManifest,
+    /// `plugin-cases.schema.json`.
+    PluginCases,
+    /// `reference-data.schema.json`.
+    ReferenceData,
 }
 
 struct Validators {
@@ -58,6 +73,9 @@ struct Validators {
     verdict: Validator,
     trust_list: Validator,
     error: Validator,
+    plugin_manifest: Validator,
+    plugin_cases: Validator,
+    reference_data: Validator,
 }
 
 fn parse(text: &str) -> Value {
@@ -65,9 +83,8 @@ fn parse(text: &str) -> Value {
 }
 
 static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
-    let texts = [sources::APPLICATION, sources::CERTIFICATE, sources::VERDICT, sources::TRUST_LIST, sources::ERROR];
     let mut builder = Registry::new();
-    for text in texts {
+    for (_, text) in sources::ALL {
         let schema = parse(text);
         let id = schema["$id"].as_str().expect("every schema has an $id").to_owned();
         builder = builder.add(id, schema).expect("schema ids are valid URIs");
@@ -87,6 +104,9 @@ static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
         verdict: build(sources::VERDICT),
         trust_list: build(sources::TRUST_LIST),
         error: build(sources::ERROR),
+        plugin_manifest: build(sources::PLUGIN_MANIFEST),
+        plugin_cases: build(sources::PLUGIN_CASES),
+        reference_data: build(sources::REFERENCE_DATA),
     }
 });
 
@@ -125,6 +145,9 @@ pub fn check_schema(kind: SchemaKind, instance: &Value) -> Result<(), Validation
         SchemaKind::Verdict => &validators.verdict,
         SchemaKind::TrustList => &validators.trust_list,
         SchemaKind::Error => &validators.error,
+        SchemaKind::PluginManifest => &validators.plugin_manifest,
+        SchemaKind::PluginCases => &validators.plugin_cases,
+        SchemaKind::ReferenceData => &validators.reference_data,
     };
     let errors: Vec<FieldError> = validator
         .iter_errors(instance)
