@@ -9,5 +9,6 @@ mod durability;
 mod hostile;
 mod lifecycle;
 mod photos;
+mod plugins;
 mod qr;
 mod support;

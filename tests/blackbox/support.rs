@@ -55,6 +55,10 @@ pub struct Start {
     pub fake_clock: Option<String>,
     /// `CARTOUCHE_VERIFY_RATE_LIMIT` (per minute and client; default: the server's).
     pub verify_rate_limit: Option<u32>,
+    /// `--no-bundled-plugins`: start with no rule plugin published.
+    pub no_bundled_plugins: bool,
+    /// `--reference-data FILE` for the rule plugins.
+    pub reference_data: Option<PathBuf>,
 }
 
 impl Server {
@@ -93,12 +97,21 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        command.env_remove("CARTOUCHE_REFERENCE_DATA").env_remove("CARTOUCHE_NO_BUNDLED_PLUGINS");
+        if options.no_bundled_plugins {
+            command.arg("--no-bundled-plugins");
+        }
+        if let Some(path) = &options.reference_data {
+            command.arg("--reference-data").arg(path);
+        }
         if let Some(limit) = options.verify_rate_limit {
             command.env("CARTOUCHE_VERIFY_RATE_LIMIT", limit.to_string());
         }
         command.env("CARTOUCHE_UNSAFE_FAKE_CLOCK", options.fake_clock.as_deref().unwrap_or(TEST_START));
         self.child = Some(command.spawn().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Generous: a first start compiles and proves the bundled plugins, and the test
+        // binary starts many servers at once on a small machine.
+        let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             if let Ok(response) = agent().get(&format!("{}/healthz", self.base)).call() {
                 if response.status() == 200 {
@@ -108,7 +121,7 @@ impl Server {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("the server exited with {status} during start:\n{}", self.log_text());
             }
-            assert!(Instant::now() < deadline, "the server did not answer /healthz within 30 s:\n{}", self.log_text());
+            assert!(Instant::now() < deadline, "the server did not answer /healthz within 180 s:\n{}", self.log_text());
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -43,7 +43,11 @@ const ROUTES: &[Route] = &[
             ("403", "country_mismatch or forbidden", Some("Error")),
             ("409", "idempotency_key_reused, no_signing_key, issuance_failed", Some("Error")),
             ("413", "payload_too_large", Some("Error")),
-            ("422", "rules_refused (details.rule_evaluations)", Some("Error")),
+            (
+                "422",
+                "rules_refused (a rule found an error) or rules_indeterminate (a rule could not be evaluated); details.rule_evaluations",
+                Some("Error"),
+            ),
         ],
     },
     Route {
@@ -145,7 +149,7 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/verify",
         id: "verify",
         tag: "verification",
-        summary: "Verify a seal: JSON {\"qr\": \"<QR text or bare token>\", \"checkpoint_country\"?}, or multipart/form-data with a photo of the QR code in the field `image` (PNG or JPEG, at most 15 MiB). Rate-limited per client address.",
+        summary: "Verify a seal: JSON {\"qr\": \"<QR text or bare token>\", \"checkpoint_country\"?, \"import_check\"?: true to also run the destination's import rules}, or multipart/form-data with a photo of the QR code in the field `image` (PNG or JPEG, at most 15 MiB). Rate-limited per client address.",
         auth: "none",
         request: None,
         responses: &[
@@ -163,6 +167,41 @@ const ROUTES: &[Route] = &[
         auth: "none",
         request: None,
         responses: &[("200", "The verdict", Some("Verdict"))],
+    },
+    Route {
+        method: HttpMethod::Post,
+        path: "/api/v1/plugins",
+        id: "publish_plugin",
+        tag: "plugins",
+        summary: "Publish a rule plugin: multipart/form-data with `manifest` (PluginManifest JSON), `component` (the WebAssembly component, at most 1 MiB) and `cases` (PluginCases JSON). The component may import only cartouche:rules/reference-data@1.0.0; its describe() must match the manifest; every case must pass twice with identical findings and fuel. Published versions are immutable; a version is used from its valid_from date.",
+        auth: "plugin_publisher of the jurisdiction; admin for EU and INT",
+        request: None,
+        responses: &[
+            (
+                "201",
+                "{plugin: {id, jurisdiction, version, phases, sha256, active_from, active_until?, status}, cases: [...]}",
+                None,
+            ),
+            ("400", "invalid_upload", Some("Error")),
+            ("403", "country_mismatch or forbidden", Some("Error")),
+            ("409", "version_exists", Some("Error")),
+            ("413", "payload_too_large, component_too_large", Some("Error")),
+            (
+                "422",
+                "invalid_manifest, invalid_component, forbidden_import, wrong_exports, describe_mismatch, invalid_cases, cases_failed (details.cases)",
+                Some("Error"),
+            ),
+        ],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/api/v1/plugins",
+        id: "list_plugins",
+        tag: "plugins",
+        summary: "Every published plugin version: id, jurisdiction, version, phases, sha256, size, descriptions, source, active_from, active_until, status (active, scheduled, superseded).",
+        auth: "none",
+        request: None,
+        responses: &[("200", "{items: [...]}", None), ERRORS],
     },
     Route {
         method: HttpMethod::Post,

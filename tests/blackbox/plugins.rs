@@ -1,0 +1,361 @@
+//! Rule plugins over HTTP and the CLI: the bundled plugins published on first start and
+//! run at issuance and verification, publication (who may publish, what is refused,
+//! immutability), hostile plugins contained with the server healthy afterwards, and the
+//! plugin author's path: `cartouche plugin new`, `build`, `test`, `publish`.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::support::{Server, Start, assert_error, check, cli, example, repo};
+
+fn multipart(parts: &[(&str, &[u8])]) -> (Vec<u8>, String) {
+    let boundary = "cartouche-plugin-test-boundary";
+    let mut body = Vec::new();
+    for (name, bytes) in parts {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={boundary}"))
+}
+
+fn publish(server: &Server, token: &str, manifest: &str, component: &[u8], cases: &str) -> (u16, Value) {
+    let (body, content_type) =
+        multipart(&[("manifest", manifest.as_bytes()), ("component", component), ("cases", cases.as_bytes())]);
+    let (status, text) =
+        server.raw("POST", "/api/v1/plugins", Some(token), Some(&body), &[("Content-Type", content_type.as_str())]);
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn hostile() -> &'static cartouche_plugins::Bundled {
+    cartouche_plugins::test_plugin("hostile-test").unwrap()
+}
+
+fn bundled(id: &str) -> &'static cartouche_plugins::Bundled {
+    cartouche_plugins::bundled(id).unwrap()
+}
+
+fn listing(server: &Server) -> Vec<Value> {
+    let (status, body) = server.call("GET", "/api/v1/plugins", None, None);
+    assert_eq!(status, 200, "{body}");
+    body["items"].as_array().unwrap().clone()
+}
+
+#[test]
+fn bundled_plugins_are_published_on_first_start_run_at_issuance_and_named_in_verdicts() {
+    let mut server = Server::start();
+    let items = listing(&server);
+    let ids: Vec<&str> = items.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    for id in
+        ["cites-ivory", "de-export", "eu-export", "eu-import", "fr-export", "gb-export", "it-export", "watch-list"]
+    {
+        assert!(ids.contains(&id), "{id} is not published: {ids:?}");
+    }
+    for item in &items {
+        assert_eq!(item["status"], "active", "{item}");
+        assert_eq!(item["sha256"].as_str().unwrap().len(), 64);
+        assert_eq!(item["active_from"], "2026-01-01");
+    }
+    let sha = |id: &str| items.iter().find(|p| p["id"] == id).unwrap()["sha256"].as_str().unwrap().to_owned();
+
+    // Issuance runs Italy's rules, the EU's (IT is a member) and the international ones.
+    let issuer = server.token("issuer", Some("IT"));
+    let record = server.issue(&issuer, &example("it-archaeology-temporary-ch.json"));
+    let evaluations = record["certificate"]["rule_evaluations"].as_array().unwrap();
+    let ran: Vec<&str> = evaluations.iter().map(|e| e["plugin"].as_str().unwrap()).collect();
+    assert_eq!(ran, ["cites-ivory", "eu-export", "it-export", "watch-list"], "{evaluations:#?}");
+    for evaluation in evaluations {
+        assert_eq!(
+            evaluation["sha256"],
+            sha(evaluation["plugin"].as_str().unwrap()),
+            "the record names the exact build"
+        );
+        assert_eq!(evaluation["phase"], "issuance");
+        assert_eq!(evaluation["outcome"], "pass", "{evaluation}");
+    }
+    let italy = evaluations.iter().find(|e| e["plugin"] == "it-export").unwrap();
+    assert_eq!(italy["findings"][0]["code"], "IT.ALC_REQUIRED");
+
+    // An error finding refuses issuance with the findings, at the field they name.
+    let mut too_long = example("it-archaeology-temporary-ch.json");
+    too_long["valid_until"] = json!("2031-12-01");
+    too_long["reimport_due_date"] = json!("2031-06-30");
+    let (status, body) = server.call("POST", "/api/v1/certificates", Some(&issuer), Some(&too_long));
+    assert_error(status, &body, 422, "rules_refused");
+    let refused = body["error"]["details"]["rule_evaluations"].as_array().unwrap();
+    let italy = refused.iter().find(|e| e["plugin"] == "it-export").unwrap();
+    assert_eq!(italy["outcome"], "fail");
+    let finding = italy["findings"].as_array().unwrap().iter().find(|f| f["code"] == "IT.ALC_VALIDITY").unwrap();
+    assert_eq!(finding["field"], "/valid_until");
+    assert_eq!(finding["severity"], "error");
+    assert!(finding["translations"]["fr"].as_str().is_some(), "{finding}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("5 years"), "{body}");
+
+    // Verification runs the exit-check rules and names each plugin, version and hash.
+    let verdict = server.verify(record["qr_text"].as_str().unwrap());
+    assert_eq!(verdict["verdict"], "VALID", "{verdict:#}");
+    let (outcome, detail) = check(&verdict, "rules");
+    assert_eq!(outcome, "pass");
+    assert!(detail.contains("eu-export 1.0.0"), "{detail}");
+    let exit_rules: Vec<&str> =
+        verdict["rules"].as_array().unwrap().iter().map(|r| r["plugin"].as_str().unwrap()).collect();
+    assert_eq!(exit_rules, ["cites-ivory", "eu-export", "watch-list"]);
+    assert!(
+        verdict["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["phase"] == "exit_check" && r["sha256"].as_str().unwrap().len() == 64)
+    );
+
+    // A restart loads the published plugins from the store and publishes nothing again.
+    server.restart();
+    assert_eq!(listing(&server).len(), items.len());
+    let log = server.log_text();
+    assert!(log.contains("loaded=8 published=0"), "{log}");
+}
+
+#[test]
+fn import_rules_run_when_the_destination_asks() {
+    let server = Server::start_with(Start {
+        reference_data: Some(repo().join("plugins/reference-data.example.json")),
+        ..Start::default()
+    });
+    // A British bust of 1792 worth GBP 650,000 going to Germany: more than 200 years old
+    // and over EUR 18,000, so Reg. 2019/880 Part C wants an importer statement.
+    let mut application = example("gb-sculpture.json");
+    application["destination_country"] = json!("DE");
+    application["consignee"]["country"] = json!("DE");
+    let issuer = server.token("issuer", Some("GB"));
+    let record = server.issue(&issuer, &application);
+    let qr = record["qr_text"].as_str().unwrap();
+
+    let exit = server.verify(qr);
+    assert_eq!(exit["verdict"], "VALID", "{exit:#}");
+    assert!(exit["checks"].as_array().unwrap().iter().all(|c| c["name"] != "import_rules"));
+
+    let (status, at_import) = server.call(
+        "POST",
+        "/api/v1/verify",
+        None,
+        Some(&json!({ "qr": qr, "checkpoint_country": "DE", "import_check": true })),
+    );
+    assert_eq!(status, 200, "{at_import}");
+    assert_eq!(at_import["verdict"], "INVALID", "{at_import:#}");
+    let (outcome, detail) = check(&at_import, "import_rules");
+    assert_eq!(outcome, "fail");
+    assert!(detail.contains("importer statement"), "{detail}");
+    let import = at_import["rules"].as_array().unwrap().iter().find(|r| r["plugin"] == "eu-import").unwrap();
+    assert_eq!(import["phase"], "import_check");
+    assert_eq!(import["findings"][0]["code"], "EU.IMPORTER_STATEMENT_MISSING");
+}
+
+#[test]
+fn publishing_is_authorized_checked_and_immutable() {
+    let server = Server::start_with(Start { no_bundled_plugins: true, ..Start::default() });
+    assert!(listing(&server).is_empty());
+    let plugin = hostile();
+    let (manifest, component, cases) = (plugin.manifest, plugin.component, plugin.cases);
+
+    // Who may publish: an INT plugin is the admin's; a country's is its publisher's.
+    let it_publisher = server.token("plugin_publisher", Some("IT"));
+    let fr_publisher = server.token("plugin_publisher", Some("FR"));
+    let issuer = server.token("issuer", Some("FR"));
+    let (status, body) = publish(&server, &it_publisher, manifest, component, cases);
+    assert_error(status, &body, 403, "country_mismatch");
+    let (status, body) = publish(&server, &issuer, manifest, component, cases);
+    assert_error(status, &body, 403, "forbidden");
+    let (status, body) = publish(&server, "ct_forged", manifest, component, cases);
+    assert_eq!(status, 401, "{body}");
+    let fr = bundled("fr-export");
+    let (status, body) = publish(&server, &server.admin, fr.manifest, fr.component, fr.cases);
+    assert_error(status, &body, 403, "forbidden");
+    let (status, body) = publish(&server, &it_publisher, fr.manifest, fr.component, fr.cases);
+    assert_error(status, &body, 403, "country_mismatch");
+
+    // What is refused, with a reason a publisher can act on; nothing is stored.
+    let wasi = wat::parse_str(
+        r#"(component (import "wasi:clocks/wall-clock@0.2.0" (instance (export "now" (func (result u64))))))"#,
+    )
+    .unwrap();
+    let (status, body) = publish(&server, &server.admin, manifest, &wasi, cases);
+    assert_error(status, &body, 422, "forbidden_import");
+    assert!(body["error"]["message"].as_str().unwrap().contains("wasi:clocks"), "{body}");
+    let unknown =
+        wat::parse_str(r#"(component (import "cartouche:rules/secrets@1.0.0" (instance (export "steal" (func)))))"#)
+            .unwrap();
+    let (status, body) = publish(&server, &server.admin, manifest, &unknown, cases);
+    assert_error(status, &body, 422, "forbidden_import");
+    let (status, body) = publish(&server, &server.admin, manifest, b"not wasm", cases);
+    assert_error(status, &body, 422, "invalid_component");
+    let (status, body) = publish(&server, &server.admin, manifest, &vec![0u8; (1 << 20) + 10], cases);
+    assert_error(status, &body, 413, "component_too_large");
+    let mismatch = manifest.replace("\"version\": \"1.0.0\"", "\"version\": \"2.0.0\"");
+    let (status, body) = publish(&server, &server.admin, &mismatch, component, cases);
+    assert_error(status, &body, 422, "describe_mismatch");
+    let (status, body) =
+        publish(&server, &server.admin, "{\"id\": \"Bad Id\", \"jurisdiction\": \"INT\"}", component, cases);
+    assert_error(status, &body, 422, "invalid_manifest");
+    let failing = cases.replace("\"expect\": []", "\"expect\": [{\"code\": \"NEVER.FOUND\", \"severity\": \"error\"}]");
+    let (status, body) = publish(&server, &server.admin, manifest, component, &failing);
+    assert_error(status, &body, 422, "cases_failed");
+    assert_eq!(body["error"]["details"]["cases"][0]["passed"], false, "{body}");
+    assert_eq!(body["error"]["details"]["cases"][0]["deterministic"], true, "{body}");
+    let (body_bytes, content_type) = multipart(&[("manifest", manifest.as_bytes())]);
+    let (status, text) = server.raw(
+        "POST",
+        "/api/v1/plugins",
+        Some(&server.admin),
+        Some(&body_bytes),
+        &[("Content-Type", &content_type)],
+    );
+    assert_error(status, &serde_json::from_str(&text).unwrap(), 400, "invalid_upload");
+    assert!(listing(&server).is_empty(), "a refused publication stores nothing");
+
+    // Published, then immutable.
+    let (status, body) = publish(&server, &server.admin, manifest, component, cases);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["plugin"]["id"], "hostile-test");
+    assert_eq!(body["plugin"]["status"], "active");
+    assert!(body["cases"][0]["fuel"].as_u64().unwrap() > 0);
+    let (status, body) = publish(&server, &server.admin, manifest, component, cases);
+    assert_error(status, &body, 409, "version_exists");
+    // The country's own publisher publishes its plugin.
+    let (status, body) = publish(&server, &fr_publisher, fr.manifest, fr.component, fr.cases);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(listing(&server).len(), 2);
+    let (status, audit) = server.call("GET", "/api/v1/audit?limit=50", Some(&server.admin), None);
+    assert_eq!(status, 200);
+    assert!(audit.to_string().contains("hostile-test@1.0.0"), "publications are audited");
+}
+
+#[test]
+fn a_hostile_plugin_gives_indeterminate_with_the_reason_and_the_server_stays_healthy() {
+    let server = Server::start_with(Start { no_bundled_plugins: true, ..Start::default() });
+    let plugin = hostile();
+    let (status, body) = publish(&server, &server.admin, plugin.manifest, plugin.component, plugin.cases);
+    assert_eq!(status, 201, "{body}");
+    let issuer = server.token("issuer", Some("FR"));
+    for (behaviour, code, words) in [
+        ("HOSTILE:loop", "HOST.OUT_OF_FUEL", "fuel"),
+        ("HOSTILE:grow", "HOST.MEMORY_LIMIT", "memory"),
+        ("HOSTILE:trap", "HOST.TRAP", "trapped"),
+        ("HOSTILE:recursion", "HOST.TRAP", "trapped"),
+        ("HOSTILE:output", "HOST.OUTPUT_TOO_LARGE", "findings"),
+        ("HOSTILE:garbage", "HOST.MALFORMED_OUTPUT", "code"),
+    ] {
+        let mut application = example("fr-painting-to-us.json");
+        application["objects"][0]["title"] = json!(behaviour);
+        let (status, body) = server.call("POST", "/api/v1/certificates", Some(&issuer), Some(&application));
+        assert_error(status, &body, 422, "rules_indeterminate");
+        let evaluation = &body["error"]["details"]["rule_evaluations"][0];
+        assert_eq!(evaluation["outcome"], "indeterminate", "{behaviour}: {evaluation}");
+        assert_eq!(evaluation["findings"][0]["code"], code, "{behaviour}: {evaluation}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(words), "{behaviour}: {body}");
+        let (status, _) = server.call("GET", "/healthz", None, None);
+        assert_eq!(status, 200, "the server is healthy after {behaviour}");
+    }
+    // The next, well-behaved call works, and nothing was issued in between.
+    let record = server.issue(&issuer, &example("fr-painting-to-us.json"));
+    assert_eq!(record["certificate"]["number"], "FR-2026-000001");
+    assert_eq!(record["certificate"]["rule_evaluations"][0]["outcome"], "pass");
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn cli_plugin_test_runs_cases_through_the_production_engine_and_reports_the_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = bundled("it-export");
+    let component = write(dir.path(), "it-export.wasm", plugin.component);
+    let cases = write(dir.path(), "cases.json", plugin.cases.as_bytes());
+    let manifest = write(dir.path(), "manifest.json", plugin.manifest.as_bytes());
+    let (code, stdout, stderr) = cli(&["plugin", "test", &component, &cases, "--manifest", &manifest], &[], dir.path());
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("it-export 1.0.0 (IT)"), "{stdout}");
+    assert!(stdout.contains("PASS painting of 1740 worth EUR 13,500.01 (just over): ALC"), "{stdout}");
+    assert!(
+        stdout.contains("fuel") && stdout.contains("of 10000000") && stdout.contains("same findings and fuel twice")
+    );
+    assert!(stdout.contains("17 passed, 0 failed"), "{stdout}");
+
+    let broken = plugin.cases.replacen("\"IT.DVAL_SUFFICES\"", "\"IT.ALC_REQUIRED\"", 1);
+    let broken = write(dir.path(), "broken.json", broken.as_bytes());
+    let (code, stdout, _) = cli(&["plugin", "test", &component, &broken], &[], dir.path());
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("FAIL ") && stdout.contains("expected:") && stdout.contains("16 passed, 1 failed"),
+        "{stdout}"
+    );
+
+    let wasi = wat::parse_str(r#"(component (import "wasi:cli/environment@0.2.6" (instance (export "get-arguments" (func (result (list string)))))))"#).unwrap();
+    let wasi = write(dir.path(), "wasi.wasm", &wasi);
+    let (code, _, stderr) = cli(&["plugin", "test", &wasi, &cases], &[], dir.path());
+    assert_eq!(code, 1);
+    assert!(stderr.contains("wasi:cli/environment") && stderr.contains("wasm32-unknown-unknown"), "{stderr}");
+}
+
+#[test]
+fn a_newcomer_scaffolds_builds_tests_and_publishes_a_plugin() {
+    // Inside the checkout (the SDK is a path dependency) but outside plugins/, so the
+    // scaffold is its own workspace and is not bundled.
+    let scratch = repo().join("target/blackbox-plugins");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let work = tempfile::tempdir_in(&scratch).unwrap();
+    let dir = work.path().join("ch-export");
+    let dir_text = dir.to_str().unwrap();
+    let (code, stdout, stderr) =
+        cli(&["plugin", "new", "ch-export", "--jurisdiction", "CH", "--dir", dir_text], &[], work.path());
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    for file in ["Cargo.toml", "manifest.json", "cases.json", "src/lib.rs", "tests/cases.rs", "README.md", "Cargo.lock"]
+    {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    // The same target directory as the bundled plugins: their dependencies are reused.
+    let target = repo().join("target").to_str().unwrap().to_owned();
+    let env = [("CARGO_TARGET_DIR", target.as_str())];
+    let component = work.path().join("ch-export.wasm");
+    let component_text = component.to_str().unwrap();
+    let (code, stdout, stderr) = cli(&["plugin", "build", dir_text, "--out", component_text], &env, work.path());
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.contains("sha256"), "{stderr}");
+    let cases = dir.join("cases.json");
+    let manifest = dir.join("manifest.json");
+    let (code, stdout, stderr) = cli(
+        &["plugin", "test", component_text, cases.to_str().unwrap(), "--manifest", manifest.to_str().unwrap()],
+        &[],
+        work.path(),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+
+    let server = Server::start_with(Start {
+        no_bundled_plugins: true,
+        reference_data: Some(repo().join("plugins/reference-data.example.json")),
+        ..Start::default()
+    });
+    let publisher = server.token("plugin_publisher", Some("CH"));
+    let (code, stdout, stderr) = cli(
+        &["plugin", "publish", dir_text, "--component", component_text, "--server", &server.base, "--token", &publisher],
+        &[],
+        work.path(),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Published ch-export 0.1.0 (CH)"), "{stdout}");
+    let issuer = server.token("issuer", Some("CH"));
+    let record = server.issue(&issuer, &example("ch-watch-collection.json"));
+    let evaluation = &record["certificate"]["rule_evaluations"][0];
+    assert_eq!(evaluation["plugin"], "ch-export", "{record:#}");
+    let (code, stdout, _) = cli(&["plugin", "list", "--server", &server.base], &[], work.path());
+    assert_eq!(code, 0);
+    assert!(stdout.contains("ch-export") && stdout.contains("active"), "{stdout}");
+}
