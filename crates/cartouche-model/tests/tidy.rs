@@ -43,3 +43,30 @@ fn every_rust_file_is_documented_and_no_test_is_disabled() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The only files allowed to turn off `unsafe_code = "deny"`: the generated component
+/// bindings of the SDK and its export macro, and the host's loading of its own compiled
+/// plugins (`Component::deserialize`). Anything else needs a review and a line here.
+const UNSAFE_ALLOWED: [&str; 2] = ["crates/cartouche-rules-sdk/src/lib.rs", "crates/cartouche-rules/src/engine.rs"];
+
+#[test]
+fn unsafe_code_is_allowed_only_where_listed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    for dir in ["crates", "tests", "plugins"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    let marker = concat!("allow(", "unsafe_code");
+    let mut allowed_seen = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let relative = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        if text.contains(marker) {
+            assert!(UNSAFE_ALLOWED.contains(&relative.as_str()), "{relative} allows unsafe code; see UNSAFE_ALLOWED");
+            allowed_seen += 1;
+        }
+    }
+    assert_eq!(allowed_seen, UNSAFE_ALLOWED.len(), "a listed file no longer needs unsafe: remove it from the list");
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(workspace.contains("unsafe_code = \"deny\""), "the workspace denies unsafe code");
+}

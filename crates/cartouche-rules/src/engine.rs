@@ -34,6 +34,9 @@ pub const ALLOWED_IMPORTS: [&str; 2] = ["cartouche:rules/reference-data@1.0.0", 
 pub struct Limits {
     /// Instructions (wasmtime fuel) per call: the deterministic limit.
     pub fuel: u64,
+    /// More fuel per byte of certificate JSON, so that a large certificate can be parsed
+    /// (a one-object certificate takes about 60 fuel per byte to parse and evaluate).
+    pub fuel_per_input_byte: u64,
     /// Wall-clock deadline per call, a backstop only (fuel decides first).
     pub deadline: Duration,
     /// Linear memory per call, in bytes.
@@ -54,6 +57,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             fuel: 10_000_000,
+            fuel_per_input_byte: 100,
             deadline: Duration::from_millis(50),
             memory_bytes: 16 << 20,
             input_bytes: 256 << 10,
@@ -191,6 +195,7 @@ impl Compiled {
 pub struct CallState {
     reference: Arc<ReferenceData>,
     limiter: MemoryLimiter,
+    fuel: u64,
 }
 
 /// The memory cap of one call, recording the peak.
@@ -423,21 +428,27 @@ impl Host {
         Ok(Compiled { component, pre })
     }
 
-    fn store(&self, reference: Arc<ReferenceData>) -> Store<CallState> {
+    /// The fuel budget of a call on `input_bytes` of certificate JSON.
+    pub fn fuel_for(&self, input_bytes: usize) -> u64 {
+        self.limits.fuel.saturating_add(self.limits.fuel_per_input_byte.saturating_mul(input_bytes as u64))
+    }
+
+    fn store(&self, reference: Arc<ReferenceData>, fuel: u64) -> Store<CallState> {
         let mut store = Store::new(
             &self.engine,
-            CallState { reference, limiter: MemoryLimiter { cap: self.limits.memory_bytes, peak: 0 } },
+            CallState { reference, limiter: MemoryLimiter { cap: self.limits.memory_bytes, peak: 0 }, fuel },
         );
         store.limiter(|state| &mut state.limiter);
         // Fuel was enabled in the config, so this cannot fail.
-        let _ = store.set_fuel(self.limits.fuel);
+        let _ = store.set_fuel(fuel);
         let ticks = (self.limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store
     }
 
     fn failure(&self, store: &Store<CallState>, error: wasmtime::Error) -> RunFailure {
-        let fuel = self.limits.fuel - store.get_fuel().unwrap_or(0);
+        let budget = store.data().fuel;
+        let fuel = budget - store.get_fuel().unwrap_or(0);
         let (kind, message) = if let Some(hit) = error.downcast_ref::<MemoryLimitHit>() {
             (FailureKind::MemoryLimit, hit.to_string())
         } else {
@@ -463,7 +474,7 @@ impl Host {
     /// Calls `describe`.
     pub fn describe(&self, compiled: &Compiled) -> Result<Description, RunFailure> {
         let _slot = self.slots.take();
-        let mut store = self.store(Arc::new(ReferenceData::default()));
+        let mut store = self.store(Arc::new(ReferenceData::default()), self.limits.fuel);
         let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
         let info =
             plugin.cartouche_rules_rule().call_describe(&mut store).map_err(|error| self.failure(&store, error))?;
@@ -496,7 +507,8 @@ impl Host {
             });
         }
         let _slot = self.slots.take();
-        let mut store = self.store(reference);
+        let budget = self.fuel_for(certificate_json.len());
+        let mut store = self.store(reference, budget);
         let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
         let wit_context = wit::Context {
             phase: phase_to_wit(context.phase),
@@ -508,7 +520,7 @@ impl Host {
             .cartouche_rules_rule()
             .call_evaluate(&mut store, certificate_json, &wit_context)
             .map_err(|error| self.failure(&store, error))?;
-        let fuel = self.limits.fuel - store.get_fuel().unwrap_or(0);
+        let fuel = budget - store.get_fuel().unwrap_or(0);
         let peak_memory = store.data().limiter.peak;
         let findings = result.map_err(|message| RunFailure {
             kind: FailureKind::PluginError,

@@ -66,6 +66,8 @@ pub struct CaseResult {
     pub error: Option<String>,
     /// Fuel of the first run.
     pub fuel: u64,
+    /// Its fuel budget (the base plus the per-byte allowance for its input).
+    pub fuel_budget: u64,
     /// Whether the second run gave the same findings with the same fuel.
     pub deterministic: bool,
     /// Peak linear memory, bytes.
@@ -79,7 +81,7 @@ pub struct CaseResult {
 pub struct CasesReport {
     /// Each case.
     pub cases: Vec<CaseResult>,
-    /// The fuel limit.
+    /// The base fuel limit (each case's budget adds an allowance per input byte).
     pub fuel_limit: u64,
     /// The memory limit.
     pub memory_limit: usize,
@@ -363,6 +365,7 @@ impl Rules {
                     found: None,
                     error: None,
                     fuel: 0,
+                    fuel_budget: 0,
                     deterministic: false,
                     peak_memory: 0,
                     output_bytes: 0,
@@ -381,6 +384,7 @@ impl Rules {
                         return result;
                     }
                 };
+                result.fuel_budget = self.host.fuel_for(json.len());
                 let context = CallContext {
                     phase: case.phase,
                     date: case.date,
@@ -559,11 +563,36 @@ impl Rules {
 /// The version in use on `date`: the latest valid-from on or before it (the higher version
 /// when two share a date).
 fn active_version<'a>(versions: &[&'a Arc<LoadedPlugin>], date: Date) -> Option<&'a Arc<LoadedPlugin>> {
-    versions
-        .iter()
-        .filter(|p| p.manifest.valid_from <= date)
-        .max_by(|a, b| (a.manifest.valid_from, &a.version).cmp(&(b.manifest.valid_from, &b.version)))
-        .copied()
+    pick_active(versions, date, |p| (p.manifest.valid_from, &p.version)).copied()
+}
+
+fn pick_active<T>(items: &[T], date: Date, key: impl Fn(&T) -> (Date, &semver::Version)) -> Option<&T> {
+    items.iter().filter(|item| key(item).0 <= date).max_by(|a, b| key(a).cmp(&key(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn the_active_version_is_the_latest_valid_from_not_after_the_date() {
+        let v = |text: &str| semver::Version::parse(text).unwrap();
+        let versions = [
+            (date!(2026 - 01 - 01), v("1.0.0")),
+            (date!(2026 - 07 - 01), v("1.1.0")),
+            (date!(2026 - 07 - 01), v("1.0.1")),
+            (date!(2027 - 01 - 01), v("2.0.0")),
+        ];
+        let at =
+            |day: Date| pick_active(&versions, day, |(from, version)| (*from, version)).map(|(_, v)| v.to_string());
+        assert_eq!(at(date!(2025 - 12 - 31)), None, "nothing before the first valid-from");
+        assert_eq!(at(date!(2026 - 01 - 01)).as_deref(), Some("1.0.0"));
+        assert_eq!(at(date!(2026 - 06 - 30)).as_deref(), Some("1.0.0"));
+        assert_eq!(at(date!(2026 - 07 - 01)).as_deref(), Some("1.1.0"), "the higher version of the same day");
+        assert_eq!(at(date!(2026 - 12 - 31)).as_deref(), Some("1.1.0"));
+        assert_eq!(at(date!(2027 - 01 - 01)).as_deref(), Some("2.0.0"), "scheduled versions take over on their day");
+    }
 }
 
 fn evaluation(plugin: &LoadedPlugin, phase: RulePhase, result: Result<Run, RunFailure>) -> RuleEvaluation {

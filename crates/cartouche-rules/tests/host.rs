@@ -113,7 +113,9 @@ fn fuel_is_deterministic() {
     assert_eq!(first.fuel, second.fuel);
     assert!(first.fuel > 0);
     let loop_a = run(&host, &compiled, "HOSTILE:loop").unwrap_err();
-    assert_eq!(loop_a.fuel, Limits::default().fuel, "a runaway uses exactly the budget");
+    let input = serde_json::to_string(&subject_titled("HOSTILE:loop")).unwrap().len();
+    assert_eq!(loop_a.fuel, host.fuel_for(input), "a runaway uses exactly its budget (base + per input byte)");
+    assert!(host.fuel_for(input) > Limits::default().fuel);
 }
 
 #[test]
