@@ -47,6 +47,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("sandbox: instantiate + call + drop", |b| {
         b.iter(|| black_box(host.evaluate(&compiled, black_box(&json), &context, Arc::clone(&shared)).unwrap()))
     });
+    group.bench_function("sandbox: instantiate + describe + drop (the fixed cost)", |b| {
+        b.iter(|| black_box(host.describe(&compiled).unwrap()))
+    });
     let native_context = Context {
         phase: RulePhase::Issuance,
         date: date!(2026 - 11 - 28),
