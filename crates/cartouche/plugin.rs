@@ -16,7 +16,7 @@ const TARGET: &str = "wasm32-unknown-unknown";
 /// The workspace's `[profile.plugin]` (Cargo.toml), as `--config` settings.
 const PLUGIN_PROFILE: [&str; 7] = [
     "profile.plugin.inherits=\"release\"",
-    "profile.plugin.opt-level=\"s\"",
+    "profile.plugin.opt-level=3",
     "profile.plugin.lto=true",
     "profile.plugin.codegen-units=1",
     "profile.plugin.panic=\"abort\"",
@@ -242,7 +242,7 @@ fn cases_pass() {{
 }
 
 /// `cartouche plugin build DIR [--out FILE]`: cargo build for wasm32-unknown-unknown with
-/// the plugin profile (opt-level s, LTO, panic=abort, 64 KiB stack), then wit-component.
+/// the plugin profile (opt-level 3, LTO, panic=abort, 64 KiB stack), then wit-component.
 pub fn build(dir: &Path, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let manifest_path = dir.join("Cargo.toml");
     let manifest: PluginManifest = serde_json::from_str(
