@@ -37,15 +37,18 @@ pub struct Limits {
     /// More fuel per byte of certificate JSON, so that a large certificate can be parsed
     /// (a one-object certificate takes about 60 fuel per byte to parse and evaluate).
     pub fuel_per_input_byte: u64,
-    /// Wall-clock deadline per call, a backstop only (fuel decides first).
+    /// Wall-clock deadline per call, a backstop only (fuel decides first); one more epoch
+    /// tick (10 ms) is allowed per 64 KiB of certificate JSON.
     pub deadline: Duration,
     /// Linear memory per call, in bytes.
     pub memory_bytes: usize,
-    /// Largest certificate JSON handed to a plugin.
+    /// Largest certificate JSON handed to a plugin (the largest request body: an
+    /// application of 100 objects is about 400 KiB).
     pub input_bytes: usize,
-    /// Most findings a call may return.
+    /// Most findings a call may return, plus one per KiB of certificate JSON (a 100-object
+    /// certificate may well get a finding per object).
     pub max_findings: usize,
-    /// Largest total of the returned strings, in bytes.
+    /// Largest total of the returned strings, in bytes, plus 256 per KiB of input.
     pub output_bytes: usize,
     /// Largest component accepted at publish.
     pub component_bytes: usize,
@@ -60,7 +63,7 @@ impl Default for Limits {
             fuel_per_input_byte: 100,
             deadline: Duration::from_millis(50),
             memory_bytes: 16 << 20,
-            input_bytes: 256 << 10,
+            input_bytes: 1 << 20,
             max_findings: 64,
             output_bytes: 16 << 10,
             component_bytes: 1 << 20,
@@ -438,7 +441,7 @@ impl Host {
         self.limits.fuel.saturating_add(self.limits.fuel_per_input_byte.saturating_mul(input_bytes as u64))
     }
 
-    fn store(&self, reference: Arc<ReferenceData>, fuel: u64) -> Store<CallState> {
+    fn store(&self, reference: Arc<ReferenceData>, fuel: u64, input_bytes: usize) -> Store<CallState> {
         let mut store = Store::new(
             &self.engine,
             CallState { reference, limiter: MemoryLimiter { cap: self.limits.memory_bytes, peak: 0 }, fuel },
@@ -446,7 +449,7 @@ impl Host {
         store.limiter(|state| &mut state.limiter);
         // Fuel was enabled in the config, so this cannot fail.
         let _ = store.set_fuel(fuel);
-        let ticks = (self.limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64;
+        let ticks = (self.limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64 + (input_bytes as u64 >> 16);
         store.set_epoch_deadline(ticks);
         store
     }
@@ -479,7 +482,7 @@ impl Host {
     /// Calls `describe`.
     pub fn describe(&self, compiled: &Compiled) -> Result<Description, RunFailure> {
         let _slot = self.slots.take();
-        let mut store = self.store(Arc::new(ReferenceData::default()), self.limits.fuel);
+        let mut store = self.store(Arc::new(ReferenceData::default()), self.limits.fuel, 0);
         let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
         let info =
             plugin.cartouche_rules_rule().call_describe(&mut store).map_err(|error| self.failure(&store, error))?;
@@ -513,7 +516,7 @@ impl Host {
         }
         let _slot = self.slots.take();
         let budget = self.fuel_for(certificate_json.len());
-        let mut store = self.store(reference, budget);
+        let mut store = self.store(reference, budget, certificate_json.len());
         let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
         let wit_context = wit::Context {
             phase: phase_to_wit(context.phase),
@@ -532,16 +535,28 @@ impl Host {
             message: format!("the plugin could not evaluate the certificate: {}", truncate(&message, 500)),
             fuel,
         })?;
-        let (findings, output_bytes) =
-            self.check_output(findings).map_err(|(kind, message)| RunFailure { kind, message, fuel })?;
+        let (findings, output_bytes) = self
+            .check_output(findings, certificate_json.len())
+            .map_err(|(kind, message)| RunFailure { kind, message, fuel })?;
         Ok(Run { findings, fuel, peak_memory, output_bytes })
     }
 
-    fn check_output(&self, findings: Vec<wit::Finding>) -> Result<(Vec<Finding>, usize), (FailureKind, String)> {
-        if findings.len() > self.limits.max_findings {
+    /// The output caps of a call on `input_bytes` of certificate JSON: (findings, bytes).
+    pub fn output_limits_for(&self, input_bytes: usize) -> (usize, usize) {
+        let kib = input_bytes / 1024;
+        (self.limits.max_findings + kib, self.limits.output_bytes + 256 * kib)
+    }
+
+    fn check_output(
+        &self,
+        findings: Vec<wit::Finding>,
+        input_bytes: usize,
+    ) -> Result<(Vec<Finding>, usize), (FailureKind, String)> {
+        let (max_findings, max_bytes) = self.output_limits_for(input_bytes);
+        if findings.len() > max_findings {
             return Err((
                 FailureKind::OutputTooLarge,
-                format!("returned {} findings; the limit is {}", findings.len(), self.limits.max_findings),
+                format!("returned {} findings; the limit is {max_findings}", findings.len()),
             ));
         }
         let bytes: usize = findings
@@ -553,10 +568,10 @@ impl Host {
                     + f.translations.iter().map(|t| t.lang.len() + t.text.len()).sum::<usize>()
             })
             .sum();
-        if bytes > self.limits.output_bytes {
+        if bytes > max_bytes {
             return Err((
                 FailureKind::OutputTooLarge,
-                format!("returned {bytes} bytes of findings; the limit is {} bytes", self.limits.output_bytes),
+                format!("returned {bytes} bytes of findings; the limit is {max_bytes} bytes"),
             ));
         }
         let mut checked = Vec::with_capacity(findings.len());

@@ -239,3 +239,28 @@ fn publication_refuses_a_manifest_that_does_not_match_the_component() {
     let error = rules.check(plugin.manifest.as_bytes(), plugin.component, wrong_case.as_bytes()).err().unwrap();
     assert!(matches!(error, PublishError::CasesFailed { failed: 1, total: 1, .. }), "{error}");
 }
+
+#[test]
+fn the_largest_application_is_evaluated_within_the_limits() {
+    // 100 objects, the most an application may hold: the budget grows with the input.
+    let host = Host::new(Limits::default()).unwrap();
+    let plugin = cartouche_plugins::bundled("it-export").unwrap();
+    let compiled = host.compile(plugin.component).unwrap();
+    let mut subject = subject_titled("one of many");
+    let object = subject.application.objects[0].clone();
+    subject.application.objects = vec![object; 100];
+    let json = serde_json::to_string(&subject).unwrap();
+    assert!(json.len() > 200 << 10, "{} bytes", json.len());
+    let mut reference = ReferenceData::default();
+    reference.rates = None;
+    let run = host.evaluate(&compiled, &json, &context(), Arc::new(reference)).expect("evaluated, not indeterminate");
+    assert!(run.findings.iter().any(|f| f.code == "IT.TOO_MANY_ITEMS"));
+    assert!(run.fuel < host.fuel_for(json.len()));
+    println!(
+        "{} bytes: {} fuel of {}, peak memory {} bytes",
+        json.len(),
+        run.fuel,
+        host.fuel_for(json.len()),
+        run.peak_memory
+    );
+}
