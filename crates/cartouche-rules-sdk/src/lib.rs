@@ -6,7 +6,7 @@
 //! building the component (`cartouche plugin build`) and running the same cases through
 //! the production engine (`cartouche plugin test`).
 //!
-//! ```ignore
+//! ```text
 //! use cartouche_rules_sdk::prelude::*;
 //!
 //! struct ItalyExport;

@@ -2,7 +2,7 @@
 //! `cartouche plugin test` runs through the production engine and that the server runs
 //! before it activates the plugin.
 //!
-//! ```ignore
+//! ```text
 //! #[test]
 //! fn cases_pass() {
 //!     cartouche_rules_sdk::testing::assert_cases::<MyRule>(include_str!("../cases.json"));
