@@ -233,11 +233,20 @@ fn cases_pass() {{
         }
     }
     let shown = relative(&cwd, &dir);
+    // Where `plugin build` writes the component: the workspace's target directory for a
+    // member, the crate's own otherwise.
+    let component =
+        if member { root.join("target") } else { dir.join("target") }.join("plugins").join(format!("{id}.wasm"));
     println!("Created {} ({package}).", shown.display());
     println!("Next:");
-    println!("  cargo test --manifest-path {}/Cargo.toml        # your cases, natively", shown.display());
-    println!("  cartouche plugin build {}                      # the component", shown.display());
-    println!("  cartouche plugin test target/plugins/{id}.wasm {}/cases.json", shown.display());
+    println!("  cargo test --manifest-path {}/Cargo.toml   # your cases, natively", shown.display());
+    println!("  cartouche plugin build {}                  # the component", shown.display());
+    println!(
+        "  cartouche plugin test {} {}/cases.json --manifest {}/manifest.json",
+        relative(&cwd, &component).display(),
+        shown.display(),
+        shown.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -348,6 +357,7 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
             report.cases.len()
         )?;
         for case in &report.cases {
+            let (_, output_limit) = rules.host().output_limits_for(case.input_bytes);
             writeln!(out, "{} {}", if case.passed { "PASS" } else { "FAIL" }, case.name)?;
             writeln!(
                 out,
@@ -359,8 +369,8 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
                 limits.memory_bytes,
                 percent(case.peak_memory as u64, limits.memory_bytes as u64).trim(),
                 case.output_bytes,
-                limits.output_bytes,
-                percent(case.output_bytes as u64, limits.output_bytes as u64).trim(),
+                output_limit,
+                percent(case.output_bytes as u64, output_limit as u64).trim(),
                 if case.deterministic { "same findings and fuel twice" } else { "NOT DETERMINISTIC" }
             )?;
             if !case.passed {

@@ -74,6 +74,8 @@ pub struct CaseResult {
     pub peak_memory: usize,
     /// Bytes of findings returned.
     pub output_bytes: usize,
+    /// Bytes of certificate JSON it ran on (the budgets grow with it).
+    pub input_bytes: usize,
 }
 
 /// The result of a case file.
@@ -369,6 +371,7 @@ impl Rules {
                     deterministic: false,
                     peak_memory: 0,
                     output_bytes: 0,
+                    input_bytes: 0,
                 };
                 let subject = match case.subject(file) {
                     Ok(subject) => subject,
@@ -385,6 +388,7 @@ impl Rules {
                     }
                 };
                 result.fuel_budget = self.host.fuel_for(json.len());
+                result.input_bytes = json.len();
                 let context = CallContext {
                     phase: case.phase,
                     date: case.date,
