@@ -24,8 +24,6 @@ mod bindings {
 use bindings::cartouche::rules::types as wit;
 use bindings::{Plugin, PluginPre};
 
-/// The WIT package every plugin is built against.
-pub const WIT_PACKAGE: &str = "cartouche:rules@1.0.0";
 /// The one interface a plugin may import.
 pub const ALLOWED_IMPORTS: [&str; 2] = ["cartouche:rules/reference-data@1.0.0", "cartouche:rules/types@1.0.0"];
 
