@@ -12,3 +12,4 @@ mod photos;
 mod plugins;
 mod qr;
 mod support;
+mod web;

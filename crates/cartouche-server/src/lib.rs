@@ -17,6 +17,7 @@ mod ops;
 mod photos;
 mod plugins;
 mod verify;
+pub mod web;
 
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration as StdDuration;
@@ -323,6 +324,8 @@ pub fn app(state: AppState) -> Router {
     let verification = Router::new()
         .route("/api/v1/verify", post(verify::verify))
         .route("/v/{token}", get(verify::verify_link))
+        .route("/verify", get(web::verify_page).post(web::verify_form_post))
+        .route("/api/v1/scan", post(web::scan))
         .layer(DefaultBodyLimit::max(MAX_VERIFY_UPLOAD_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_VERIFY_UPLOAD_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_verification));
@@ -334,7 +337,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/photos", post(photos::upload))
         .layer(DefaultBodyLimit::max(cartouche_media::MAX_PHOTO_BYTES))
         .layer(RequestBodyLimitLayer::new(cartouche_media::MAX_PHOTO_BYTES));
-    harden(api.merge(verification).merge(uploads).merge(plugin_routes)).with_state(state)
+    harden(api.merge(verification).merge(uploads).merge(plugin_routes).merge(web::routes())).with_state(state)
 }
 
 /// The layers every route runs under: JSON errors for bare statuses (404 fallback, 405,
@@ -401,12 +404,12 @@ async fn json_errors_and_metrics(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| "unmatched".into());
     let mut response = next.run(request).await;
     let status = response.status();
-    let is_json = response
+    let is_json_or_page = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        .is_some_and(|value| value.starts_with("application/json") || value.starts_with("text/html"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json_or_page {
         let (code, message) = code_for_status(status);
         let body = error_body(code, message, None);
         let mut replaced = (status, axum::Json(body)).into_response();

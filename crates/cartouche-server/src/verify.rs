@@ -1,9 +1,9 @@
 //! Verification: the seal offline checks, then the registry, then the exit-check rules.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use cartouche_model::canonical::canonical_sha256_hex;
 use cartouche_model::{CertificateState, Check, RuleOutcome, Verdict, verdict_of};
 use cartouche_seal::verify_seal;
@@ -184,12 +184,7 @@ pub async fn verify(State(state): State<AppState>, request: axum::extract::Reque
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let (qr, checkpoint, import_check) = if content_type.starts_with("multipart/form-data") {
         let (image, checkpoint, import_check) = read_upload(&state, request).await?;
-        let _permit = state.image_permit().await?;
-        let text = tokio::task::spawn_blocking(move || cartouche_seal::scan::decode_qr(&image))
-            .await
-            .map_err(|error| ApiError::internal(format!("image task failed: {error}")))?
-            .map_err(scan_error)?;
-        (text, checkpoint, import_check)
+        (decode_image(&state, image).await?, checkpoint, import_check)
     } else {
         let declared = request
             .headers()
@@ -209,6 +204,15 @@ pub async fn verify(State(state): State<AppState>, request: axum::extract::Reque
     Ok(Json(verdict).into_response())
 }
 
+/// Decodes the QR code in a photo, waiting for a decoder's turn.
+pub(crate) async fn decode_image(state: &AppState, image: Vec<u8>) -> Result<String, ApiError> {
+    let _permit = state.image_permit().await?;
+    tokio::task::spawn_blocking(move || cartouche_seal::scan::decode_qr(&image))
+        .await
+        .map_err(|error| ApiError::internal(format!("image task failed: {error}")))?
+        .map_err(scan_error)
+}
+
 fn too_large(what: &str, limit: usize) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -217,7 +221,7 @@ fn too_large(what: &str, limit: usize) -> ApiError {
     )
 }
 
-async fn read_upload(
+pub(crate) async fn read_upload(
     state: &AppState,
     request: axum::extract::Request,
 ) -> Result<(Vec<u8>, Option<String>, bool), ApiError> {
@@ -272,107 +276,23 @@ fn scan_error(error: cartouche_seal::scan::ScanError) -> ApiError {
     ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string())
 }
 
-/// `GET /v/{token}`: what a phone opens after scanning. JSON for API clients; for
-/// browsers, a minimal server-rendered verdict (the full officer page is `/verify`).
+/// `GET /v/{token}`: what a phone opens after scanning. JSON for API clients that ask
+/// for it; for browsers, the officer's verdict screen, rendered on the server so that it
+/// works without JavaScript (`?lang=`, `?checkpoint_country=`, `?import_check=1`).
 pub async fn verify_link(
     State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    query: crate::web::PageQuery,
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let verdict = verdict_for(&state, &token, None, false).await?;
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"));
     if wants_json {
+        let verdict = verdict_for(&state, &token, None, false).await?;
         return Ok(Json(verdict).into_response());
     }
-    let mut response = Html(render_verdict(&verdict)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        axum::http::HeaderValue::from_static(
-            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
-    );
-    Ok(response)
-}
-
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            other => other.to_string(),
-        })
-        .collect()
-}
-
-fn render_verdict(verdict: &Verdict) -> String {
-    let (colour, icon) = match verdict.verdict {
-        cartouche_model::VerdictKind::Valid => ("#0a6b2d", "✔"),
-        cartouche_model::VerdictKind::Invalid => ("#a1141b", "✖"),
-        cartouche_model::VerdictKind::Indeterminate => ("#7a4d00", "?"),
-    };
-    let checks: String = verdict
-        .checks
-        .iter()
-        .map(|check| {
-            let mark = match check.outcome {
-                cartouche_model::CheckOutcome::Pass => "✔ pass",
-                cartouche_model::CheckOutcome::Fail => "✖ fail",
-                cartouche_model::CheckOutcome::NotChecked => "? not checked",
-            };
-            format!("<li><strong>{}</strong> — {}: {}</li>", escape(&check.name), mark, escape(&check.detail))
-        })
-        .collect();
-    let certificate = verdict
-        .certificate
-        .as_ref()
-        .map(|summary| {
-            let objects: String = summary
-                .objects
-                .iter()
-                .map(|o| {
-                    // The certified photos, to compare with the object (named by their hash).
-                    let photos: String = o
-                        .photos
-                        .iter()
-                        .filter(|sha| sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()))
-                        .map(|sha| {
-                            format!(
-                                "<a href=\"/api/v1/photos/{sha}\"><img src=\"/api/v1/photos/{sha}/thumbnail\" alt=\"certified photo {}\" width=\"160\"></a>",
-                                &sha[..12]
-                            )
-                        })
-                        .collect();
-                    format!(
-                        "<li>{} — {} — {} — {} — quantity {}<div>{photos}</div></li>",
-                        escape(o.title.as_deref().unwrap_or(&o.object_type)),
-                        escape(o.maker.as_deref().unwrap_or("maker unknown")),
-                        escape(&o.dating),
-                        escape(&o.dimensions),
-                        o.quantity
-                    )
-                })
-                .collect();
-            format!(
-                "<h2>Certificate {}</h2><p>Issued by {} · {:?} export to {} · valid until {}</p><ul>{objects}</ul>",
-                escape(&summary.number),
-                escape(&summary.issuing_country),
-                summary.export_type,
-                escape(&summary.destination_country),
-                summary.valid_until
-            )
-        })
-        .unwrap_or_default();
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{v} — Cartouche verification</title></head><body style=\"font-family:sans-serif;max-width:40rem;margin:auto;padding:1rem\">\
-         <div role=\"status\" style=\"background:{colour};color:#fff;padding:1rem;font-size:2rem;font-weight:bold\">{icon} {v}</div>\
-         {certificate}<h2>Checks</h2><ul>{checks}</ul></body></html>",
-        v = verdict.verdict.as_str()
-    )
+    Ok(crate::web::verdict_page(&state, &uri, &query, &headers, &token).await)
 }

@@ -1,0 +1,140 @@
+//! The one translation table of the web pages (`messages.json`: key → [English, French]),
+//! used by the server-rendered pages and served to the pages' scripts as
+//! `/assets/i18n/{lang}.json`.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The table, as shipped in the binary.
+pub const MESSAGES: &str = include_str!("messages.json");
+
+/// A language of the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// English (the default).
+    En,
+    /// French.
+    Fr,
+}
+
+impl Lang {
+    /// Every language, in the order of the language switch.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
+
+    /// The BCP 47 tag.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// Parses a `?lang=` value.
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "fr" => Some(Lang::Fr),
+            _ => None,
+        }
+    }
+
+    /// The first language of an `Accept-Language` header that the pages speak.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut ranked: Vec<(f32, Lang)> = header
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let tag = parts.next()?.trim();
+                let quality =
+                    parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
+                let primary = tag.split('-').next()?;
+                Lang::parse(primary).map(|lang| (quality, lang))
+            })
+            .filter(|(quality, _)| *quality > 0.0)
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.first().map(|(_, lang)| *lang)
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Lang::En => 0,
+            Lang::Fr => 1,
+        }
+    }
+}
+
+fn table() -> &'static BTreeMap<String, [String; 2]> {
+    static TABLE: OnceLock<BTreeMap<String, [String; 2]>> = OnceLock::new();
+    // The table is checked by the unit tests below; a broken table is a build defect.
+    TABLE.get_or_init(|| serde_json::from_str(MESSAGES).expect("web/messages.json is a map of key to [en, fr]"))
+}
+
+/// The text of `key` in `lang`; the key itself when it is missing (a test proves that
+/// every key the pages and scripts use is in the table).
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    match table().get(key) {
+        Some(texts) => texts[lang.index()].as_str(),
+        None => {
+            tracing::warn!(key, "missing translation");
+            "?"
+        }
+    }
+}
+
+/// Whether the table has `key`.
+pub fn has(key: &str) -> bool {
+    table().contains_key(key)
+}
+
+/// The whole table in one language, as JSON, for the pages' scripts.
+pub fn json_for(lang: Lang) -> String {
+    let map: BTreeMap<&str, &str> = table().iter().map(|(k, v)| (k.as_str(), v[lang.index()].as_str())).collect();
+    serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_has_english_and_french() {
+        let raw: BTreeMap<String, Vec<String>> = serde_json::from_str(MESSAGES).unwrap();
+        for (key, texts) in &raw {
+            assert_eq!(texts.len(), 2, "{key}: [en, fr]");
+            assert!(texts.iter().all(|t| !t.trim().is_empty()), "{key}: empty text");
+        }
+    }
+
+    #[test]
+    fn keys_are_unique() {
+        // serde_json keeps the last duplicate silently; count the keys in the text.
+        let raw: BTreeMap<String, Vec<String>> = serde_json::from_str(MESSAGES).unwrap();
+        let written = MESSAGES.lines().filter(|line| line.trim_start().starts_with('"')).count();
+        assert_eq!(raw.len(), written, "a key appears twice in messages.json");
+    }
+
+    #[test]
+    fn every_key_the_scripts_use_exists() {
+        for (name, script) in
+            [("verify.js", super::super::assets::VERIFY_JS), ("console.js", super::super::assets::CONSOLE_JS)]
+        {
+            let mut rest = script;
+            while let Some(start) = rest.find("t(\"") {
+                let after = &rest[start + 3..];
+                let end = after.find('"').unwrap();
+                let key = &after[..end];
+                assert!(has(key), "{name} uses the key {key:?}, which is not in messages.json");
+                rest = &after[end..];
+            }
+        }
+    }
+
+    #[test]
+    fn accept_language() {
+        assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Some(Lang::Fr));
+        assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5,fr;q=0.4"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("de"), None);
+        assert_eq!(Lang::from_accept_language("fr;q=0"), None);
+    }
+}

@@ -1,0 +1,613 @@
+//! The pages themselves. One verdict renderer serves `/v/{token}`, `GET /verify?qr=` and
+//! the photo upload `POST /verify`, so the answer is the same however the QR arrived.
+
+use axum::Json;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use cartouche_model::{CheckOutcome, EventKind, Verdict, VerdictKind};
+use cartouche_store::CertificateRecord;
+use maud::{DOCTYPE, Markup, html};
+use serde_json::json;
+
+use super::i18n::{Lang, t};
+use super::{PageQuery, html, language};
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The frame of every page: header with navigation and the language switch, the
+/// content, the scripts.
+fn layout(lang: Lang, uri: &axum::http::Uri, title: &str, body: Markup, script: Option<&str>) -> Markup {
+    let here = uri.path();
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light";
+                title { (title) " · " (t(lang, "app.name")) }
+                link rel="stylesheet" href="/assets/app.css";
+                link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
+                @if let Some(script) = script {
+                    script src=(format!("/assets/{script}")) defer {}
+                }
+            }
+            body data-lang=(lang.code()) {
+                a.skip href="#main" { (t(lang, "nav.skip")) }
+                header.site {
+                    a.brand href=(with_lang("/verify", lang)) {
+                        img src="/assets/icon.svg" alt="" width="28" height="28";
+                        span { (t(lang, "app.name")) }
+                    }
+                    nav aria-label=(t(lang, "app.name")) {
+                        a href=(with_lang("/verify", lang)) aria-current=[(here.starts_with("/verify") || here.starts_with("/v/")).then_some("page")] { (t(lang, "nav.verify")) }
+                        a href=(with_lang("/console", lang)) aria-current=[here.starts_with("/console").then_some("page")] { (t(lang, "nav.console")) }
+                    }
+                    nav.lang aria-label=(t(lang, "nav.language")) {
+                        @for other in Lang::ALL {
+                            a href=(switch_language(uri, other)) hreflang=(other.code()) lang=(other.code())
+                                aria-current=[(other == lang).then_some("true")] { (t(other, &format!("lang.{}", other.code()))) }
+                        }
+                    }
+                }
+                main #main tabindex="-1" { (body) }
+                footer.site { p { (t(lang, "app.tagline")) } }
+            }
+        }
+    }
+}
+
+fn with_lang(path: &str, lang: Lang) -> String {
+    format!("{path}?lang={}", lang.code())
+}
+
+/// The current address with `lang` replaced (other parameters kept, except a pasted QR
+/// text, which is not worth keeping in a link).
+fn switch_language(uri: &axum::http::Uri, lang: Lang) -> String {
+    let mut pairs: Vec<(String, String)> = uri
+        .query()
+        .map(|query| {
+            query
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .filter_map(|pair| {
+                    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    (key != "lang").then(|| (key.to_owned(), value.to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    pairs.push(("lang".into(), lang.code().into()));
+    let query = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    format!("{}?{query}", uri.path())
+}
+
+/// `GET /`: the officer page.
+pub(crate) async fn home(query: PageQuery, headers: HeaderMap) -> Redirect {
+    Redirect::to(&with_lang("/verify", language(&query, &headers)))
+}
+
+// ------------------------------------------------------------------ /verify
+
+/// The options an officer may set on the verification page.
+struct Options {
+    checkpoint_country: Option<String>,
+    import_check: bool,
+}
+
+impl Options {
+    fn from_query(query: &std::collections::BTreeMap<String, String>) -> Self {
+        Options {
+            checkpoint_country: query
+                .get("checkpoint_country")
+                .map(|c| c.trim().to_ascii_uppercase())
+                .filter(|c| !c.is_empty()),
+            import_check: query.get("import_check").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "on")),
+        }
+    }
+}
+
+fn verify_form(lang: Lang, options: &Options, error: Option<&str>, pasted: &str) -> Markup {
+    html! {
+        h1 { (t(lang, "verify.title")) }
+        p.lead { (t(lang, "verify.intro")) }
+        @if let Some(error) = error {
+            div.alert role="alert" {
+                h2 { (t(lang, "verify.error.heading")) }
+                p #verify-error { (error) }
+            }
+        }
+        section.card #scan aria-labelledby="scan-heading" {
+            h2 #scan-heading { (t(lang, "verify.scan.heading")) }
+            p.js-only-hint #scan-needs-js { (t(lang, "verify.scan.needs_js")) }
+            div.scanner hidden {
+                video #scan-video playsinline muted aria-label=(t(lang, "verify.scan.heading")) {}
+                p #scan-status role="status" aria-live="polite" {}
+                div.actions {
+                    button.primary #scan-start type="button" { (t(lang, "verify.scan.start")) }
+                    button #scan-stop type="button" hidden { (t(lang, "verify.scan.stop")) }
+                }
+            }
+        }
+        section.card aria-labelledby="upload-heading" {
+            h2 #upload-heading { (t(lang, "verify.upload.heading")) }
+            form method="post" action=(with_lang("/verify", lang)) enctype="multipart/form-data" {
+                label for="upload-image" { (t(lang, "verify.upload.label")) }
+                input #upload-image type="file" name="image" accept="image/jpeg,image/png" capture="environment" required;
+                (option_fields(lang, options, "upload"))
+                button.primary type="submit" { (t(lang, "verify.upload.submit")) }
+            }
+        }
+        section.card aria-labelledby="paste-heading" {
+            h2 #paste-heading { (t(lang, "verify.paste.heading")) }
+            form method="get" action="/verify" {
+                input type="hidden" name="lang" value=(lang.code());
+                label for="paste-qr" { (t(lang, "verify.paste.label")) }
+                textarea #paste-qr name="qr" rows="3" required spellcheck="false" autocapitalize="off" { (pasted) }
+                (option_fields(lang, options, "paste"))
+                button.primary type="submit" { (t(lang, "verify.paste.submit")) }
+            }
+        }
+        section.card #officer aria-labelledby="officer-heading" hidden {
+            h2 #officer-heading { (t(lang, "officer.heading")) }
+            form #officer-form {
+                label for="officer-token" { (t(lang, "officer.token")) }
+                input #officer-token type="password" autocomplete="off" spellcheck="false";
+                div.actions {
+                    button #officer-save type="submit" { (t(lang, "officer.sign_in")) }
+                    button #officer-forget type="button" hidden { (t(lang, "officer.sign_out")) }
+                }
+                p #officer-state role="status" aria-live="polite" {}
+            }
+        }
+    }
+}
+
+fn option_fields(lang: Lang, options: &Options, prefix: &str) -> Markup {
+    html! {
+        details.options open[options.checkpoint_country.is_some() || options.import_check] {
+            summary { (t(lang, "verify.options.heading")) }
+            label for=(format!("{prefix}-checkpoint")) { (t(lang, "verify.options.checkpoint")) }
+            input id=(format!("{prefix}-checkpoint")) .checkpoint type="text" name="checkpoint_country" maxlength="2"
+                pattern="[A-Za-z]{2}" autocapitalize="characters" value=[options.checkpoint_country.as_deref()];
+            label.check {
+                input .import-check type="checkbox" name="import_check" value="1" checked[options.import_check];
+                " " (t(lang, "verify.options.import"))
+            }
+        }
+    }
+}
+
+/// `GET /verify`: the officer page; with `?qr=`, the verdict on the pasted text.
+pub(crate) async fn verify_page(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    query: PageQuery,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(&query, &headers);
+    let options = Options::from_query(&query);
+    match query.get("qr").map(|qr| qr.trim()) {
+        None => html(
+            StatusCode::OK,
+            layout(lang, &uri, t(lang, "verify.title"), verify_form(lang, &options, None, ""), Some("verify.js")),
+        ),
+        Some("") => verify_failed(lang, &uri, &options, t(lang, "verify.error.empty"), ""),
+        Some(qr) => {
+            let token = cartouche_seal::token_from_qr_text(qr).to_owned();
+            render_verdict_for(&state, lang, &uri, &token, options).await
+        }
+    }
+}
+
+fn verify_failed(lang: Lang, uri: &axum::http::Uri, options: &Options, message: &str, pasted: &str) -> Response {
+    html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        layout(
+            lang,
+            uri,
+            t(lang, "verify.error.heading"),
+            verify_form(lang, options, Some(message), pasted),
+            Some("verify.js"),
+        ),
+    )
+}
+
+/// `POST /verify`: the photo upload of the officer page (works without JavaScript).
+pub(crate) async fn verify_form_post(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    query: PageQuery,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Response {
+    let lang = language(&query, &headers);
+    let (image, checkpoint_country, import_check) = match crate::verify::read_upload(&state, request).await {
+        Ok(upload) => upload,
+        Err(error) => return verify_failed(lang, &uri, &Options::from_query(&query), &error.message, ""),
+    };
+    let options = Options {
+        checkpoint_country: checkpoint_country.map(|c| c.to_ascii_uppercase()).filter(|c| !c.is_empty()),
+        import_check,
+    };
+    match crate::verify::decode_image(&state, image).await {
+        Ok(text) => render_verdict_for(&state, lang, &uri, &text, options).await,
+        Err(error) => verify_failed(lang, &uri, &options, &error.message, ""),
+    }
+}
+
+/// `POST /api/v1/scan`: decodes the QR code in a photo or camera frame (the body is the
+/// JPEG or PNG itself) and answers `{"qr": text}`, without verifying anything. The
+/// officer page's camera sends frames here, then opens `/v/{token}`.
+pub async fn scan(State(state): State<AppState>, request: axum::extract::Request) -> Result<Response, ApiError> {
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    if !matches!(content_type.split(';').next().unwrap_or("").trim(), "image/jpeg" | "image/png") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the image itself as the body, with Content-Type image/jpeg or image/png",
+        ));
+    }
+    let limit = cartouche_seal::scan::MAX_IMAGE_BYTES;
+    let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("an image may be at most {limit} bytes"),
+        )
+    })?;
+    let text = crate::verify::decode_image(&state, bytes.to_vec()).await?;
+    Ok(Json(json!({ "qr": text })).into_response())
+}
+
+// ------------------------------------------------------------------ verdict
+
+/// `GET /v/{token}` for a browser.
+pub(crate) async fn verdict_page(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    query: &std::collections::BTreeMap<String, String>,
+    headers: &HeaderMap,
+    token: &str,
+) -> Response {
+    let lang = language(query, headers);
+    render_verdict_for(state, lang, uri, token, Options::from_query(query)).await
+}
+
+async fn render_verdict_for(
+    state: &AppState,
+    lang: Lang,
+    uri: &axum::http::Uri,
+    qr: &str,
+    options: Options,
+) -> Response {
+    if options.checkpoint_country.as_deref().is_some_and(|c| !cartouche_model::is_country_code(c)) {
+        return verify_failed(
+            lang,
+            uri,
+            &Options { checkpoint_country: None, ..options },
+            "checkpoint_country must be an ISO 3166-1 alpha-2 code such as FR",
+            qr,
+        );
+    }
+    let verdict =
+        match crate::verify::verdict_for(state, qr, options.checkpoint_country.clone(), options.import_check).await {
+            Ok(verdict) => verdict,
+            Err(error) => return error_page(lang, uri, error),
+        };
+    // The registry's full record, when the seal matched it: the officer compares the
+    // object with the whole description, not only the sealed summary.
+    let matched = verdict.checks.iter().any(|c| c.name == "certificate_hash" && c.outcome == CheckOutcome::Pass);
+    let record = match (&verdict.certificate, matched) {
+        (Some(summary), true) => {
+            let number = summary.number.clone();
+            state.run_store(move |store| store.certificate(&number)).await.ok().flatten()
+        }
+        _ => None,
+    };
+    let photos_on_file = photos_on_file(state, &verdict).await;
+    let title = t(lang, &format!("verdict.{}", verdict.verdict.as_str()));
+    html(
+        StatusCode::OK,
+        layout(lang, uri, title, verdict_body(lang, &verdict, record.as_ref(), &photos_on_file), Some("verify.js")),
+    )
+}
+
+async fn photos_on_file(state: &AppState, verdict: &Verdict) -> Vec<String> {
+    let wanted: Vec<String> = verdict
+        .certificate
+        .iter()
+        .flat_map(|summary| summary.objects.iter().flat_map(|o| o.photos.iter().cloned()))
+        .filter(|sha| sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()))
+        .collect();
+    state
+        .run_store(move |store| {
+            let mut found = Vec::new();
+            for sha in wanted {
+                if store.photo(&sha)?.is_some() {
+                    found.push(sha);
+                }
+            }
+            Ok(found)
+        })
+        .await
+        .unwrap_or_default()
+}
+
+fn verdict_class(kind: VerdictKind) -> (&'static str, &'static str) {
+    match kind {
+        VerdictKind::Valid => ("valid", "✔"),
+        VerdictKind::Invalid => ("invalid", "✖"),
+        VerdictKind::Indeterminate => ("indeterminate", "?"),
+    }
+}
+
+fn outcome_mark(outcome: CheckOutcome) -> (&'static str, &'static str, &'static str) {
+    match outcome {
+        CheckOutcome::Pass => ("pass", "✔", "outcome.pass"),
+        CheckOutcome::Fail => ("fail", "✖", "outcome.fail"),
+        CheckOutcome::NotChecked => ("not-checked", "?", "outcome.not_checked"),
+    }
+}
+
+fn event_key(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Issued => "event.issued",
+        EventKind::Revoked => "event.revoked",
+        EventKind::Suspended => "event.suspended",
+        EventKind::Reinstated => "event.reinstated",
+        EventKind::Exited => "event.exited",
+        EventKind::Returned => "event.returned",
+    }
+}
+
+fn date_time(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
+}
+
+fn verdict_body(
+    lang: Lang,
+    verdict: &Verdict,
+    record: Option<&CertificateRecord>,
+    photos_on_file: &[String],
+) -> Markup {
+    let (class, icon) = verdict_class(verdict.verdict);
+    let word = t(lang, &format!("verdict.{}", verdict.verdict.as_str()));
+    // Failures first: they are what the officer must read.
+    let mut checks: Vec<_> = verdict.checks.iter().collect();
+    checks.sort_by_key(|c| match c.outcome {
+        CheckOutcome::Fail => 0,
+        CheckOutcome::NotChecked => 1,
+        CheckOutcome::Pass => 2,
+    });
+    html! {
+        h1.visually-hidden { (t(lang, "verdict.title")) }
+        div.banner.(class) #verdict role="status" data-verdict=(verdict.verdict.as_str()) {
+            span.icon aria-hidden="true" { (icon) }
+            div {
+                p.word { (word) }
+                p.explain { (t(lang, &format!("verdict.{}.explain", verdict.verdict.as_str()))) }
+            }
+        }
+        @if let Some(summary) = &verdict.certificate {
+            section.card #certificate data-number=(summary.number) data-export-type=(export_type_name(summary.export_type))
+                data-state=[verdict.status.as_ref().map(|s| s.state.as_str())] {
+                h2 { (t(lang, "cert.number")) " " span.number { (summary.number) } }
+                dl.facts {
+                    dt { (t(lang, "cert.status")) }
+                    dd #status {
+                        @if let Some(status) = &verdict.status {
+                            strong { (t(lang, &format!("state.{}", status.state.as_str()))) }
+                            @if let Some(since) = status.since { " (" (t(lang, "cert.since")) " " (date_time(since)) ")" }
+                            @if let Some(reason) = &status.reason { br; (t(lang, "cert.reason")) (t(lang, "punct.colon")) (reason) }
+                        } @else { "—" }
+                    }
+                    dt { (t(lang, "cert.issuing_country")) } dd { (summary.issuing_country) }
+                    dt { (t(lang, "cert.export_type")) } dd { (t(lang, &format!("export_type.{}", export_type_name(summary.export_type)))) }
+                    dt { (t(lang, "cert.destination")) } dd { (summary.destination_country) }
+                    @if let Some(due) = summary.reimport_due_date { dt { (t(lang, "cert.reimport_due")) } dd { (due) } }
+                    dt { (t(lang, "cert.issued_at")) } dd { (date_time(summary.issued_at)) }
+                    dt { (t(lang, "cert.valid_until")) } dd { (summary.valid_until) }
+                }
+            }
+            section.card aria-labelledby="objects-heading" {
+                h2 #objects-heading { (t(lang, "verdict.compare")) }
+                @for (index, object) in summary.objects.iter().enumerate() {
+                    @let full = record.and_then(|r| r.certificate.application.objects.get(index));
+                    article.object {
+                        div.photos {
+                            @for sha in &object.photos {
+                                @if photos_on_file.contains(sha) {
+                                    a href=(format!("/api/v1/photos/{sha}")) {
+                                        img src=(format!("/api/v1/photos/{sha}/thumbnail")) alt=(format!("{} {}", t(lang, "verdict.photo_alt"), index + 1)) width="240";
+                                    }
+                                } @else {
+                                    p.missing-photo { (t(lang, "verdict.no_photo")) " " code { (&sha[..sha.len().min(12)]) } }
+                                }
+                            }
+                        }
+                        div.about {
+                            h3 { (object.title.as_deref().unwrap_or(&object.object_type)) }
+                            dl.facts {
+                                @if object.title.is_some() { dt { (t(lang, "cert.object_type")) } dd { (object.object_type) } }
+                                dt { (t(lang, "cert.maker")) } dd { (object.maker.as_deref().unwrap_or(t(lang, "cert.maker_unknown"))) }
+                                dt { (t(lang, "cert.dating")) } dd { (object.dating) }
+                                dt { (t(lang, "cert.dimensions")) } dd { (object.dimensions) }
+                                dt { (t(lang, "cert.quantity")) } dd { (object.quantity) }
+                                @if let Some(full) = full {
+                                    @if !full.materials_techniques.is_empty() { dt { (t(lang, "cert.materials")) } dd { (full.materials_techniques.join(", ")) } }
+                                    @if let Some(marks) = &full.inscriptions { dt { (t(lang, "cert.inscriptions")) } dd { (marks) } }
+                                    @if let Some(features) = &full.distinguishing_features { dt { (t(lang, "cert.features")) } dd { (features) } }
+                                }
+                            }
+                            @if let Some(full) = full { p.description { strong { (t(lang, "cert.description")) (t(lang, "punct.colon")) } (full.description) } }
+                        }
+                    }
+                }
+            }
+        }
+        section.card aria-labelledby="reasons-heading" {
+            h2 #reasons-heading { (t(lang, "verdict.reasons")) }
+            ul.checks {
+                @for check in &checks {
+                    @let (class, mark, word) = outcome_mark(check.outcome);
+                    li.(class) data-check=(check.name) {
+                        span.mark aria-hidden="true" { (mark) }
+                        div {
+                            strong { (t(lang, &check_key(&check.name))) } " — " span.outcome { (t(lang, word)) }
+                            p.detail { (check.detail) }
+                        }
+                    }
+                }
+            }
+            p.small {
+                (t(lang, "verdict.checked_at")) " " (date_time(verdict.checked_at))
+                @if let Some(key) = &verdict.key { " · " (t(lang, "verdict.signed_by")) " " code { (key.kid) } " (" (key.alg.as_str()) ")" }
+            }
+        }
+        @if let Some(status) = verdict.status.as_ref().filter(|s| !s.events.is_empty()) {
+            section.card aria-labelledby="history-heading" {
+                h2 #history-heading { (t(lang, "cert.history")) }
+                ol.history {
+                    @for event in &status.events {
+                        li {
+                            time datetime=(event.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()) { (date_time(event.at)) }
+                            " — " strong { (t(lang, event_key(event.kind))) }
+                            @if let Some(office) = &event.office { " · " (t(lang, "cert.office")) " " (office) @if let Some(c) = &event.country { " (" (c) ")" } }
+                            @if let Some(reason) = &event.reason { " · " (reason) }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(summary) = &verdict.certificate {
+            @if verdict.status.is_some() {
+                section.card #officer-actions hidden aria-labelledby="actions-heading" data-number=(summary.number) {
+                    h2 #actions-heading { (t(lang, "officer.heading")) }
+                    form #event-form {
+                        label for="event-office" { (t(lang, "officer.office")) }
+                        input #event-office type="text" required maxlength="200" autocomplete="on" name="office";
+                        label for="event-declaration" { (t(lang, "officer.declaration")) }
+                        input #event-declaration type="text" maxlength="200" name="declaration_ref";
+                        div.actions {
+                            button.primary #record-exit type="submit" value="exited" { (t(lang, "officer.record_exit")) }
+                            @if summary.export_type == cartouche_model::ExportType::Temporary {
+                                button #record-return type="submit" value="returned" { (t(lang, "officer.record_return")) }
+                            }
+                        }
+                        p #event-result role="status" aria-live="polite" {}
+                    }
+                }
+                p.small #officer-hint hidden { (t(lang, "officer.needs_token")) }
+            }
+        }
+        p.next { a.button.primary #scan-next href=(format!("/verify?lang={}&scan=1", lang.code())) { (t(lang, "verdict.scan_next")) } }
+    }
+}
+
+fn export_type_name(export_type: cartouche_model::ExportType) -> &'static str {
+    match export_type {
+        cartouche_model::ExportType::Definitive => "definitive",
+        cartouche_model::ExportType::Temporary => "temporary",
+    }
+}
+
+fn check_key(name: &str) -> String {
+    let key = format!("check.{name}");
+    if super::i18n::has(&key) { key } else { "verdict.details".into() }
+}
+
+// ------------------------------------------------------------------ errors
+
+fn error_page(lang: Lang, uri: &axum::http::Uri, error: ApiError) -> Response {
+    let body = html! {
+        div.alert role="alert" {
+            h1 { (t(lang, "error.title")) }
+            p { (error.message) }
+            p.small { code { (error.code) } }
+        }
+        p { a.button href=(with_lang("/verify", lang)) { (t(lang, "error.back")) } }
+    };
+    html(error.status, layout(lang, uri, t(lang, "error.title"), body, None))
+}
+
+// ------------------------------------------------------------------ /c/{number}
+
+/// `GET /c/{number}`: the public status of a certificate (the same facts as the
+/// unauthenticated `GET /api/v1/certificates/{number}`).
+pub(crate) async fn status_page(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    query: PageQuery,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Response {
+    let lang = language(&query, &headers);
+    let title = t(lang, "status.title");
+    if number.parse::<cartouche_model::CertificateNumber>().is_err() {
+        let body = html! { h1 { (title) } div.alert role="alert" { p { (t(lang, "status.bad_number")) } } };
+        return html(StatusCode::NOT_FOUND, layout(lang, &uri, title, body, None));
+    }
+    let lookup = number.clone();
+    let record = match state.run_store(move |store| store.certificate(&lookup)).await {
+        Ok(record) => record,
+        Err(error) => return error_page(lang, &uri, error),
+    };
+    let Some(record) = record else {
+        let body = html! { h1 { (title) } div.alert role="alert" { p { (t(lang, "status.not_found")) " " code { (number) } } } };
+        return html(StatusCode::NOT_FOUND, layout(lang, &uri, title, body, None));
+    };
+    let today = state.now().date();
+    let view = cartouche_model::lifecycle::state(&record.certificate, &record.events, today);
+    let body = html! {
+        h1 { (title) }
+        p.lead { (t(lang, "status.intro")) }
+        section.card #public-status data-state=(view.state.as_str()) {
+            dl.facts {
+                dt { (t(lang, "cert.number")) } dd.number { (record.certificate.number) }
+                dt { (t(lang, "cert.issuing_country")) } dd { (record.certificate.application.issuing_authority.country) }
+                dt { (t(lang, "cert.status")) }
+                dd {
+                    strong.(format!("state-{}", view.state.as_str())) { (t(lang, &format!("state.{}", view.state.as_str()))) }
+                    @if let Some(cause) = view.cause { " (" (t(lang, "cert.since")) " " (date_time(cause.at)) ")" }
+                }
+            }
+        }
+        p { a.button.primary href=(with_lang("/verify", lang)) { (t(lang, "nav.verify")) } }
+    };
+    html(StatusCode::OK, layout(lang, &uri, title, body, None))
+}
+
+// ------------------------------------------------------------------ /console
+
+/// `GET /console`: the ministry console. The page is a frame; `console.js` signs in
+/// with an issuer token (kept in the tab's sessionStorage) and drives the JSON API.
+pub(crate) async fn console(OriginalUri(uri): OriginalUri, query: PageQuery, headers: HeaderMap) -> Response {
+    let lang = language(&query, &headers);
+    let body = html! {
+        h1 #console-title { (t(lang, "console.title")) }
+        div #console { noscript { div.alert { p { (t(lang, "console.needs_js")) } } } }
+    };
+    html(StatusCode::OK, layout(lang, &uri, t(lang, "console.title"), body, Some("console.js")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::i18n::has;
+
+    #[test]
+    fn every_key_the_pages_use_exists() {
+        let source = include_str!("pages.rs");
+        let mut rest = source;
+        while let Some(start) = rest.find("t(lang, \"") {
+            let after = &rest[start + 9..];
+            let end = after.find('"').unwrap();
+            let key = &after[..end];
+            assert!(has(key), "pages.rs uses the key {key:?}, which is not in messages.json");
+            rest = &after[end..];
+        }
+    }
+}

@@ -1,0 +1,206 @@
+// Browser tests of the web pages, in Debian's Chromium driven by playwright-core.
+// Started by tests/blackbox/web.rs, which runs the server, issues the certificates and
+// writes a config file: node run.mjs CONFIG.json. Exit status 0 = every scenario passed.
+//
+// Scenarios: the camera (Chromium's fake capture device playing a video of the QR code)
+// scans to VALID; a photo upload verifies; a tampered token is INVALID; an officer
+// records an exit; French pages; no Content-Security-Policy violation anywhere; then the
+// ministry console (console.mjs).
+
+import assert from 'node:assert/strict';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { consoleScenario } from './console.mjs';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const base = config.base;
+mkdirSync(config.shots, { recursive: true });
+
+const BROWSER_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
+const DESKTOP = { viewport: { width: 1280, height: 900 } };
+
+function log(message) {
+  process.stdout.write(`[browser] ${message}\n`);
+}
+
+async function shots(page, name) {
+  await page.screenshot({ path: join(config.shots, `${name}.png`), fullPage: true });
+  log(`screenshot ${name}.png`);
+}
+
+// Every page is watched for CSP violations and script errors: either fails the run.
+const problems = [];
+function watch(page) {
+  page.on('console', (message) => {
+    const text = message.text();
+    if (/Content Security Policy|Refused to/i.test(text)) problems.push(`CSP: ${text} (${page.url()})`);
+  });
+  page.on('pageerror', (error) => problems.push(`script error: ${error.message} (${page.url()})`));
+  page.on('request', (request) => {
+    if (!request.url().startsWith(base) && !/^(blob|data):/.test(request.url())) {
+      problems.push(`a request left the server: ${request.url()}`);
+    }
+  });
+  return page;
+}
+
+async function newPage(browser, options) {
+  const context = await browser.newContext({ ...options, locale: 'en-GB' });
+  context.on('page', watch);
+  const page = await context.newPage();
+  return { context, page };
+}
+
+async function verdictOf(page) {
+  const banner = page.locator('#verdict');
+  await banner.waitFor({ timeout: 30_000 });
+  return banner.getAttribute('data-verdict');
+}
+
+async function cameraScansToValid() {
+  const browser = await chromium.launch({
+    executablePath: config.chromium,
+    args: [
+      ...BROWSER_ARGS,
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${config.y4m}`,
+    ],
+  });
+  try {
+    const { context, page } = await newPage(browser, PHONE);
+    await context.grantPermissions(['camera'], { origin: base });
+    await page.goto(`${base}/verify?lang=en`);
+    await page.locator('#scan-start').click();
+    await page.locator('#scan-status').filter({ hasText: /Looking|QR code read/ }).waitFor({ timeout: 10_000 });
+    await shots(page, 'verify-camera');
+    await page.waitForURL(/\/v\//, { timeout: 30_000 });
+    assert.equal(await verdictOf(page), 'VALID', 'the camera scan gives VALID');
+    assert.match(await page.locator('#certificate .number').innerText(), new RegExp(config.number));
+    // The certified photo is shown beside the description, loaded from this server.
+    const photo = page.locator('.photos img').first();
+    await photo.waitFor();
+    assert.ok(await photo.evaluate((img) => img.complete && img.naturalWidth > 0), 'the certified photo loads');
+    await shots(page, 'verdict-valid-phone');
+    log('camera scan → VALID');
+  } finally {
+    await browser.close();
+  }
+}
+
+async function uploadAndPaste(browser) {
+  const { page } = await newPage(browser, DESKTOP);
+  await page.goto(`${base}/verify?lang=en`);
+  await shots(page, 'verify');
+  // Photo upload (a plain form: works without the script too).
+  await page.locator('#upload-image').setInputFiles(config.qr_png);
+  await page.locator('form[enctype="multipart/form-data"] button[type=submit]').click();
+  assert.equal(await verdictOf(page), 'VALID', 'the uploaded photo verifies');
+  await shots(page, 'verdict-valid');
+  log('photo upload → VALID');
+
+  // A tampered token: one character of the signature changed.
+  await page.goto(`${base}/v/${config.tampered}?lang=en`);
+  assert.equal(await verdictOf(page), 'INVALID', 'a tampered token is INVALID');
+  const failed = page.locator('ul.checks li.fail');
+  assert.ok((await failed.count()) >= 1, 'the reasons name the failing check');
+  assert.match(await failed.first().innerText(), /Signature|Failed/);
+  await shots(page, 'verdict-invalid');
+  log('tampered token → INVALID');
+
+  // Pasting the text.
+  await page.goto(`${base}/verify?lang=en`);
+  await page.locator('#paste-qr').fill(config.qr_text);
+  await page.locator('#paste-qr').press('Tab');
+  await page.locator('form[method=get] button[type=submit]').click();
+  assert.equal(await verdictOf(page), 'VALID', 'the pasted text verifies');
+  log('pasted text → VALID');
+
+  // Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+  await page.goto(`${base}/verify?lang=en`);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+  log('keyboard: skip link');
+  await page.context().close();
+}
+
+async function officerRecordsExit(browser) {
+  const { page } = await newPage(browser, PHONE);
+  await page.goto(`${base}/v/${config.token}?lang=en`);
+  assert.equal(await page.locator('#officer-actions').isVisible(), false, 'no buttons without an officer token');
+  assert.equal(await page.locator('#officer-hint').isVisible(), true);
+  await page.goto(`${base}/verify?lang=en`);
+  await page.locator('#officer-token').fill(config.officer_token);
+  await page.locator('#officer-save').click();
+  await page.locator('#officer-state').filter({ hasText: 'Officer token set' }).waitFor();
+  await page.goto(`${base}/v/${config.token}?lang=en`);
+  const actions = page.locator('#officer-actions');
+  await actions.waitFor({ state: 'visible' });
+  await page.locator('#event-office').fill('Chiasso (IT-CH)');
+  await shots(page, 'verdict-officer');
+  await Promise.all([page.waitForEvent('load'), page.locator('#record-exit').click()]);
+  assert.equal(await verdictOf(page), 'VALID', 'out on temporary export is still VALID');
+  await page.locator('ol.history').filter({ hasText: 'Exit recorded' }).waitFor();
+  assert.equal(await page.locator('#certificate').getAttribute('data-state'), 'exported_temporarily');
+  assert.equal(await page.locator('#record-return').isVisible(), true, 'a temporary export can be returned');
+  log('officer records the exit');
+  await page.context().close();
+}
+
+async function french(browser) {
+  const { page } = await newPage(browser, PHONE);
+  await page.goto(`${base}/verify?lang=fr`);
+  await page.locator('h1').filter({ hasText: "Vérifier un certificat d'exportation" }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
+  await page.goto(`${base}/v/${config.token}?lang=fr`);
+  assert.equal(await verdictOf(page), 'VALID');
+  assert.equal((await page.locator('#verdict .word').innerText()).trim(), 'VALIDE');
+  await page.locator('h2').filter({ hasText: 'Historique du statut' }).waitFor();
+  await shots(page, 'verdict-fr');
+  await page.goto(`${base}/c/${config.number}?lang=fr`);
+  await page.locator('h1').filter({ hasText: 'Statut du certificat' }).waitFor();
+  await shots(page, 'status-fr');
+  log('French pages');
+  await page.context().close();
+}
+
+async function main() {
+  await cameraScansToValid();
+  const browser = await chromium.launch({ executablePath: config.chromium, args: BROWSER_ARGS });
+  try {
+    await uploadAndPaste(browser);
+    await officerRecordsExit(browser);
+    await french(browser);
+    const watchBrowser = {
+      newContext: async (options = {}) => {
+        const context = await browser.newContext({ ...DESKTOP, locale: 'en-GB', ...options });
+        context.on('page', watch);
+        return context;
+      },
+    };
+    await consoleScenario({ browser: watchBrowser, base, issuerToken: config.issuer_token, shots, log });
+    log('console');
+  } finally {
+    await browser.close();
+  }
+  assert.deepEqual(problems, [], 'no CSP violation, script error or outside request');
+  log('all browser scenarios passed');
+}
+
+main().catch((error) => {
+  process.stderr.write(`[browser] FAILED: ${error && error.stack ? error.stack : error}\n`);
+  if (problems.length) process.stderr.write(`[browser] also: ${problems.join('\n')}\n`);
+  process.exit(1);
+});
