@@ -225,12 +225,13 @@ fn verification_works_without_javascript() {
     let (content_type, body) = multipart(&[("image", &png, Some("image/png")), ("checkpoint_country", b"it", None)]);
     let uploaded = post_page(&server, "/verify?lang=fr", &content_type, &body);
     assert_eq!((uploaded.status, verdict_of(&uploaded)), (200, "VALID"));
-    assert!(uploaded.body.contains("VALIDE"));
+    assert!(uploaded.body.contains("VALIDE") && uploaded.body.contains("La signature est authentique"));
 
     // A tampered token, an empty paste, a photo without a code, a bad checkpoint.
     let forged = get_page(&server, &format!("/v/{}", tampered(token)), &[]);
     assert_eq!(verdict_of(&forged), "INVALID");
     assert!(forged.body.contains("class=\"fail\" data-check=\"signature\""), "{}", forged.body);
+    assert!(forged.body.contains("The signature does not match: the seal was altered or forged."));
     let empty = get_page(&server, "/verify?qr=+", &[]);
     assert_eq!(empty.status, 422);
     assert!(empty.body.contains("role=\"alert\"") && empty.body.contains("Paste the text of the QR code"));
@@ -297,6 +298,11 @@ fn scan_endpoint_decodes_frames_for_the_camera() {
     let (status, text) = server.raw("POST", "/api/v1/scan", None, Some(b"not a png"), &[("Content-Type", "image/png")]);
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(status, 422, "{body}");
+    // An announced body over the limit is refused before it is read.
+    let (status, body) = server.raw_head(
+        "POST /api/v1/scan HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/jpeg\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n",
+    );
+    assert_error(status, &body, 413, "payload_too_large");
 }
 
 #[test]
@@ -396,7 +402,7 @@ fn browser_camera_upload_tampered_officer_french_and_console() {
     let config_path = work.path().join("config.json");
     std::fs::write(&config_path, serde_json::to_vec(&config).unwrap()).unwrap();
     let output = Command::new("node")
-        .arg(browser_dir.join(std::env::var("BROWSER_RUN").unwrap_or_else(|_| "run.mjs".into())))
+        .arg(browser_dir.join("run.mjs"))
         .arg(&config_path)
         .current_dir(&browser_dir)
         .output()

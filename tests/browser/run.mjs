@@ -33,8 +33,8 @@ function log(message) {
   process.stdout.write(`[browser] ${message}\n`);
 }
 
-async function shots(page, name) {
-  await page.screenshot({ path: join(config.shots, `${name}.png`), fullPage: true });
+async function shots(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: join(config.shots, `${name}.png`), fullPage });
   log(`screenshot ${name}.png`);
 }
 
@@ -59,6 +59,53 @@ async function newPage(browser, options) {
   context.on('page', watch);
   const page = await context.newPage();
   return { context, page };
+}
+
+// WCAG AA: every visible text against its effective background, 4.5:1 (3:1 for large
+// text: 24 px, or 18.66 px bold). Returns the offending texts.
+async function contrastProblems(page) {
+  return page.evaluate(() => {
+    function rgba(text) {
+      const m = text.match(/rgba?\(([^)]+)\)/);
+      if (!m) return [0, 0, 0, 0];
+      const parts = m[1].split(',').map((x) => parseFloat(x));
+      return [parts[0], parts[1], parts[2], parts.length > 3 ? parts[3] : 1];
+    }
+    function luminance([r, g, b]) {
+      const channel = (c) => {
+        const v = c / 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+      };
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    }
+    function background(element) {
+      for (let node = element; node; node = node.parentElement) {
+        const colour = rgba(getComputedStyle(node).backgroundColor);
+        if (colour[3] > 0.5) return colour;
+      }
+      return [255, 255, 255, 1];
+    }
+    const problems = [];
+    for (const element of document.querySelectorAll('body *')) {
+      const ownText = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!ownText || !element.getClientRects().length) continue;
+      const style = getComputedStyle(element);
+      if (style.visibility === 'hidden' || element.closest('[hidden], .visually-hidden, .skip, option, select')) continue;
+      const [L1, L2] = [luminance(rgba(style.color)), luminance(background(element))].sort((a, b) => b - a);
+      const ratio = (L1 + 0.05) / (L2 + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && parseInt(style.fontWeight, 10) >= 700);
+      if (ratio < (large ? 3 : 4.5)) {
+        problems.push(`${ratio.toFixed(2)}:1 "${element.textContent.trim().slice(0, 40)}" (${element.tagName.toLowerCase()}.${element.className})`);
+      }
+    }
+    return problems;
+  });
+}
+
+async function assertContrast(page, what) {
+  const problems = await contrastProblems(page);
+  assert.deepEqual(problems, [], `WCAG AA contrast on ${what}`);
 }
 
 async function verdictOf(page) {
@@ -102,11 +149,13 @@ async function uploadAndPaste(browser) {
   const { page } = await newPage(browser, DESKTOP);
   await page.goto(`${base}/verify?lang=en`);
   await shots(page, 'verify');
+  await assertContrast(page, 'the officer page');
   // Photo upload (a plain form: works without the script too).
   await page.locator('#upload-image').setInputFiles(config.qr_png);
   await page.locator('form[enctype="multipart/form-data"] button[type=submit]').click();
   assert.equal(await verdictOf(page), 'VALID', 'the uploaded photo verifies');
   await shots(page, 'verdict-valid');
+  await assertContrast(page, 'the VALID verdict');
   log('photo upload → VALID');
 
   // A tampered token: one character of the signature changed.
@@ -116,6 +165,7 @@ async function uploadAndPaste(browser) {
   assert.ok((await failed.count()) >= 1, 'the reasons name the failing check');
   assert.match(await failed.first().innerText(), /Signature|Failed/);
   await shots(page, 'verdict-invalid');
+  await assertContrast(page, 'the INVALID verdict');
   log('tampered token → INVALID');
 
   // Pasting the text.
@@ -172,6 +222,7 @@ async function french(browser) {
   await page.goto(`${base}/c/${config.number}?lang=fr`);
   await page.locator('h1').filter({ hasText: 'Statut du certificat' }).waitFor();
   await shots(page, 'status-fr');
+  await assertContrast(page, 'the status page');
   log('French pages');
   await page.context().close();
 }
@@ -189,8 +240,9 @@ async function main() {
         context.on('page', watch);
         return context;
       },
+      newPage: async (options = {}) => (await watchBrowser.newContext(options)).newPage(),
     };
-    await consoleScenario({ browser: watchBrowser, base, issuerToken: config.issuer_token, shots, log });
+    await consoleScenario({ browser: watchBrowser, base, issuerToken: config.issuer_token, shots, log, contrast: assertContrast });
     log('console');
   } finally {
     await browser.close();

@@ -70,8 +70,8 @@ fn table() -> &'static BTreeMap<String, [String; 2]> {
     TABLE.get_or_init(|| serde_json::from_str(MESSAGES).expect("web/messages.json is a map of key to [en, fr]"))
 }
 
-/// The text of `key` in `lang`; the key itself when it is missing (a test proves that
-/// every key the pages and scripts use is in the table).
+/// The text of `key` in `lang`; `?` (and a warning in the log) when it is missing, which
+/// the tests rule out: every key the pages and scripts use is in the table.
 pub fn t(lang: Lang, key: &str) -> &'static str {
     match table().get(key) {
         Some(texts) => texts[lang.index()].as_str(),
@@ -122,11 +122,40 @@ mod tests {
             let mut rest = script;
             while let Some(start) = rest.find("t(\"") {
                 let after = &rest[start + 3..];
+                // `t("…")` itself, not `createElement("…")` and the like.
+                let before = rest[..start].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '$') {
+                    rest = after;
+                    continue;
+                }
                 let end = after.find('"').unwrap();
                 let key = &after[..end];
                 assert!(has(key), "{name} uses the key {key:?}, which is not in messages.json");
                 rest = &after[end..];
             }
+        }
+    }
+
+    #[test]
+    fn every_field_of_the_application_schema_has_a_label() {
+        fn names(node: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+            match node {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::Object(properties)) = map.get("properties") {
+                        out.extend(properties.keys().cloned());
+                    }
+                    map.values().for_each(|child| names(child, out));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|child| names(child, out)),
+                _ => {}
+            }
+        }
+        let schema: serde_json::Value = serde_json::from_str(cartouche_model::validate::sources::APPLICATION).unwrap();
+        let mut found = std::collections::BTreeSet::new();
+        names(&schema, &mut found);
+        assert!(found.len() > 50, "{found:?}");
+        for name in found {
+            assert!(has(&format!("field.{name}")), "the console's form has no label field.{name} in messages.json");
         }
     }
 

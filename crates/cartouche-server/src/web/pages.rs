@@ -352,6 +352,14 @@ fn outcome_mark(outcome: CheckOutcome) -> (&'static str, &'static str, &'static 
     }
 }
 
+fn outcome_name(outcome: CheckOutcome) -> &'static str {
+    match outcome {
+        CheckOutcome::Pass => "pass",
+        CheckOutcome::Fail => "fail",
+        CheckOutcome::NotChecked => "not_checked",
+    }
+}
+
 fn event_key(kind: EventKind) -> &'static str {
     match kind {
         EventKind::Issued => "event.issued",
@@ -449,6 +457,27 @@ fn verdict_body(
                 }
             }
         }
+        @if let Some(summary) = &verdict.certificate {
+            @if verdict.status.is_some() {
+                section.card #officer-actions hidden aria-labelledby="actions-heading" data-number=(summary.number) {
+                    h2 #actions-heading { (t(lang, "officer.heading")) }
+                    form #event-form {
+                        label for="event-office" { (t(lang, "officer.office")) }
+                        input #event-office type="text" required maxlength="200" autocomplete="on" name="office";
+                        label for="event-declaration" { (t(lang, "officer.declaration")) }
+                        input #event-declaration type="text" maxlength="200" name="declaration_ref";
+                        div.actions {
+                            button.primary #record-exit type="submit" value="exited" { (t(lang, "officer.record_exit")) }
+                            @if summary.export_type == cartouche_model::ExportType::Temporary {
+                                button #record-return type="submit" value="returned" { (t(lang, "officer.record_return")) }
+                            }
+                        }
+                        p #event-result role="status" aria-live="polite" {}
+                    }
+                }
+                p.small #officer-hint hidden { (t(lang, "officer.needs_token")) }
+            }
+        }
         section.card aria-labelledby="reasons-heading" {
             h2 #reasons-heading { (t(lang, "verdict.reasons")) }
             ul.checks {
@@ -458,7 +487,13 @@ fn verdict_body(
                         span.mark aria-hidden="true" { (mark) }
                         div {
                             strong { (t(lang, &check_key(&check.name))) } " — " span.outcome { (t(lang, word)) }
-                            p.detail { (check.detail) }
+                            @let plain = format!("reason.{}.{}", check.name, outcome_name(check.outcome));
+                            @if super::i18n::has(&plain) {
+                                p.plain { (t(lang, &plain)) }
+                                p.detail { span.visually-hidden { (t(lang, "verdict.technical")) (t(lang, "punct.colon")) } (check.detail) }
+                            } @else {
+                                p.detail { (check.detail) }
+                            }
                         }
                     }
                 }
@@ -481,27 +516,6 @@ fn verdict_body(
                         }
                     }
                 }
-            }
-        }
-        @if let Some(summary) = &verdict.certificate {
-            @if verdict.status.is_some() {
-                section.card #officer-actions hidden aria-labelledby="actions-heading" data-number=(summary.number) {
-                    h2 #actions-heading { (t(lang, "officer.heading")) }
-                    form #event-form {
-                        label for="event-office" { (t(lang, "officer.office")) }
-                        input #event-office type="text" required maxlength="200" autocomplete="on" name="office";
-                        label for="event-declaration" { (t(lang, "officer.declaration")) }
-                        input #event-declaration type="text" maxlength="200" name="declaration_ref";
-                        div.actions {
-                            button.primary #record-exit type="submit" value="exited" { (t(lang, "officer.record_exit")) }
-                            @if summary.export_type == cartouche_model::ExportType::Temporary {
-                                button #record-return type="submit" value="returned" { (t(lang, "officer.record_return")) }
-                            }
-                        }
-                        p #event-result role="status" aria-live="polite" {}
-                    }
-                }
-                p.small #officer-hint hidden { (t(lang, "officer.needs_token")) }
             }
         }
         p.next { a.button.primary #scan-next href=(format!("/verify?lang={}&scan=1", lang.code())) { (t(lang, "verdict.scan_next")) } }
@@ -597,6 +611,28 @@ pub(crate) async fn console(OriginalUri(uri): OriginalUri, query: PageQuery, hea
 #[cfg(test)]
 mod tests {
     use super::super::i18n::has;
+
+    #[test]
+    fn every_check_has_a_title_and_plain_words() {
+        let checks = [
+            "format",
+            "header",
+            "key",
+            "signature",
+            "issuing_country",
+            "key_validity",
+            "validity_period",
+            "certificate_hash",
+            "registry_status",
+            "rules",
+            "import_rules",
+        ];
+        for name in checks {
+            for key in [format!("check.{name}"), format!("reason.{name}.pass"), format!("reason.{name}.fail")] {
+                assert!(has(&key), "messages.json lacks {key}");
+            }
+        }
+    }
 
     #[test]
     fn every_key_the_pages_use_exists() {
