@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A load run on loopback: starts the release binary on a temporary data directory, issues
 # the FR example certificate, then runs wrk against POST /api/v1/verify (with that
-# certificate's QR text) and against GET /healthz, prints wrk's latency distribution and
+# certificate's QR text), GET /v/{token} (the officer's server-rendered verdict page) and
+# GET /healthz, prints wrk's latency distribution and
 # requests/s, stops the server and removes the data directory.
 #
 # Usage: scripts/load.sh          (from anywhere in the repository)
@@ -104,6 +105,7 @@ export CARTOUCHE_SERVER=$BASE
   >"$WORK/issued.json"
 QR_TEXT=$(json_get qr_text <"$WORK/issued.json")
 NUMBER=$(json_get certificate.number <"$WORK/issued.json")
+TOKEN=$(json_get token <"$WORK/issued.json")
 # The whole output is captured (not piped to head), and the exit status is 2 or 3 for
 # a verdict other than VALID: look at the first line only.
 VERDICT=$("$BIN" verify "$QR_TEXT" 2>&1) || true
@@ -123,6 +125,10 @@ run_wrk() {
 echo
 echo "== POST /api/v1/verify"
 CARTOUCHE_QR_TEXT=$QR_TEXT run_wrk -s scripts/load-verify.lua "$BASE/api/v1/verify"
+
+echo
+echo "== GET /v/{token} (verdict page, HTML)"
+run_wrk -H "Accept: text/html" "$BASE/v/$TOKEN"
 
 echo
 echo "== GET /healthz"
