@@ -78,3 +78,24 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
         }
     }
 }
+
+/// Reads a body that is an image itself (`Content-Type: image/jpeg` or `image/png`, else
+/// 415), at most `limit` bytes (else 413). `what` names it in the messages.
+pub async fn read_image_body(request: Request, limit: usize, what: &str) -> Result<Bytes, ApiError> {
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    if !matches!(content_type.split(';').next().unwrap_or("").trim(), "image/jpeg" | "image/png") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the {what} itself as the body, with Content-Type image/jpeg or image/png"),
+        ));
+    }
+    axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("a {what} may be at most {limit} bytes"),
+        )
+    })
+}

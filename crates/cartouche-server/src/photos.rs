@@ -31,22 +31,7 @@ pub async fn upload(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     authorize_audited(&state, &caller, Action::UploadPhoto, None, "photo").await?;
-    let content_type =
-        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    if !matches!(content_type.split(';').next().unwrap_or("").trim(), "image/jpeg" | "image/png") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the photo itself as the body, with Content-Type image/jpeg or image/png",
-        ));
-    }
-    let bytes = axum::body::to_bytes(request.into_body(), cartouche_media::MAX_PHOTO_BYTES).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("a photo may be at most {} bytes", cartouche_media::MAX_PHOTO_BYTES),
-        )
-    })?;
+    let bytes = crate::extract::read_image_body(request, cartouche_media::MAX_PHOTO_BYTES, "photo").await?;
     let clean = {
         let _permit = state.image_permit().await?;
         tokio::task::spawn_blocking(move || clean_photo(&bytes))

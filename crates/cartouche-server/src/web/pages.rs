@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use cartouche_model::{CheckOutcome, EventKind, Verdict, VerdictKind};
 use cartouche_store::CertificateRecord;
@@ -241,23 +241,7 @@ pub(crate) async fn verify_form_post(
 /// JPEG or PNG itself) and answers `{"qr": text}`, without verifying anything. The
 /// officer page's camera sends frames here, then opens `/v/{token}`.
 pub async fn scan(State(state): State<AppState>, request: axum::extract::Request) -> Result<Response, ApiError> {
-    let content_type =
-        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    if !matches!(content_type.split(';').next().unwrap_or("").trim(), "image/jpeg" | "image/png") {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the image itself as the body, with Content-Type image/jpeg or image/png",
-        ));
-    }
-    let limit = cartouche_seal::scan::MAX_IMAGE_BYTES;
-    let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("an image may be at most {limit} bytes"),
-        )
-    })?;
+    let bytes = crate::extract::read_image_body(request, cartouche_seal::scan::MAX_IMAGE_BYTES, "image").await?;
     let text = crate::verify::decode_image(&state, bytes.to_vec()).await?;
     Ok(Json(json!({ "qr": text })).into_response())
 }
