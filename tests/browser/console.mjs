@@ -70,6 +70,18 @@ export async function consoleScenario({ browser, base, issuerToken, shots, log, 
     assert.equal(await page.locator('input[data-pointer="/objects/0/photos/4/sha256"]').count(), 0);
     assert.equal(await page.locator('input[type=number][data-pointer="/objects/0/measurements/0/value"]').inputValue(), '24.6');
 
+    // A schema error first: the HS code must be digits; the server's error shows beside it.
+    const hsCode = page.locator('input[data-pointer="/objects/0/hs_code"]');
+    const originalHs = await hsCode.inputValue();
+    await hsCode.fill('97.01');
+    await page.click('#application-submit');
+    const hsError = page.locator('.field[data-pointer="/objects/0/hs_code"] .msg.error', { hasText: '97.01' });
+    await hsError.waitFor({ state: 'visible' });
+    assert.ok((await hsCode.getAttribute('aria-describedby')).split(/\s+/).includes(await hsError.getAttribute('id')));
+    assert.equal(await hsCode.getAttribute('aria-invalid'), 'true');
+    assert.match(await page.locator('#form-summary').textContent(), /97\.01/);
+    await hsCode.fill(originalHs);
+
     await validUntil.fill('2032-12-01');
     await page.click('#application-submit');
     const wrapper = page.locator('.field[data-pointer="/valid_until"]');

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::certificates::status_view;
 use crate::error::ApiError;
+use cartouche_store::CertificateRecord;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,12 +33,24 @@ pub(crate) async fn verdict_for(
     checkpoint_country: Option<String>,
     import_check: bool,
 ) -> Result<Verdict, ApiError> {
+    Ok(verdict_with_record(state, qr_text, checkpoint_country, import_check).await?.0)
+}
+
+/// As [`verdict_for`], with the registry's record when the seal matched it (the verdict
+/// page shows its full description without reading it a second time).
+pub(crate) async fn verdict_with_record(
+    state: &AppState,
+    qr_text: &str,
+    checkpoint_country: Option<String>,
+    import_check: bool,
+) -> Result<(Verdict, Option<CertificateRecord>), ApiError> {
     let now = state.now();
     let keys = state.keys();
     let report = verify_seal(qr_text, &keys.ring, now);
     let mut checks = report.checks;
     let mut status = None;
     let mut rules = Vec::new();
+    let mut matched_record = None;
     let summary = report.claims.as_ref().and_then(|claims| claims.summary());
     if let Some(claims) =
         report.claims.as_ref().filter(|_| checks.iter().all(|c| c.outcome != cartouche_model::CheckOutcome::Fail))
@@ -46,9 +59,11 @@ pub(crate) async fn verdict_for(
         let lookup = number.clone();
         match state.run_store(move |store| store.certificate(&lookup)).await {
             Ok(Some(record)) => {
+                let mut matched = false;
                 match canonical_sha256_hex(&record.certificate) {
                     Ok(hash) if hash == claims.certificate_sha256_hex() && record.token == cartouche_seal::token_from_qr_text(qr_text) => {
                         checks.push(Check::pass("certificate_hash", "the seal matches the registry's certificate"));
+                        matched = true;
                     }
                     Ok(_) => checks.push(Check::fail(
                         "certificate_hash",
@@ -122,6 +137,9 @@ pub(crate) async fn verdict_for(
                 } else {
                     rules = exit;
                 }
+                if matched {
+                    matched_record = Some(record);
+                }
             }
             Ok(None) => checks.push(Check::fail(
                 "registry_status",
@@ -137,7 +155,8 @@ pub(crate) async fn verdict_for(
     }
     let verdict = verdict_of(&checks);
     metrics::counter!("cartouche_verifications_total", "verdict" => verdict.as_str()).increment(1);
-    Ok(Verdict { verdict, checked_at: now, checks, certificate: summary, status, key: report.key, rules })
+    let verdict = Verdict { verdict, checked_at: now, checks, certificate: summary, status, key: report.key, rules };
+    Ok((verdict, matched_record))
 }
 
 fn rules_check(name: &'static str, kind: &str, rules: &[cartouche_model::RuleEvaluation], country: &str) -> Check {

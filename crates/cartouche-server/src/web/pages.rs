@@ -276,21 +276,15 @@ async fn render_verdict_for(
             qr,
         );
     }
-    let verdict =
-        match crate::verify::verdict_for(state, qr, options.checkpoint_country.clone(), options.import_check).await {
-            Ok(verdict) => verdict,
+    // With the registry's full record when the seal matched it: the officer compares the
+    // object with the whole description, not only the sealed summary.
+    let (verdict, record) =
+        match crate::verify::verdict_with_record(state, qr, options.checkpoint_country.clone(), options.import_check)
+            .await
+        {
+            Ok(answer) => answer,
             Err(error) => return error_page(lang, uri, error),
         };
-    // The registry's full record, when the seal matched it: the officer compares the
-    // object with the whole description, not only the sealed summary.
-    let matched = verdict.checks.iter().any(|c| c.name == "certificate_hash" && c.outcome == CheckOutcome::Pass);
-    let record = match (&verdict.certificate, matched) {
-        (Some(summary), true) => {
-            let number = summary.number.clone();
-            state.run_store(move |store| store.certificate(&number)).await.ok().flatten()
-        }
-        _ => None,
-    };
     let photos_on_file = photos_on_file(state, &verdict).await;
     let title = t(lang, &format!("verdict.{}", verdict.verdict.as_str()));
     html(

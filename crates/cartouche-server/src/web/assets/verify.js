@@ -58,6 +58,7 @@
     const status = document.getElementById('scan-status');
     if (hint) hint.hidden = true;
     scanner.hidden = false;
+    video.hidden = true; // shown while the camera runs
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       status.textContent = t("verify.scan.no_camera");
       start.disabled = true;
@@ -74,6 +75,7 @@
       if (stream) stream.getTracks().forEach((track) => track.stop());
       stream = null;
       video.srcObject = null;
+      video.hidden = true;
       start.hidden = false;
       stop.hidden = true;
     }
@@ -122,6 +124,7 @@
         return;
       }
       video.srcObject = stream;
+      video.hidden = false;
       await video.play().catch(() => {});
       start.hidden = true;
       stop.hidden = false;
