@@ -195,6 +195,13 @@ fn a_verification_flood_from_one_address_is_rate_limited() {
     assert!(statuses.contains(&429), "{statuses:?}");
     let (status, text) = server.raw("GET", "/v/x.y.z", None, None, &[]);
     assert_eq!(status, 429, "the QR link shares the limit: {text}");
+    // A browser gets the refusal as a page, in its language.
+    let (status, page) =
+        server.raw("GET", "/v/x.y.z?lang=fr", None, None, &[("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")]);
+    assert_eq!(status, 429);
+    assert!(page.contains("<html lang=\"fr\">") && page.contains("Trop de vérifications"), "{page}");
+    let (status, _) = server.raw("GET", "/verify", None, None, &[("Accept", "text/html")]);
+    assert_eq!(status, 429, "the officer page shares the limit");
     let (status, error) = server.call("POST", "/api/v1/verify", None, Some(&body));
     assert_error(status, &error, 429, "rate_limited");
     assert!(error["error"]["message"].as_str().unwrap().contains("retry in"));

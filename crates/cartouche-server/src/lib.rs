@@ -374,6 +374,15 @@ async fn rate_limit_verification(
             let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
             let seconds = wait.as_secs() + 1;
             metrics::counter!("cartouche_rate_limited_total").increment(1);
+            let wants_page = !request.uri().path().starts_with("/api/")
+                && request
+                    .headers()
+                    .get(header::ACCEPT)
+                    .and_then(|value| value.to_str().ok())
+                    .is_some_and(|accept| accept.contains("text/html"));
+            if wants_page {
+                return web::rate_limited_page(request.uri(), request.headers(), seconds);
+            }
             let body = error_body(
                 "rate_limited",
                 &format!("too many verification requests from this address; retry in {seconds} s"),

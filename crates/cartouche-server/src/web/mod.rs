@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-pub(crate) use pages::{scan, verdict_page, verify_form_post, verify_page};
+pub(crate) use pages::{rate_limited_page, scan, verdict_page, verify_form_post, verify_page};
 
 use crate::AppState;
 use i18n::Lang;

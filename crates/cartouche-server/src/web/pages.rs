@@ -526,6 +526,25 @@ fn error_page(lang: Lang, uri: &axum::http::Uri, error: ApiError) -> Response {
     html(error.status, layout(lang, uri, t(lang, "error.title"), body, None))
 }
 
+/// The 429 of the verification rate limit, as a page for a browser on `/verify` or
+/// `/v/{token}` (the API routes answer the JSON error).
+pub(crate) fn rate_limited_page(uri: &axum::http::Uri, headers: &HeaderMap, seconds: u64) -> Response {
+    let query: std::collections::BTreeMap<String, String> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
+    let lang = language(&query, headers);
+    let message = t(lang, "error.rate_limited").replace("{seconds}", &seconds.to_string());
+    let mut response = error_page(lang, uri, ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message));
+    if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+    }
+    response
+}
+
 // ------------------------------------------------------------------ /c/{number}
 
 /// `GET /c/{number}`: the public status of a certificate (the same facts as the
