@@ -5,6 +5,21 @@ use std::sync::Arc;
 
 use cartouche_store::{SledStore, Store, StoreError, conformance};
 
+/// Opens `path` again right after a store on it was dropped. sled releases its file lock
+/// when its background flusher thread lets go of the database, which can be a moment
+/// after the drop; a reopening within the same process waits for that (up to 10 s).
+fn reopen<T, E: std::fmt::Display>(open: impl Fn() -> Result<T, E>) -> Result<T, E> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match open() {
+            Err(error) if error.to_string().contains("lock") && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn fresh() -> (tempfile::TempDir, SledStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path()).unwrap();
@@ -46,7 +61,7 @@ fn records_survive_reopening_and_numbering_continues() {
         let store = SledStore::open(dir.path()).unwrap();
         conformance::numbers_start_at_one_per_country(&store);
     }
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = reopen(|| SledStore::open(dir.path())).unwrap();
     assert!(store.certificate("FR-2026-000002").unwrap().is_some());
     assert_eq!(store.verify_integrity().unwrap(), 3 + 2 + 3, "3 certificates, 2 counters, 3 audit entries");
 }
@@ -67,7 +82,7 @@ fn an_incompatible_format_version_is_refused() {
     drop(SledStore::open(dir.path()).unwrap());
     {
         // Write format 999 the way a future release would.
-        let db = sled::open(dir.path()).unwrap();
+        let db = reopen(|| sled::open(dir.path())).unwrap();
         let meta = db.open_tree("meta").unwrap();
         let body = b"999";
         let mut framed = vec![1u8];
@@ -76,7 +91,7 @@ fn an_incompatible_format_version_is_refused() {
         meta.insert("format_version", framed).unwrap();
         db.flush().unwrap();
     }
-    match SledStore::open(dir.path()) {
+    match reopen(|| SledStore::open(dir.path())) {
         Err(error @ StoreError::IncompatibleFormat { .. }) => {
             assert!(error.to_string().contains("format 999"))
         }
