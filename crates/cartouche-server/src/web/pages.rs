@@ -272,7 +272,7 @@ async fn render_verdict_for(
             lang,
             uri,
             &Options { checkpoint_country: None, ..options },
-            "checkpoint_country must be an ISO 3166-1 alpha-2 code such as FR",
+            t(lang, "verify.error.checkpoint"),
             qr,
         );
     }
@@ -529,13 +529,9 @@ fn error_page(lang: Lang, uri: &axum::http::Uri, error: ApiError) -> Response {
 /// The 429 of the verification rate limit, as a page for a browser on `/verify` or
 /// `/v/{token}` (the API routes answer the JSON error).
 pub(crate) fn rate_limited_page(uri: &axum::http::Uri, headers: &HeaderMap, seconds: u64) -> Response {
-    let query: std::collections::BTreeMap<String, String> = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(key, value)| (key.to_owned(), value.to_owned()))
-        .collect();
+    let query = axum::extract::Query::<std::collections::BTreeMap<String, String>>::try_from_uri(uri)
+        .map(|query| query.0)
+        .unwrap_or_default();
     let lang = language(&query, headers);
     let message = t(lang, "error.rate_limited").replace("{seconds}", &seconds.to_string());
     let mut response = error_page(lang, uri, ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message));
