@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use cartouche_server::bootstrap::{DEMO_COUNTRIES, bootstrap};
-use cartouche_server::{AppState, ServerConfig, app};
+use cartouche_core::bootstrap::{DEMO_COUNTRIES, bootstrap};
+use cartouche_core::{Core, CoreConfig};
+use cartouche_server::{AppState, ServerOptions, app};
 use cartouche_store::{SledStore, Store};
 use time::OffsetDateTime;
 
@@ -75,7 +76,7 @@ fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn clock(fake: Option<&str>) -> anyhow::Result<cartouche_server::Clock> {
+fn clock(fake: Option<&str>) -> anyhow::Result<cartouche_core::Clock> {
     let Some(text) = fake else {
         return Ok(Arc::new(OffsetDateTime::now_utc));
     };
@@ -116,9 +117,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         SledStore::open(&store_dir).with_context(|| format!("cannot open the store in {}", store_dir.display()))?;
     let store: Arc<dyn Store> = Arc::new(store);
 
-    let mut config = ServerConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
+    let mut config = CoreConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
     config.clock = clock;
-    config.verify_rate_per_minute = std::num::NonZeroU32::new(args.verify_rate_limit);
     let admin_path = args.data_dir.join("admin.token");
     let mut persist = |secret: &str| write_secret(&admin_path, secret).map_err(|error| format!("{error:#}"));
     let now = (config.clock)().replace_nanosecond(0).unwrap_or_else(|_| (config.clock)());
@@ -131,16 +131,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("First start: an admin API token was written to {} (mode 0600). Keep it safe.", admin_path.display());
     }
     let rules = rules(&*store, args.reference_data.as_deref(), !args.no_bundled_plugins, now)?;
-    let state = AppState::new(store, config.clone(), rules).context("cannot load the signing keys")?;
-    let router = app(state);
+    let public_url = config.public_url.clone();
+    let core = Core::new(store, config, rules).context("cannot load the signing keys")?;
+    let options = ServerOptions { verify_rate_per_minute: std::num::NonZeroU32::new(args.verify_rate_limit) };
+    let router = app(AppState::new(Arc::new(core), options));
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let address = listener.local_addr()?;
-        tracing::info!(%address, public_url = %config.public_url, data_dir = %args.data_dir.display(), "Cartouche is listening");
-        eprintln!("Cartouche listening on http://{address} (QR codes point at {})", config.public_url);
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await?;
+        tracing::info!(%address, public_url = %public_url, data_dir = %args.data_dir.display(), "Cartouche is listening");
+        eprintln!("Cartouche listening on http://{address} (QR codes point at {public_url})");
+        cartouche_server::serve(listener, router, shutdown()).await?;
         tracing::info!("stopped");
         anyhow::Ok(())
     })

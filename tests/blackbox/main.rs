@@ -3,6 +3,7 @@
 //! One test binary (linked once), one module per area.
 
 mod api;
+mod attacks;
 mod authz;
 mod document;
 mod durability;

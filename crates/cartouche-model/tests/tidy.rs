@@ -76,3 +76,119 @@ fn unsafe_code_is_allowed_only_where_listed() {
     let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(workspace.contains("unsafe_code = \"deny\""), "the workspace denies unsafe code");
 }
+
+/// The `[dependencies]` of a manifest (not dev- or build-dependencies): each name.
+fn dependencies(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+            continue;
+        }
+        if inside && !line.is_empty() && !line.starts_with('#') {
+            let name = line.split(['=', '.', ' ']).next().unwrap_or("").trim().trim_matches('"');
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
+/// The layers, as Cargo manifests state them: each workspace crate and the crates it may
+/// depend on among the workspace's, and the few outside crates that belong to one layer
+/// only (HTTP in the server, sled in the store, wasmtime in the rules host, printpdf in
+/// the printable document). ARCHITECTURE.md draws the same arrows.
+#[test]
+fn dependency_arrows_are_the_allowed_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut manifests = vec![("cartouche".to_owned(), root.join("Cargo.toml"))];
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.join("Cargo.toml").is_file() {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            manifests.push((name, path.join("Cargo.toml")));
+        }
+    }
+    // Workspace crates each crate may use. Anything not listed may use none.
+    let allowed: &[(&str, &[&str])] = &[
+        ("cartouche-model", &[]),
+        ("cartouche-image", &["cartouche-model"]),
+        ("cartouche-media", &["cartouche-model"]),
+        ("cartouche-seal", &["cartouche-model", "cartouche-image", "cartouche-media"]),
+        ("cartouche-document", &["cartouche-model", "cartouche-i18n"]),
+        ("cartouche-i18n", &[]),
+        ("cartouche-store", &["cartouche-model"]),
+        ("cartouche-rules-sdk", &["cartouche-model"]),
+        ("cartouche-rules", &["cartouche-model"]),
+        ("cartouche-plugins", &[]),
+        (
+            "cartouche-core",
+            &[
+                "cartouche-model",
+                "cartouche-seal",
+                "cartouche-store",
+                "cartouche-image",
+                "cartouche-media",
+                "cartouche-rules",
+            ],
+        ),
+        (
+            "cartouche-server",
+            &[
+                "cartouche-core",
+                "cartouche-model",
+                "cartouche-seal",
+                "cartouche-image",
+                "cartouche-media",
+                "cartouche-document",
+                "cartouche-i18n",
+            ],
+        ),
+        (
+            "cartouche",
+            &[
+                "cartouche-core",
+                "cartouche-server",
+                "cartouche-model",
+                "cartouche-seal",
+                "cartouche-store",
+                "cartouche-rules",
+                "cartouche-plugins",
+            ],
+        ),
+    ];
+    // Outside crates that only one layer may use.
+    let owned: &[(&str, &[&str])] = &[
+        ("axum", &["cartouche-server"]),
+        ("tower", &["cartouche-server"]),
+        ("tower-http", &["cartouche-server"]),
+        ("maud", &["cartouche-server"]),
+        ("utoipa", &["cartouche-server"]),
+        ("governor", &["cartouche-server"]),
+        ("metrics-exporter-prometheus", &["cartouche-server"]),
+        ("sled", &["cartouche-store"]),
+        ("wasmtime", &["cartouche-rules"]),
+        ("printpdf", &["cartouche-document", "cartouche-media"]),
+    ];
+    let mut problems = Vec::new();
+    for (name, path) in &manifests {
+        let text = std::fs::read_to_string(path).unwrap();
+        for dependency in dependencies(&text) {
+            if dependency.starts_with("cartouche") {
+                let may = allowed.iter().find(|(crate_name, _)| crate_name == name).map(|(_, may)| *may);
+                match may {
+                    Some(may) if may.contains(&dependency.as_str()) => {}
+                    Some(_) => problems.push(format!("{name} depends on {dependency}, which is not one of its layers")),
+                    None => problems.push(format!("{name} is not in the layer list of tidy.rs")),
+                }
+            }
+            if let Some((_, owners)) = owned.iter().find(|(outside, _)| *outside == dependency) {
+                if !owners.contains(&name.as_str()) {
+                    problems.push(format!("{name} depends on {dependency}, which belongs to {}", owners.join(" / ")));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -10,8 +10,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cartouche_model::{FieldError, LifecycleError, ValidationError};
-use cartouche_store::StoreError;
+use cartouche_core::{CoreError, ErrorKind};
 use serde_json::{Value, json};
 
 /// An error answered to an HTTP client.
@@ -68,80 +67,31 @@ impl ApiError {
         error.internal = Some(cause.into());
         error
     }
+}
 
-    /// 400 `validation_failed` with every field error.
-    pub fn validation(errors: &[FieldError]) -> Self {
-        let first = errors
-            .first()
-            .map(|e| format!("{}: {}", if e.path.is_empty() { "(document)" } else { &e.path }, e.message));
-        Self::bad_request(
-            "validation_failed",
-            format!("the application does not match the schema: {}", first.unwrap_or_default()),
-        )
-        .with_details(json!({ "errors": errors }))
+/// The HTTP status of a kind of core error.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-impl From<ValidationError> for ApiError {
-    fn from(error: ValidationError) -> Self {
-        ApiError::validation(&error.errors)
-    }
-}
-
-impl From<LifecycleError> for ApiError {
-    fn from(error: LifecycleError) -> Self {
-        let code = match &error {
-            LifecycleError::Revoked { .. } => "certificate_revoked",
-            LifecycleError::Suspended { .. } => "certificate_suspended",
-            LifecycleError::NotSuspended => "not_suspended",
-            LifecycleError::AlreadyExited { .. } => "already_exited",
-            LifecycleError::AlreadyReturned { .. } => "already_used",
-            LifecycleError::AlreadyOut { .. } => "already_out",
-            LifecycleError::NotTemporary => "not_temporary",
-            LifecycleError::NotOut => "not_out",
-            LifecycleError::Expired { .. } => "certificate_expired",
-            LifecycleError::IssuedTwice => "invalid_transition",
-        };
-        ApiError::new(StatusCode::CONFLICT, code, error.to_string())
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound { what, key } => ApiError::not_found(format!("{what} {key} does not exist")),
-            StoreError::Lifecycle(error) => error.into(),
-            StoreError::IdempotencyMismatch { number } => ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_key_reused",
-                format!(
-                    "this Idempotency-Key was already used for a different application (it issued {number}); use a new key"
-                ),
-            ),
-            StoreError::SequenceExhausted { country, year } => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "sequence_exhausted",
-                format!("no certificate numbers left for {country} in {year}"),
-            ),
-            StoreError::Build(message) => ApiError::new(StatusCode::CONFLICT, "issuance_failed", message),
-            StoreError::Corrupt { .. } => {
-                let mut api = ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "record_corrupt",
-                    "a stored record failed its integrity check and is not served; the operator has been alerted in the log",
-                );
-                api.internal = Some(error.to_string());
-                api
-            }
-            other => {
-                let mut api = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    "the registry is unavailable; retry later",
-                );
-                api.internal = Some(other.to_string());
-                api
-            }
+impl From<CoreError> for ApiError {
+    fn from(error: CoreError) -> Self {
+        ApiError {
+            status: status_of(error.kind),
+            code: error.code,
+            message: error.message,
+            details: error.details,
+            internal: error.internal,
         }
     }
 }

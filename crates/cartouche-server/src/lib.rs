@@ -1,12 +1,12 @@
-//! The HTTP face of Cartouche: the axum router, authentication and authorization, the
-//! JSON API of DESIGN.md, the OpenAPI document, metrics and the first-start bootstrap.
+//! The HTTP face of Cartouche: the axum router, extractors that turn requests into the
+//! core's inputs, the mapping of core errors to HTTP statuses, the OpenAPI document,
+//! metrics, the per-address rate limit of the verification routes and the web pages.
 //!
-//! This is the only crate that knows HTTP. It reaches storage only through the
-//! [`cartouche_store::Store`] trait, always on a blocking thread (sled blocks), and rules
-//! only through the [`RulesHook`] trait.
+//! This is the only crate that knows HTTP. Every use-case is a call into
+//! [`cartouche_core::Core`], run on a blocking thread (storage, rules and image decoding
+//! block); handlers extract, call, and serialize the typed view the core returns.
 
 pub mod auth;
-pub mod bootstrap;
 mod certificates;
 mod document;
 pub mod error;
@@ -19,26 +19,23 @@ mod plugins;
 mod verify;
 pub mod web;
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration as StdDuration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cartouche_model::{Algorithm, Application, Certificate, RuleEvaluation};
-use cartouche_store::{Store, StoreError};
+use cartouche_core::{Core, CoreError};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use time::{Date, OffsetDateTime};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-pub use crate::certificates::seal_record;
 use crate::error::{ApiError, code_for_status, error_body};
-pub use crate::keys::KeyMaterial;
 
 /// Largest request body on any route (an application with 100 objects is about 400 KiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -49,150 +46,30 @@ pub const MAX_VERIFY_BODY_BYTES: usize = 16 * 1024;
 /// Largest multipart body of a verification request: the image plus the form's overhead.
 pub const MAX_VERIFY_UPLOAD_BYTES: usize = cartouche_seal::scan::MAX_IMAGE_BYTES + 64 * 1024;
 
-/// Photos decoded at once; more wait (decoding a 12-megapixel photo is CPU-bound).
+/// Photos decoded (and documents rendered) at once; more wait: it is CPU-bound.
 const IMAGE_DECODERS: usize = 2;
 
 /// Default verification requests per minute per client address. A border post behind
 /// one address scanning continuously stays far below it; a scraper does not.
 pub const DEFAULT_VERIFY_RATE_PER_MINUTE: u32 = 600;
 
-type VerifyLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+type VerifyLimiter = governor::DefaultKeyedRateLimiter<IpAddr>;
 
-/// Country rules, run at issuance and at verification. The rule-plugin host
-/// ([`cartouche_rules::Rules`]) implements it; [`NoRules`] runs nothing.
-pub trait RulesHook: Send + Sync + 'static {
-    /// The issuing country's export rules on an application about to be issued.
-    fn issuance(&self, application: &Application, today: Date) -> Vec<RuleEvaluation>;
-    /// The exit-check rules on an issued certificate, at a checkpoint.
-    fn exit_check(
-        &self,
-        certificate: &Certificate,
-        today: Date,
-        checkpoint_country: Option<&str>,
-    ) -> Vec<RuleEvaluation>;
-    /// The destination's import rules on an issued certificate.
-    fn import_check(
-        &self,
-        _certificate: &Certificate,
-        _today: Date,
-        _checkpoint_country: Option<&str>,
-    ) -> Vec<RuleEvaluation> {
-        Vec::new()
-    }
-    /// The plugin service, when rules come from published plugins (for the plugin routes).
-    fn plugins(&self) -> Option<&cartouche_rules::Rules> {
-        None
-    }
-}
-
-fn rule_subject(certificate: &Certificate) -> cartouche_model::plugin::RuleSubject {
-    cartouche_model::plugin::RuleSubject {
-        number: Some(certificate.number.clone()),
-        issue_date: certificate.issue_date,
-        issued_at: Some(certificate.issued_at),
-        application: certificate.application.clone(),
-        rule_evaluations: certificate.rule_evaluations.clone(),
-    }
-}
-
-impl RulesHook for cartouche_rules::Rules {
-    fn issuance(&self, application: &Application, today: Date) -> Vec<RuleEvaluation> {
-        let subject = cartouche_model::plugin::RuleSubject {
-            number: None,
-            issue_date: today,
-            issued_at: None,
-            application: application.clone(),
-            rule_evaluations: Vec::new(),
-        };
-        let country = application.issuing_authority.country.clone();
-        self.evaluate(&subject, cartouche_model::RulePhase::Issuance, &country, today, None)
-    }
-
-    fn exit_check(
-        &self,
-        certificate: &Certificate,
-        today: Date,
-        checkpoint_country: Option<&str>,
-    ) -> Vec<RuleEvaluation> {
-        let country = certificate.application.issuing_authority.country.clone();
-        self.evaluate(
-            &rule_subject(certificate),
-            cartouche_model::RulePhase::ExitCheck,
-            &country,
-            today,
-            checkpoint_country,
-        )
-    }
-
-    fn import_check(
-        &self,
-        certificate: &Certificate,
-        today: Date,
-        checkpoint_country: Option<&str>,
-    ) -> Vec<RuleEvaluation> {
-        let country = certificate.application.destination_country.clone();
-        self.evaluate(
-            &rule_subject(certificate),
-            cartouche_model::RulePhase::ImportCheck,
-            &country,
-            today,
-            checkpoint_country,
-        )
-    }
-
-    fn plugins(&self) -> Option<&cartouche_rules::Rules> {
-        Some(self)
-    }
-}
-
-/// No rules published: nothing runs, nothing is found.
-pub struct NoRules;
-
-impl RulesHook for NoRules {
-    fn issuance(&self, _: &Application, _: Date) -> Vec<RuleEvaluation> {
-        Vec::new()
-    }
-    fn exit_check(&self, _: &Certificate, _: Date, _: Option<&str>) -> Vec<RuleEvaluation> {
-        Vec::new()
-    }
-}
-
-/// A source of the current time (a fixed or shifted clock in tests).
-pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
-
-/// Server settings.
-#[derive(Clone)]
-pub struct ServerConfig {
-    /// Base URL the QR codes point at (`https://cartouche.example.org`).
-    pub public_url: String,
-    /// Algorithm of keys generated by rotation when none is asked for.
-    pub default_alg: Algorithm,
-    /// How long a key verifies what it signed.
-    pub key_lifetime: time::Duration,
-    /// The clock.
-    pub clock: Clock,
+/// Settings of the HTTP face (the use-cases have theirs in [`cartouche_core::CoreConfig`]).
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
     /// Verification requests allowed per minute and client address (`None`: unlimited).
     pub verify_rate_per_minute: Option<std::num::NonZeroU32>,
 }
 
-impl ServerConfig {
-    /// Defaults for `public_url`, with the system clock.
-    pub fn new(public_url: impl Into<String>) -> Self {
-        Self {
-            public_url: public_url.into().trim_end_matches('/').to_owned(),
-            default_alg: Algorithm::EdDSA,
-            key_lifetime: time::Duration::days(10 * 365),
-            clock: Arc::new(OffsetDateTime::now_utc),
-            verify_rate_per_minute: std::num::NonZeroU32::new(DEFAULT_VERIFY_RATE_PER_MINUTE),
-        }
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self { verify_rate_per_minute: std::num::NonZeroU32::new(DEFAULT_VERIFY_RATE_PER_MINUTE) }
     }
 }
 
 struct Inner {
-    store: Arc<dyn Store>,
-    config: ServerConfig,
-    keys: RwLock<Arc<KeyMaterial>>,
-    rules: Arc<dyn RulesHook>,
+    core: Arc<Core>,
     metrics: PrometheusHandle,
     verify_limiter: Option<VerifyLimiter>,
     image_permits: tokio::sync::Semaphore,
@@ -203,82 +80,56 @@ struct Inner {
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
-    /// Builds the state, loading and validating every key in the store.
-    pub fn new(store: Arc<dyn Store>, config: ServerConfig, rules: Arc<dyn RulesHook>) -> Result<Self, StoreError> {
-        let now = (config.clock)();
-        let keys = KeyMaterial::load(&*store, now)?;
-        let verify_limiter = config.verify_rate_per_minute.map(|per_minute| {
+    /// The face over `core`.
+    pub fn new(core: Arc<Core>, options: ServerOptions) -> Self {
+        let verify_limiter = options.verify_rate_per_minute.map(|per_minute| {
             let burst = std::num::NonZeroU32::new((per_minute.get() / 10).max(1)).unwrap_or(per_minute);
             governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute).allow_burst(burst))
         });
-        Ok(Self(Arc::new(Inner {
-            store,
-            config,
-            keys: RwLock::new(Arc::new(keys)),
-            rules,
+        Self(Arc::new(Inner {
+            core,
             metrics: metrics_handle(),
             verify_limiter,
             image_permits: tokio::sync::Semaphore::new(IMAGE_DECODERS),
-        })))
+        }))
     }
 
-    /// Now, truncated to the second.
-    pub fn now(&self) -> OffsetDateTime {
-        let now = (self.0.config.clock)();
-        now.replace_nanosecond(0).unwrap_or(now)
+    /// The use-cases.
+    pub fn core(&self) -> &Arc<Core> {
+        &self.0.core
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &ServerConfig {
-        &self.0.config
-    }
-
-    /// The current keys.
-    pub fn keys(&self) -> Arc<KeyMaterial> {
-        Arc::clone(&self.0.keys.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-
-    /// Reloads the keys from the store (after a rotation).
-    pub async fn reload_keys(&self) -> Result<(), ApiError> {
-        let now = self.now();
-        let material = self.run_store(move |store| KeyMaterial::load(store, now)).await?;
-        *self.0.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(material);
-        Ok(())
-    }
-
-    /// Waits (up to 10 s) for a turn to decode a photo.
-    pub async fn image_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-        match tokio::time::timeout(StdDuration::from_secs(10), self.0.image_permits.acquire()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "too many photos are being decoded; retry in a few seconds",
-            )),
-        }
-    }
-
-    /// The store.
-    pub fn store(&self) -> Arc<dyn Store> {
-        Arc::clone(&self.0.store)
-    }
-
-    /// The rules.
-    pub fn rules(&self) -> Arc<dyn RulesHook> {
-        Arc::clone(&self.0.rules)
-    }
-
-    /// Runs a store call on a blocking thread.
-    pub async fn run_store<T, F>(&self, call: F) -> Result<T, ApiError>
+    /// Runs a use-case on a blocking thread.
+    pub async fn run<T, F>(&self, call: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Core) -> Result<T, CoreError> + Send + 'static,
     {
-        let store = Arc::clone(&self.0.store);
-        match tokio::task::spawn_blocking(move || call(&*store)).await {
+        let core = Arc::clone(&self.0.core);
+        match tokio::task::spawn_blocking(move || call(&core)).await {
             Ok(result) => result.map_err(ApiError::from),
-            Err(join_error) => Err(ApiError::internal(format!("store task failed: {join_error}"))),
+            Err(join_error) => Err(ApiError::internal(format!("core task failed: {join_error}"))),
         }
+    }
+
+    /// As [`AppState::run`], after waiting (up to 10 s) for a turn to decode a photo or
+    /// render a document.
+    pub async fn run_image<T, F>(&self, call: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Core) -> Result<T, CoreError> + Send + 'static,
+    {
+        let _permit = match tokio::time::timeout(StdDuration::from_secs(10), self.0.image_permits.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "too many photos are being decoded; retry in a few seconds",
+                ));
+            }
+        };
+        self.run(call).await
     }
 }
 
@@ -294,6 +145,49 @@ fn metrics_handle() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// Serves `router` on `listener` until `shutdown` completes (with each connection's
+/// address available to the rate limit).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The key of a client address in the rate limit: an IPv4 address as it is (and an
+/// IPv4-mapped IPv6 address as its IPv4 address), an IPv6 address by its /64, since one
+/// subscriber usually holds a whole /64.
+pub fn rate_limit_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// The method as a metrics label: the methods the API knows, anything else `other`, so
+/// that invented methods cannot grow the metrics.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// The whole application.
@@ -331,8 +225,8 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_verification));
     let plugin_routes = Router::new()
         .route("/api/v1/plugins", post(plugins::publish).get(plugins::list))
-        .layer(DefaultBodyLimit::max(plugins::MAX_PUBLISH_BYTES))
-        .layer(RequestBodyLimitLayer::new(plugins::MAX_PUBLISH_BYTES));
+        .layer(DefaultBodyLimit::max(cartouche_core::plugins::MAX_PUBLISH_BYTES))
+        .layer(RequestBodyLimitLayer::new(cartouche_core::plugins::MAX_PUBLISH_BYTES));
     let uploads = Router::new()
         .route("/api/v1/photos", post(photos::upload))
         .layer(DefaultBodyLimit::max(cartouche_media::MAX_PHOTO_BYTES))
@@ -368,8 +262,8 @@ async fn rate_limit_verification(
         let address = request
             .extensions()
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip())
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+            .map(|info| rate_limit_key(info.0.ip()))
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
         if let Err(not_until) = limiter.check_key(&address) {
             let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
             let seconds = wait.as_secs() + 1;
@@ -405,7 +299,7 @@ async fn rate_limit_verification(
 /// timeout 408) the JSON error shape, adds security headers, and records metrics.
 async fn json_errors_and_metrics(request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -433,9 +327,34 @@ async fn json_errors_and_metrics(request: Request, next: Next) -> Response {
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
-    let labels = [("method", method), ("route", route), ("status", status.as_u16().to_string())];
+    let labels = [("method", method.to_owned()), ("route", route), ("status", status.as_u16().to_string())];
     metrics::counter!("cartouche_http_requests_total", &labels).increment(1);
     metrics::histogram!("cartouche_http_request_duration_seconds", &labels[..2])
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:fffe".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(rate_limit_key(a), rate_limit_key(b));
+        assert_ne!(rate_limit_key(a), rate_limit_key(other));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(rate_limit_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(rate_limit_key(v4), v4);
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::from_bytes(b"FOOBAR").unwrap()), "other");
+        assert_eq!(method_label(&Method::CONNECT), "other");
+    }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
-use cartouche_server::{AppState, NoRules, ServerConfig, harden};
+use cartouche_core::{Core, CoreConfig, NoRules};
+use cartouche_server::{AppState, ServerOptions, harden};
 use cartouche_store::SledStore;
 use tower::ServiceExt;
 
@@ -15,7 +16,8 @@ async fn a_panic_becomes_a_bare_500() {
     cartouche_seal::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(dir.path()).unwrap());
-    let state = AppState::new(store, ServerConfig::new("https://cartouche.test"), Arc::new(NoRules)).unwrap();
+    let core = Core::new(store, CoreConfig::new("https://cartouche.test"), Arc::new(NoRules)).unwrap();
+    let state = AppState::new(Arc::new(core), ServerOptions::default());
     let router = harden(
         axum::Router::new()
             .route(

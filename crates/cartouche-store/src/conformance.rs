@@ -247,6 +247,8 @@ pub fn photos(store: &dyn Store) {
     assert!(!store.put_photo(photo.clone(), audit("photo.upload")).unwrap(), "the same hash is stored once");
     assert_eq!(store.photo(&sha256).unwrap(), Some(photo));
     assert_eq!(store.photo(&"0".repeat(64)).unwrap(), None);
+    assert!(store.has_photo(&sha256).unwrap());
+    assert!(!store.has_photo(&"0".repeat(64)).unwrap());
 }
 
 fn plugin_record(id: &str, version: &str, component: &[u8]) -> crate::PluginRecord {

@@ -343,6 +343,9 @@ pub trait Store: Send + Sync + 'static {
     /// A photo by the hex SHA-256 of its bytes; the hash is checked against the bytes.
     fn photo(&self, sha256: &str) -> Result<Option<PhotoRecord>, StoreError>;
 
+    /// Whether a photo is stored under `sha256`: a key lookup that reads no photo.
+    fn has_photo(&self, sha256: &str) -> Result<bool, StoreError>;
+
     /// Stores a new plugin version. [`StoreError::PluginVersionExists`] if that id and
     /// version exist (whatever the bytes). Durable, audited.
     fn publish_plugin(&self, plugin: PluginRecord, audit: AuditEvent) -> Result<(), StoreError>;

@@ -56,6 +56,7 @@ pub struct SledStore {
     plugins: sled::Tree,
     artifacts: sled::Tree,
     write_lock: Mutex<()>,
+    flushes: std::sync::atomic::AtomicU64,
 }
 
 fn backend(error: sled::Error) -> StoreError {
@@ -97,6 +98,7 @@ impl SledStore {
             artifacts: tree(ARTIFACTS)?,
             db,
             write_lock: Mutex::new(()),
+            flushes: std::sync::atomic::AtomicU64::new(0),
         };
         match meta.get(FORMAT_KEY).map_err(backend)? {
             Some(bytes) => {
@@ -121,7 +123,15 @@ impl SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(|_| ()).map_err(backend)
+        self.db.flush().map_err(backend)?;
+        self.flushes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// How many flushes this handle has completed: a diagnostic, with which tests check
+    /// that every acknowledged answer, replays included, waited for one.
+    pub fn flush_count(&self) -> u64 {
+        self.flushes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -156,6 +166,11 @@ impl Store for SledStore {
                     key: idempotency.scoped_key.clone(),
                     reason: format!("points at missing certificate {}", stored.number),
                 })?;
+                // The original request may have committed but not yet flushed (the lock
+                // is released before the flush): a replay is acknowledged only once the
+                // record it answers with is on disk.
+                drop(guard);
+                self.flush()?;
                 return Ok(IssueOutcome::Replayed(Box::new(record)));
             }
         }
@@ -358,6 +373,10 @@ impl Store for SledStore {
     fn put_photo(&self, photo: PhotoRecord, audit: AuditEvent) -> Result<bool, StoreError> {
         let guard = self.lock();
         if self.photos.contains_key(photo.sha256.as_bytes()).map_err(backend)? {
+            // Stored by an earlier request that may not have flushed yet: "already
+            // stored" is acknowledged only once it is on disk.
+            drop(guard);
+            self.flush()?;
             return Ok(false);
         }
         let photo_bytes = seal(&photo)?;
@@ -373,6 +392,10 @@ impl Store for SledStore {
         drop(guard);
         self.flush()?;
         Ok(true)
+    }
+
+    fn has_photo(&self, sha256: &str) -> Result<bool, StoreError> {
+        self.photos.contains_key(sha256).map_err(backend)
     }
 
     fn photo(&self, sha256: &str) -> Result<Option<PhotoRecord>, StoreError> {

@@ -99,3 +99,62 @@ fn an_incompatible_format_version_is_refused() {
         Ok(_) => panic!("expected IncompatibleFormat, the store opened"),
     }
 }
+
+/// A 200 means "on disk": a replayed idempotent issuance and a photo that was already
+/// stored are acknowledged only after a flush, like the writes they answer for (the
+/// original request releases the writer lock before its own flush, so without one a
+/// replay could be answered before the record it shows is durable).
+#[test]
+fn replays_and_already_stored_photos_wait_for_a_flush() {
+    use cartouche_model::{Actor, Role};
+    use cartouche_store::{AuditEvent, Idempotency, IssueOutcome, PhotoRecord};
+    let (_dir, store) = fresh();
+    let actor = Actor { role: Role::Issuer, country: Some("FR".into()), token_id: "tok".into() };
+    let at = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+    let audit = || AuditEvent {
+        at,
+        actor: Some(actor.clone()),
+        action: "certificate.issue".into(),
+        target: String::new(),
+        outcome: "ok".into(),
+        detail: String::new(),
+    };
+    let key = Idempotency { scoped_key: "tok:k1".into(), request_sha256: "aa".into() };
+    let example: cartouche_model::Application =
+        serde_json::from_str(include_str!("../../../schemas/examples/fr-painting-to-us.json")).unwrap();
+    let mut build = |number: &str| {
+        Ok(cartouche_store::CertificateRecord {
+            certificate: cartouche_model::Certificate {
+                number: number.into(),
+                issue_date: at.date(),
+                issued_at: at,
+                application: example.clone(),
+                rule_evaluations: vec![],
+            },
+            token: "t".into(),
+            kid: "k".into(),
+            events: vec![],
+        })
+    };
+    store.issue("FR", 2024, Some(&key), audit(), &mut build).unwrap();
+    let before = store.flush_count();
+    let outcome = store.issue("FR", 2024, Some(&key), audit(), &mut build).unwrap();
+    assert!(matches!(outcome, IssueOutcome::Replayed(_)));
+    assert!(store.flush_count() > before, "a replay was acknowledged without a flush");
+
+    let jpeg = b"\xff\xd8 photo \xff\xd9".to_vec();
+    let sha256 = cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(&jpeg));
+    let photo = PhotoRecord {
+        sha256,
+        jpeg,
+        thumbnail: b"t".to_vec(),
+        width: 1,
+        height: 1,
+        uploaded_by: actor.clone(),
+        uploaded_at: at,
+    };
+    assert!(store.put_photo(photo.clone(), audit()).unwrap());
+    let before = store.flush_count();
+    assert!(!store.put_photo(photo, audit()).unwrap());
+    assert!(store.flush_count() > before, "\"already stored\" was acknowledged without a flush");
+}

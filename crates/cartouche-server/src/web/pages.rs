@@ -5,10 +5,10 @@ use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use cartouche_core::CertificateRecord;
+use cartouche_core::VerifyRequest;
 use cartouche_model::{CheckOutcome, EventKind, Verdict, VerdictKind};
-use cartouche_store::CertificateRecord;
 use maud::{DOCTYPE, Markup, html};
-use serde_json::json;
 
 use super::i18n::{Lang, t};
 use super::{PageQuery, html, language};
@@ -97,13 +97,11 @@ struct Options {
 }
 
 impl Options {
+    /// As the page's query gives them (kept as typed, to show them back in the form).
     fn from_query(query: &std::collections::BTreeMap<String, String>) -> Self {
         Options {
-            checkpoint_country: query
-                .get("checkpoint_country")
-                .map(|c| c.trim().to_ascii_uppercase())
-                .filter(|c| !c.is_empty()),
-            import_check: query.get("import_check").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "on")),
+            checkpoint_country: query.get("checkpoint_country").map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
+            import_check: crate::extract::flag(query.get("import_check").map(String::as_str)),
         }
     }
 }
@@ -223,17 +221,9 @@ pub(crate) async fn verify_form_post(
     request: axum::extract::Request,
 ) -> Response {
     let lang = language(&query, &headers);
-    let (image, checkpoint_country, import_check) = match crate::verify::read_upload(&state, request).await {
-        Ok(upload) => upload,
-        Err(error) => return verify_failed(lang, &uri, &Options::from_query(&query), &error.message, ""),
-    };
-    let options = Options {
-        checkpoint_country: checkpoint_country.map(|c| c.to_ascii_uppercase()).filter(|c| !c.is_empty()),
-        import_check,
-    };
-    match crate::verify::decode_image(&state, image).await {
-        Ok(text) => render_verdict_for(&state, lang, &uri, &text, options).await,
-        Err(error) => verify_failed(lang, &uri, &options, &error.message, ""),
+    match crate::extract::verify_upload(&state, request).await {
+        Ok(request) => render_verdict(&state, lang, &uri, request).await,
+        Err(error) => verify_failed(lang, &uri, &Options::from_query(&query), &error.message, ""),
     }
 }
 
@@ -242,8 +232,14 @@ pub(crate) async fn verify_form_post(
 /// officer page's camera sends frames here, then opens `/v/{token}`.
 pub async fn scan(State(state): State<AppState>, request: axum::extract::Request) -> Result<Response, ApiError> {
     let bytes = crate::extract::read_image_body(request, cartouche_seal::scan::MAX_IMAGE_BYTES, "image").await?;
-    let text = crate::verify::decode_image(&state, bytes.to_vec()).await?;
-    Ok(Json(json!({ "qr": text })).into_response())
+    let qr = state.run_image(move |core| core.scan(&bytes)).await?;
+    Ok(Json(Scanned { qr }).into_response())
+}
+
+/// The answer of `POST /api/v1/scan`.
+#[derive(serde::Serialize)]
+struct Scanned {
+    qr: String,
 }
 
 // ------------------------------------------------------------------ verdict
@@ -260,6 +256,8 @@ pub(crate) async fn verdict_page(
     render_verdict_for(state, lang, uri, token, Options::from_query(query)).await
 }
 
+/// The verdict page of a QR text with the officer's options, or the form with the
+/// error when the options are not acceptable.
 async fn render_verdict_for(
     state: &AppState,
     lang: Lang,
@@ -267,51 +265,44 @@ async fn render_verdict_for(
     qr: &str,
     options: Options,
 ) -> Response {
-    if options.checkpoint_country.as_deref().is_some_and(|c| !cartouche_model::is_country_code(c)) {
-        return verify_failed(
+    match VerifyRequest::new(qr, options.checkpoint_country.as_deref(), options.import_check) {
+        Ok(request) => render_verdict(state, lang, uri, request).await,
+        Err(_) => verify_failed(
             lang,
             uri,
             &Options { checkpoint_country: None, ..options },
             t(lang, "verify.error.checkpoint"),
             qr,
-        );
+        ),
     }
+}
+
+async fn render_verdict(state: &AppState, lang: Lang, uri: &axum::http::Uri, request: VerifyRequest) -> Response {
     // With the registry's full record when the seal matched it: the officer compares the
     // object with the whole description, not only the sealed summary.
-    let (verdict, record) =
-        match crate::verify::verdict_with_record(state, qr, options.checkpoint_country.clone(), options.import_check)
-            .await
-        {
-            Ok(answer) => answer,
-            Err(error) => return error_page(lang, uri, error),
-        };
-    let photos_on_file = photos_on_file(state, &verdict).await;
+    let answer = state
+        .run(move |core| {
+            let verification = core.verify(&request)?;
+            let photos = core.photos_on_file(&verification.verdict);
+            Ok((verification, photos))
+        })
+        .await;
+    let (verification, photos_on_file) = match answer {
+        Ok(answer) => answer,
+        Err(error) => return error_page(lang, uri, error),
+    };
+    let verdict = verification.verdict;
     let title = t(lang, &format!("verdict.{}", verdict.verdict.as_str()));
     html(
         StatusCode::OK,
-        layout(lang, uri, title, verdict_body(lang, &verdict, record.as_ref(), &photos_on_file), Some("verify.js")),
+        layout(
+            lang,
+            uri,
+            title,
+            verdict_body(lang, &verdict, verification.record.as_ref(), &photos_on_file),
+            Some("verify.js"),
+        ),
     )
-}
-
-async fn photos_on_file(state: &AppState, verdict: &Verdict) -> Vec<String> {
-    let wanted: Vec<String> = verdict
-        .certificate
-        .iter()
-        .flat_map(|summary| summary.objects.iter().flat_map(|o| o.photos.iter().cloned()))
-        .filter(|sha| sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()))
-        .collect();
-    state
-        .run_store(move |store| {
-            let mut found = Vec::new();
-            for sha in wanted {
-                if store.photo(&sha)?.is_some() {
-                    found.push(sha);
-                }
-            }
-            Ok(found)
-        })
-        .await
-        .unwrap_or_default()
 }
 
 fn verdict_class(kind: VerdictKind) -> (&'static str, &'static str) {
@@ -559,27 +550,26 @@ pub(crate) async fn status_page(
         return html(StatusCode::NOT_FOUND, layout(lang, &uri, title, body, None));
     }
     let lookup = number.clone();
-    let record = match state.run_store(move |store| store.certificate(&lookup)).await {
-        Ok(record) => record,
+    let status = match state.run(move |core| core.public_status(&lookup)).await {
+        Ok(status) => status,
+        Err(error) if error.code == "not_found" => {
+            let body = html! { h1 { (title) } div.alert role="alert" { p { (t(lang, "status.not_found")) " " code { (number) } } } };
+            return html(StatusCode::NOT_FOUND, layout(lang, &uri, title, body, None));
+        }
         Err(error) => return error_page(lang, &uri, error),
     };
-    let Some(record) = record else {
-        let body = html! { h1 { (title) } div.alert role="alert" { p { (t(lang, "status.not_found")) " " code { (number) } } } };
-        return html(StatusCode::NOT_FOUND, layout(lang, &uri, title, body, None));
-    };
-    let today = state.now().date();
-    let view = cartouche_model::lifecycle::state(&record.certificate, &record.events, today);
+    let state_name = status.status.state.as_str();
     let body = html! {
         h1 { (title) }
         p.lead { (t(lang, "status.intro")) }
-        section.card #public-status data-state=(view.state.as_str()) {
+        section.card #public-status data-state=(state_name) {
             dl.facts {
-                dt { (t(lang, "cert.number")) } dd.number { (record.certificate.number) }
-                dt { (t(lang, "cert.issuing_country")) } dd { (record.certificate.application.issuing_authority.country) }
+                dt { (t(lang, "cert.number")) } dd.number { (status.number) }
+                dt { (t(lang, "cert.issuing_country")) } dd { (status.issuing_country) }
                 dt { (t(lang, "cert.status")) }
                 dd {
-                    strong.(format!("state-{}", view.state.as_str())) { (t(lang, &format!("state.{}", view.state.as_str()))) }
-                    @if let Some(cause) = view.cause { " (" (t(lang, "cert.since")) " " (date_time(cause.at)) ")" }
+                    strong.(format!("state-{state_name}")) { (t(lang, &format!("state.{state_name}"))) }
+                    @if let Some(since) = status.status.since { " (" (t(lang, "cert.since")) " " (date_time(since)) ")" }
                 }
             }
         }

@@ -1,10 +1,12 @@
 //! First start: signing keys for the configured countries and the first admin token.
 
 use cartouche_model::{Actor, Algorithm, Role};
-use cartouche_store::{AuditEvent, Store, StoreError, TokenRecord};
+use cartouche_store::{Store, TokenRecord};
 use time::OffsetDateTime;
 
-use crate::auth::{new_token_id, new_token_secret};
+use crate::CoreError;
+use crate::audit::{self, AuditAction, Outcome};
+use crate::authz::{new_token_id, new_token_secret};
 use crate::keys::generate_key;
 
 /// The countries that get keys on first start when none are configured.
@@ -19,15 +21,9 @@ pub struct Bootstrapped {
     pub admin_token_created: bool,
 }
 
-fn system_audit(action: &str, target: &str, detail: String, now: OffsetDateTime) -> AuditEvent {
-    AuditEvent {
-        at: now,
-        actor: Some(Actor { role: Role::Admin, country: None, token_id: "bootstrap".into() }),
-        action: action.into(),
-        target: target.into(),
-        outcome: "ok".into(),
-        detail,
-    }
+/// The actor of what the system does by itself (first start, bundled plugins).
+pub fn system_actor(token_id: &str) -> Actor {
+    Actor { role: Role::Admin, country: None, token_id: token_id.into() }
 }
 
 /// Creates a key for every country in `countries` that has none, and an admin token if
@@ -43,21 +39,24 @@ pub fn bootstrap(
     key_lifetime: time::Duration,
     now: OffsetDateTime,
     persist: &mut dyn FnMut(&str) -> Result<(), String>,
-) -> Result<Bootstrapped, StoreError> {
+) -> Result<Bootstrapped, CoreError> {
+    let actor = system_actor("bootstrap");
     let mut done = Bootstrapped::default();
     let existing = store.keys()?;
     for country in countries {
+        crate::country_code(country, "the country")?;
         if existing.iter().any(|key| &key.country == country) {
             continue;
         }
-        let key = generate_key(country, alg, now, key_lifetime).map_err(|error| StoreError::Backend(error.message))?;
+        let key = generate_key(country, alg, now, key_lifetime)?;
         let detail = format!("first {} key {}", alg.as_str(), key.kid);
-        store.rotate_key(key, system_audit("key.create", country, detail, now))?;
+        store
+            .rotate_key(key, audit::entry(now, Some(&actor), AuditAction::KeyCreate, country, Outcome::Ok, &detail))?;
         done.new_keys.push(country.clone());
     }
     if !store.has_tokens()? {
-        let (secret, hash) = new_token_secret().map_err(|error| StoreError::Backend(error.message))?;
-        let id = new_token_id().map_err(|error| StoreError::Backend(error.message))?;
+        let (secret, hash) = new_token_secret()?;
+        let id = new_token_id()?;
         let record = TokenRecord {
             id: id.clone(),
             secret_sha256: hash,
@@ -66,8 +65,10 @@ pub fn bootstrap(
             label: "first-start admin".into(),
             created_at: now,
         };
-        persist(&secret).map_err(StoreError::Backend)?;
-        store.insert_token(record, system_audit("token.create", &id, "first-start admin token".into(), now))?;
+        persist(&secret).map_err(|error| CoreError::internal(format!("cannot keep the admin token: {error}")))?;
+        let entry =
+            audit::entry(now, Some(&actor), AuditAction::TokenCreate, &id, Outcome::Ok, "first-start admin token");
+        store.insert_token(record, entry)?;
         done.admin_token_created = true;
     }
     Ok(done)

@@ -1,0 +1,95 @@
+//! Object photos: upload (decoded within limits, cleaned of metadata, stored by the
+//! SHA-256 of the clean JPEG) and download by hash.
+
+use cartouche_media::{MediaError, clean_photo};
+use cartouche_store::PhotoRecord;
+
+use crate::audit::{self, AuditAction, Outcome};
+use crate::views::{PhotoUploaded, PhotoView};
+use crate::{Action, Caller, Core, CoreError};
+
+/// Whether `text` is a photo's name: a lower-case hex SHA-256.
+pub fn is_photo_hash(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn photo_hash(text: &str) -> Result<(), CoreError> {
+    if is_photo_hash(text) {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            "invalid_photo_hash",
+            "a photo is named by the lower-case hex SHA-256 of its bytes (64 characters)",
+        ))
+    }
+}
+
+fn media_error(error: MediaError) -> CoreError {
+    let code = match &error {
+        MediaError::UnsupportedFormat => "unsupported_image",
+        MediaError::TooLarge { .. } => "image_too_large",
+        MediaError::TooSmall { .. } => "image_too_small",
+        MediaError::Corrupt(_) => "image_unreadable",
+        MediaError::Encode(_) => return CoreError::internal(error.to_string()),
+    };
+    CoreError::unprocessable(code, error.to_string())
+}
+
+impl Core {
+    /// Stores an uploaded photo (issuers): decoded within the image limits, turned
+    /// upright, re-encoded without metadata. The same photo twice is stored once.
+    pub fn upload_photo(&self, caller: &Caller, bytes: &[u8]) -> Result<PhotoUploaded, CoreError> {
+        self.check_uploader(caller)?;
+        let clean = clean_photo(bytes).map_err(media_error)?;
+        let now = self.now();
+        let sha256 = clean.sha256.clone();
+        let (width, height) = (clean.width, clean.height);
+        let record = PhotoRecord {
+            sha256: clean.sha256,
+            jpeg: clean.jpeg,
+            thumbnail: clean.thumbnail,
+            width,
+            height,
+            uploaded_by: caller.actor(),
+            uploaded_at: now,
+        };
+        let entry = audit::entry(
+            now,
+            Some(&caller.actor()),
+            AuditAction::PhotoUpload,
+            &sha256,
+            Outcome::Ok,
+            &format!("{width} × {height}"),
+        );
+        let created = self.store.put_photo(record, entry)?;
+        let url = format!("/api/v1/photos/{sha256}");
+        Ok(PhotoUploaded {
+            view: PhotoView {
+                sha256,
+                media_type: "image/jpeg",
+                width,
+                height,
+                thumbnail_url: format!("{url}/thumbnail"),
+                url,
+            },
+            created,
+        })
+    }
+
+    /// Refuses a caller who may not upload photos (faces call it before reading the
+    /// upload).
+    pub fn check_uploader(&self, caller: &Caller) -> Result<(), CoreError> {
+        self.authorize(caller, Action::UploadPhoto, None, "photo")
+    }
+
+    /// A stored photo's JPEG (or its thumbnail). Anyone may read it: the 256-bit hash is
+    /// known only to those who hold the certificate or its seal.
+    pub fn photo(&self, sha256: &str, thumbnail: bool) -> Result<Vec<u8>, CoreError> {
+        photo_hash(sha256)?;
+        let photo = self
+            .store
+            .photo(sha256)?
+            .ok_or_else(|| CoreError::not_found(format!("no photo {sha256} has been uploaded")))?;
+        Ok(if thumbnail { photo.thumbnail } else { photo.jpeg })
+    }
+}

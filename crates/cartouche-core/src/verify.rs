@@ -1,0 +1,228 @@
+//! Verification: the seal's offline checks, then the registry (the record, its hash and
+//! token, the lifecycle state), then the exit-check rules (and the destination's import
+//! rules when asked), folded into one verdict by [`cartouche_model::verdict_of`]. The
+//! wording of every registry and rules check is here, in one place.
+
+use cartouche_model::canonical::canonical_sha256_hex;
+use cartouche_model::{
+    CertificateState, Check, CheckOutcome, ExportType, RuleEvaluation, RuleOutcome, Severity, Verdict,
+};
+use cartouche_seal::verify_seal;
+use cartouche_store::CertificateRecord;
+
+use crate::certificates::status_view;
+use crate::views::rfc3339;
+use crate::{Core, CoreError};
+
+/// Longest QR text accepted for verification (a seal is at most 4096 bytes, written as
+/// two digits per character after the public URL).
+pub const MAX_QR_TEXT_BYTES: usize = 12 * 1024;
+
+/// What to verify, normalised once for every face (JSON body, form, link, photo): the QR
+/// text trimmed, the checkpoint country upper-cased and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyRequest {
+    /// The QR text (`{public-url}/v/{digits}`, `/v/{token}` or the bare token).
+    pub qr: String,
+    /// The checkpoint's country (ISO 3166-1 alpha-2, upper case), for the exit-check rules.
+    pub checkpoint_country: Option<String>,
+    /// Also run the destination's import rules.
+    pub import_check: bool,
+}
+
+impl VerifyRequest {
+    /// Normalises what a face received: trims the QR text; trims and upper-cases the
+    /// checkpoint country (empty is none) and refuses one that is not a country code
+    /// (`invalid_country`).
+    pub fn new(qr: &str, checkpoint_country: Option<&str>, import_check: bool) -> Result<Self, CoreError> {
+        let checkpoint_country = checkpoint_country.map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty());
+        if let Some(country) = &checkpoint_country {
+            crate::country_code(country, "checkpoint_country")?;
+        }
+        Ok(Self { qr: qr.trim().to_owned(), checkpoint_country, import_check })
+    }
+}
+
+/// A verdict, with the registry's record when the seal matched it (the verdict page
+/// shows the full description without reading it again).
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The registry's record, when the seal matched it.
+    pub record: Option<CertificateRecord>,
+}
+
+/// The registry-status check of a record, in words an officer can act on.
+fn registry_check(record: &CertificateRecord, today: time::Date) -> (Check, cartouche_model::StatusView) {
+    let view = status_view(record, today);
+    let when = view.since.map(rfc3339).unwrap_or_default();
+    let cause_event = record.events.iter().rev().find(|e| Some(e.at) == view.since);
+    let office = cause_event
+        .map(|e| match (&e.office, &e.country) {
+            (Some(office), Some(country)) => format!("{office} ({country})"),
+            (Some(office), None) => office.clone(),
+            _ => "an unnamed office".into(),
+        })
+        .unwrap_or_default();
+    let reason = view.reason.clone().unwrap_or_default();
+    let application = &record.certificate.application;
+    let due = application.reimport_due_date.map(|d| d.to_string()).unwrap_or_default();
+    let name = "registry_status";
+    let check = match view.state {
+        CertificateState::Active => Check::pass(name, "active: not used, not revoked, not suspended"),
+        CertificateState::ExportedTemporarily => {
+            Check::pass(name, format!("out on temporary export since {when} ({office}); due back by {due}"))
+        }
+        CertificateState::Overdue => Check::fail(
+            name,
+            format!("overdue: exported temporarily on {when} ({office}), due back by {due}, no return recorded"),
+        ),
+        CertificateState::Used if application.export_type == ExportType::Temporary => Check::fail(
+            name,
+            format!("already used: the object went out and came back (return recorded at {office} on {when})"),
+        ),
+        CertificateState::Used => Check::fail(name, format!("already exited: used at {office} on {when}")),
+        CertificateState::Revoked => Check::fail(name, format!("revoked on {when}: {reason}")),
+        CertificateState::Suspended => Check::fail(name, format!("suspended since {when}: {reason}")),
+        CertificateState::Expired => Check::fail(name, format!("expired: valid until {}", application.valid_until)),
+    };
+    (check, view)
+}
+
+/// The check of a set of rule evaluations (`kind`: "exit-check" or "import").
+fn rules_check(name: &'static str, kind: &str, rules: &[RuleEvaluation], country: &str) -> Check {
+    if rules.is_empty() {
+        return Check::pass(name, format!("no {kind} rules are published for {country}"));
+    }
+    let ran = rules.iter().map(|r| format!("{} {}", r.plugin, r.version)).collect::<Vec<_>>().join(", ");
+    let said = |outcome: RuleOutcome| {
+        rules
+            .iter()
+            .filter(|r| r.outcome == outcome)
+            .flat_map(|r| r.findings.iter().filter(|f| f.severity != Severity::Info))
+            .map(|f| f.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) {
+        Check::fail(name, format!("{kind} rules refuse: {} (ran {ran})", said(RuleOutcome::Fail)))
+    } else if rules.iter().any(|r| r.outcome == RuleOutcome::Indeterminate) {
+        Check::not_checked(
+            name,
+            format!("a rule could not be evaluated: {} (ran {ran})", said(RuleOutcome::Indeterminate)),
+        )
+    } else {
+        Check::pass(name, format!("passed: {ran}"))
+    }
+}
+
+impl Core {
+    /// Runs every check on the request's QR text and folds them into a verdict. Needs no
+    /// caller: anyone may verify. Never fails on a bad seal (that is an INVALID verdict);
+    /// fails only on an internal error.
+    pub fn verify(&self, request: &VerifyRequest) -> Result<Verification, CoreError> {
+        let now = self.now();
+        let keys = self.keys();
+        let report = verify_seal(&request.qr, &keys.ring, now);
+        let mut checks = report.checks;
+        let mut status = None;
+        let mut rules = Vec::new();
+        let mut matched_record = None;
+        let summary = report.claims.as_ref().and_then(|claims| claims.summary());
+        let sealed = report.claims.as_ref().filter(|_| checks.iter().all(|c| c.outcome != CheckOutcome::Fail));
+        if let Some(claims) = sealed {
+            let number = claims.n.clone();
+            match self.store.certificate(&number) {
+                Ok(Some(record)) => {
+                    let hash = canonical_sha256_hex(&record.certificate)
+                        .map_err(|error| CoreError::internal(format!("cannot hash {number}: {error}")))?;
+                    let matched = hash == claims.certificate_sha256_hex()
+                        && record.token == cartouche_seal::token_from_qr_text(&request.qr);
+                    checks.push(if matched {
+                        Check::pass("certificate_hash", "the seal matches the registry's certificate")
+                    } else {
+                        Check::fail(
+                            "certificate_hash",
+                            "the seal does not match the certificate in the registry: it may have been re-issued or altered",
+                        )
+                    });
+                    let today = now.date();
+                    let (check, view) = registry_check(&record, today);
+                    checks.push(check);
+                    status = Some(view);
+                    let country = request.checkpoint_country.as_deref();
+                    let exit = self.rules.exit_check(&record.certificate, today, country);
+                    checks.push(rules_check("rules", "exit-check", &exit, &claims.c));
+                    rules = exit;
+                    if request.import_check {
+                        let import = self.rules.import_check(&record.certificate, today, country);
+                        let destination = &record.certificate.application.destination_country;
+                        checks.push(rules_check("import_rules", "import", &import, destination));
+                        rules.extend(import);
+                    }
+                    if matched {
+                        matched_record = Some(record);
+                    }
+                }
+                Ok(None) => checks.push(Check::fail(
+                    "registry_status",
+                    format!(
+                        "{number} is not in the registry, although its seal verifies: treat it as a forgery and report it"
+                    ),
+                )),
+                Err(error) => {
+                    tracing::error!(error = %error, number = %number, "registry lookup failed during verification");
+                    checks.push(Check::not_checked("registry_status", "the registry could not be reached: status unknown"));
+                }
+            }
+        }
+        let kind = cartouche_model::verdict_of(&checks);
+        metrics::counter!("cartouche_verifications_total", "verdict" => kind.as_str()).increment(1);
+        let verdict =
+            Verdict { verdict: kind, checked_at: now, checks, certificate: summary, status, key: report.key, rules };
+        Ok(Verification { verdict, record: matched_record })
+    }
+
+    /// Reads the QR code in a photo or camera frame (JPEG or PNG, within the image
+    /// limits), without verifying anything.
+    pub fn scan(&self, image: &[u8]) -> Result<String, CoreError> {
+        use cartouche_seal::scan::ScanError;
+        cartouche_seal::scan::decode_qr(image).map_err(|error| {
+            let code = match &error {
+                ScanError::UnsupportedFormat => "unsupported_image",
+                ScanError::TooLarge { .. } => "image_too_large",
+                ScanError::Corrupt(_) => "image_unreadable",
+                ScanError::NoQrCode => "no_qr_code",
+            };
+            CoreError::unprocessable(code, error.to_string())
+        })
+    }
+
+    /// Which of the verdict's sealed photos the registry holds (a key lookup: no photo is
+    /// read), in the verdict's order.
+    pub fn photos_on_file(&self, verdict: &Verdict) -> Vec<String> {
+        verdict
+            .certificate
+            .iter()
+            .flat_map(|summary| summary.objects.iter().flat_map(|o| o.photos.iter()))
+            .filter(|sha| crate::photos::is_photo_hash(sha))
+            .filter(|sha| self.store.has_photo(sha).unwrap_or(false))
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checkpoint_country_is_normalised_once() {
+        let request = VerifyRequest::new("  token ", Some(" fr "), false).unwrap();
+        assert_eq!(request.qr, "token");
+        assert_eq!(request.checkpoint_country.as_deref(), Some("FR"));
+        assert_eq!(VerifyRequest::new("t", Some(""), true).unwrap().checkpoint_country, None);
+        assert_eq!(VerifyRequest::new("t", Some("France"), false).unwrap_err().code, "invalid_country");
+    }
+}

@@ -1,0 +1,150 @@
+//! The use-cases called directly, without HTTP: issuing and verifying through the core,
+//! and what the core reads to answer (a verdict page learns which photos are on file
+//! without reading one).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cartouche_core::bootstrap::bootstrap;
+use cartouche_core::{Caller, Core, CoreConfig, IssueRequest, NoRules, VerifyRequest};
+use cartouche_model::{Role, VerdictKind};
+use cartouche_store::{
+    AuditEvent, BuildRecord, CertificateRecord, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page, PhotoRecord,
+    PluginRecord, SledStore, Store, StoreError, TokenRecord,
+};
+use time::{Date, OffsetDateTime};
+
+/// A store that counts full photo reads.
+struct Counting {
+    inner: SledStore,
+    photo_reads: AtomicUsize,
+}
+
+impl Store for Counting {
+    fn issue(
+        &self,
+        country: &str,
+        year: i32,
+        idempotency: Option<&Idempotency>,
+        audit: AuditEvent,
+        build: &mut BuildRecord<'_>,
+    ) -> Result<IssueOutcome, StoreError> {
+        self.inner.issue(country, year, idempotency, audit, build)
+    }
+    fn certificate(&self, number: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        self.inner.certificate(number)
+    }
+    fn list_certificates(&self, query: &ListQuery<'_>) -> Result<Page, StoreError> {
+        self.inner.list_certificates(query)
+    }
+    fn record_event(
+        &self,
+        number: &str,
+        event: cartouche_model::StatusEvent,
+        today: Date,
+        audit: AuditEvent,
+    ) -> Result<CertificateRecord, StoreError> {
+        self.inner.record_event(number, event, today, audit)
+    }
+    fn keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        self.inner.keys()
+    }
+    fn rotate_key(&self, key: KeyRecord, audit: AuditEvent) -> Result<(), StoreError> {
+        self.inner.rotate_key(key, audit)
+    }
+    fn insert_token(&self, token: TokenRecord, audit: AuditEvent) -> Result<(), StoreError> {
+        self.inner.insert_token(token, audit)
+    }
+    fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.inner.token_by_hash(secret_sha256)
+    }
+    fn has_tokens(&self) -> Result<bool, StoreError> {
+        self.inner.has_tokens()
+    }
+    fn append_audit(&self, audit: AuditEvent) -> Result<(), StoreError> {
+        self.inner.append_audit(audit)
+    }
+    fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
+        self.inner.recent_audit(limit)
+    }
+    fn put_photo(&self, photo: PhotoRecord, audit: AuditEvent) -> Result<bool, StoreError> {
+        self.inner.put_photo(photo, audit)
+    }
+    fn photo(&self, sha256: &str) -> Result<Option<PhotoRecord>, StoreError> {
+        self.photo_reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.photo(sha256)
+    }
+    fn has_photo(&self, sha256: &str) -> Result<bool, StoreError> {
+        self.inner.has_photo(sha256)
+    }
+    fn publish_plugin(&self, plugin: PluginRecord, audit: AuditEvent) -> Result<(), StoreError> {
+        self.inner.publish_plugin(plugin, audit)
+    }
+    fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError> {
+        self.inner.plugins()
+    }
+    fn put_artifact(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.inner.put_artifact(key, bytes)
+    }
+    fn artifact(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.artifact(key)
+    }
+    fn verify_integrity(&self) -> Result<usize, StoreError> {
+        self.inner.verify_integrity()
+    }
+}
+
+fn start() -> OffsetDateTime {
+    OffsetDateTime::parse("2026-11-28T10:00:00Z", &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+/// A one-pixel-ish PNG large enough to pass the photo limits.
+fn png() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let image = image::RgbImage::from_fn(400, 300, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    image.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    bytes
+}
+
+#[test]
+fn issue_then_verify_without_http_and_the_page_reads_no_photo() {
+    cartouche_seal::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Counting { inner: SledStore::open(dir.path()).unwrap(), photo_reads: AtomicUsize::new(0) });
+    let mut config = CoreConfig::new("https://cartouche.test");
+    let now = start();
+    config.clock = Arc::new(move || now);
+    bootstrap(&*store, &["FR".to_owned()], config.default_alg, config.key_lifetime, now, &mut |_| Ok(())).unwrap();
+    let core = Core::new(store.clone(), config, Arc::new(NoRules)).unwrap();
+    let issuer = Caller { token_id: "tok_issuer".into(), role: Role::Issuer, country: Some("FR".into()) };
+
+    let photo = core.upload_photo(&issuer, &png()).unwrap();
+    assert!(photo.created);
+    let mut application: serde_json::Value =
+        serde_json::from_str(include_str!("../../../schemas/examples/fr-painting-to-us.json")).unwrap();
+    application["objects"][0]["photos"] = serde_json::json!([{ "sha256": photo.view.sha256, "caption": "front" }]);
+    let body = serde_json::to_vec(&application).unwrap();
+    let issued = core.issue(&issuer, IssueRequest { body: &body, idempotency_key: Some("k1") }).unwrap();
+    assert!(!issued.replayed);
+    let again = core.issue(&issuer, IssueRequest { body: &body, idempotency_key: Some("k1") }).unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.view.certificate.number, issued.view.certificate.number);
+
+    let request = VerifyRequest::new(&issued.view.qr_text, Some("fr"), false).unwrap();
+    let verification = core.verify(&request).unwrap();
+    assert_eq!(verification.verdict.verdict, VerdictKind::Valid, "{:#?}", verification.verdict.checks);
+    assert!(verification.record.is_some());
+
+    let reads = store.photo_reads.load(Ordering::SeqCst);
+    let on_file = core.photos_on_file(&verification.verdict);
+    assert_eq!(on_file, vec![photo.view.sha256.clone()]);
+    assert_eq!(store.photo_reads.load(Ordering::SeqCst), reads, "knowing a photo is on file read the photo");
+
+    // An officer may not issue; the refusal is the core's, audited.
+    let officer = Caller { token_id: "tok_officer".into(), role: Role::Officer, country: Some("FR".into()) };
+    let refused = core.issue(&officer, IssueRequest { body: &body, idempotency_key: None }).unwrap_err();
+    assert_eq!(refused.kind, cartouche_core::ErrorKind::Forbidden);
+    let admin = Caller { token_id: "tok_admin".into(), role: Role::Admin, country: None };
+    let audit = core.audit_log(&admin, Some(10)).unwrap();
+    assert!(audit.items.iter().any(|e| e.outcome == "denied" && e.action == "certificate.issue"));
+}
