@@ -3,7 +3,7 @@
 //! for the whole lot, and the country's exemption), and why not when it does not.
 //!
 //! A plugin keeps its table (a `const` slice of [`Category`], with whatever label type it
-//! words its findings with), its exceptions as data ([`Exemption`], or by choosing which
+//! words its findings with), its exceptions as hooks ([`Exemption`], or by choosing which
 //! categories apply to an object) and its findings. The rules here are the same for every
 //! plugin:
 //!
@@ -68,23 +68,13 @@ pub enum Count {
     WholeLot,
 }
 
-/// Objects outside a category although old and valuable enough.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exemption {
-    /// None.
-    None,
-    /// The object belongs to its maker, who is living: the maker is the owner (box 7, or
-    /// the applicant when no owner is named), names compared ignoring case and spacing
-    /// (Reg. 116/2009 Annex I A.3-A.9 "not belonging to their originators"; KGSG §24(1)
-    /// no. 2; Code du patrimoine Annex 1 to R.111-1).
-    OwnedByLivingMaker,
-    /// The maker is living, whoever owns the object (D.Lgs. 42/2004 art. 65: "opera di
-    /// autore non più vivente").
-    LivingMaker,
-}
+/// A country's exemption: whether the object is outside a category although old and
+/// valuable enough. A plain function, so that a plugin links only the exemptions it uses;
+/// [`owned_by_living_maker`] and [`by_living_maker`] are the common ones.
+pub type Exemption = fn(&CulturalObject, &Application) -> bool;
 
 /// One category of a table. `L` is the plugin's label (names in its languages, a kind).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Category<L> {
     /// Its code in the table's scheme (`"3"` for `EU116:3`).
     pub code: &'static str,
@@ -96,8 +86,8 @@ pub struct Category<L> {
     pub value: ValueLimit,
     /// What the threshold counts.
     pub count: Count,
-    /// Who is exempt.
-    pub exemption: Exemption,
+    /// Who is exempt, if anyone.
+    pub exemption: Option<Exemption>,
 }
 
 impl<L> Category<L> {
@@ -140,7 +130,7 @@ pub enum Reason {
         at_least: i32,
     },
     /// The category's exemption applies.
-    Exempt(Exemption),
+    Exempt,
     /// Its value, `cents`, does not meet `threshold` (the threshold times the quantity when
     /// counted per item).
     BelowValue {
@@ -187,19 +177,18 @@ pub fn same_person(name: &str, other: &str) -> bool {
 }
 
 /// Whether the object belongs to its living maker: the maker is living and is the owner
-/// (box 7, or the applicant when no owner is named).
+/// (box 7, or the applicant when no owner is named), names compared with [`same_person`]
+/// (Reg. 116/2009 Annex I A.3-A.9 "not belonging to their originators"; KGSG §24(1) no. 2;
+/// Code du patrimoine Annex 1 to R.111-1).
 pub fn owned_by_living_maker(object: &CulturalObject, application: &Application) -> bool {
     let owner = application.owner.as_ref().unwrap_or(&application.applicant);
     object.maker.as_ref().is_some_and(|maker| maker.living == Some(true) && same_person(&maker.name, &owner.name))
 }
 
-/// Whether `exemption` applies to the object.
-pub fn is_exempt(exemption: Exemption, object: &CulturalObject, application: &Application) -> bool {
-    match exemption {
-        Exemption::None => false,
-        Exemption::OwnedByLivingMaker => owned_by_living_maker(object, application),
-        Exemption::LivingMaker => object.maker.as_ref().and_then(|maker| maker.living) == Some(true),
-    }
+/// Whether the object's maker is living, whoever owns it (D.Lgs. 42/2004 art. 65: "opera
+/// di autore non più vivente").
+pub fn by_living_maker(object: &CulturalObject, _application: &Application) -> bool {
+    object.maker.as_ref().and_then(|maker| maker.living) == Some(true)
 }
 
 /// The object against one category, its value read in `currency`: the age, then the
@@ -211,8 +200,8 @@ pub fn assess<L>(object: &CulturalObject, category: &Category<L>, currency: &str
             return Assessment::NotCovered(Reason::TooYoung { over, at_least: age.at_least });
         }
     }
-    if is_exempt(category.exemption, object, facts.application) {
-        return Assessment::NotCovered(Reason::Exempt(category.exemption));
+    if category.exemption.is_some_and(|exempt| exempt(object, facts.application)) {
+        return Assessment::NotCovered(Reason::Exempt);
     }
     let Some(threshold) = category.threshold_for(object) else {
         return Assessment::Covered { value_cents: None };
@@ -337,7 +326,7 @@ mod tests {
     }
 
     fn category(over_years: Option<i32>, value: ValueLimit, count: Count) -> Category<&'static str> {
-        Category { code: "3", label: "test", over_years, value, count, exemption: Exemption::None }
+        Category { code: "3", label: "test", over_years, value, count, exemption: None }
     }
 
     /// The application's first object against `category`, in `currency`, on 28 November 2026.
@@ -521,8 +510,8 @@ mod tests {
     #[test]
     fn an_object_owned_by_its_living_maker_is_exempt() {
         let mut painting = category(Some(50), ValueLimit::AtLeast(1_00), Count::PerItem);
-        painting.exemption = Exemption::OwnedByLivingMaker;
-        let exempt = Assessment::NotCovered(Reason::Exempt(Exemption::OwnedByLivingMaker));
+        painting.exemption = Some(owned_by_living_maker);
+        let exempt = Assessment::NotCovered(Reason::Exempt);
         // The owner, else the applicant; case and spacing ignored.
         assert_eq!(assessed(&made_by("jeanne martin", Some(true), None), &painting, "EUR"), exempt);
         assert_eq!(assessed(&made_by("Paul Roy", Some(true), Some("PAUL   roy")), &painting, "EUR"), exempt);
@@ -545,10 +534,10 @@ mod tests {
     #[test]
     fn a_living_maker_is_exempt_whoever_owns_the_object() {
         let mut alc = category(Some(70), ValueLimit::Over(13_500_00), Count::WholeLot);
-        alc.exemption = Exemption::LivingMaker;
+        alc.exemption = Some(by_living_maker);
         assert_eq!(
             assessed(&made_by("Paul Roy", Some(true), Some("Galerie")), &alc, "EUR"),
-            Assessment::NotCovered(Reason::Exempt(Exemption::LivingMaker))
+            Assessment::NotCovered(Reason::Exempt)
         );
         assert_eq!(assessed(&made_by("Paul Roy", None, Some("Galerie")), &alc, "EUR"), covered(420_000_00));
         assert_eq!(assessed(&application(|object| object.maker = None), &alc, "EUR"), covered(420_000_00));
@@ -583,7 +572,7 @@ mod tests {
             over_years: Some(100),
             value: ValueLimit::Any,
             count: Count::PerItem,
-            exemption: Exemption::None,
+            exemption: None,
         },
         Category {
             code: "3",
@@ -591,7 +580,7 @@ mod tests {
             over_years: Some(50),
             value: ValueLimit::AtLeast(150_000_00),
             count: Count::PerItem,
-            exemption: Exemption::None,
+            exemption: None,
         },
         Category {
             code: "13",
@@ -599,7 +588,7 @@ mod tests {
             over_years: None,
             value: ValueLimit::AtLeast(50_000_00),
             count: Count::WholeLot,
-            exemption: Exemption::None,
+            exemption: None,
         },
     ];
 
@@ -609,7 +598,7 @@ mod tests {
         over_years: Some(200),
         value: ValueLimit::AtLeast(18_000_00),
         count: Count::PerItem,
-        exemption: Exemption::None,
+        exemption: None,
     };
 
     const TABLE: Table<&str> = Table { scheme: "EU116", currency: "EUR", categories: &CATEGORIES, other_goods: None };

@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use cartouche_rules_sdk::assess::{self, Assessment, Count, Exemption, Facts, Reason, Table, ValueLimit};
+use cartouche_rules_sdk::assess::{self, Assessment, Count, Facts, Reason, Table, ValueLimit, owned_by_living_maker};
 use cartouche_rules_sdk::model::ValueBasis;
 use cartouche_rules_sdk::model::plugin::is_eu_member;
 use cartouche_rules_sdk::prelude::*;
@@ -66,7 +66,7 @@ const fn category(
         over_years,
         value: if euros == 0 { ValueLimit::Any } else { ValueLimit::AtLeast(euros * 100) },
         count: if matches!(code.as_bytes(), b"13") { Count::WholeLot } else { Count::PerItem },
-        exemption: Exemption::OwnedByLivingMaker,
+        exemption: Some(owned_by_living_maker),
     }
 }
 
@@ -190,7 +190,7 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
             format!("il n'a pas certainement plus de {over} ans (au moins {at_least} selon sa datation)"),
             format!("es ist nicht sicher älter als {over} Jahre (laut Datierung mindestens {at_least})"),
         ),
-        Reason::Exempt(_) => (
+        Reason::Exempt => (
             object_field(index, "maker"),
             "it is owned by its maker".to_owned(),
             "il appartient à son auteur".to_owned(),

@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use cartouche_rules_sdk::assess::{self, Assessment, Count, Exemption, Facts, Reason, Table, ValueLimit};
+use cartouche_rules_sdk::assess::{self, Assessment, Count, Facts, Reason, Table, ValueLimit, owned_by_living_maker};
 use cartouche_rules_sdk::model::plugin::is_eu_member;
 use cartouche_rules_sdk::model::{Application, ExportType, LicenceType};
 use cartouche_rules_sdk::prelude::*;
@@ -68,7 +68,7 @@ const fn category(
         over_years,
         value: if euros == 0 { ValueLimit::Any } else { ValueLimit::AtLeast(euros * 100) },
         count: if matches!(code.as_bytes(), b"13") { Count::WholeLot } else { Count::PerItem },
-        exemption: if originators { Exemption::OwnedByLivingMaker } else { Exemption::None },
+        exemption: if originators { Some(owned_by_living_maker) } else { None },
     }
 }
 
@@ -166,7 +166,7 @@ fn not_covered_finding(index: usize, object: &CulturalObject, category: &Categor
             format!("it is not certainly more than {over} years old (at least {at_least} by its dating)"),
             format!("il n'a pas certainement plus de {over} ans (au moins {at_least} selon sa datation)"),
         ),
-        Reason::Exempt(_) => (
+        Reason::Exempt => (
             object_field(index, "maker"),
             "it still belongs to its living maker".to_owned(),
             "il appartient encore à son auteur vivant".to_owned(),
@@ -436,12 +436,9 @@ mod tests {
         }
         assert!(annex_category("16").is_none());
         assert!(annex_category("03").is_none());
-        assert!(
-            annex_category("9")
-                .is_some_and(|c| c.exemption == Exemption::OwnedByLivingMaker && c.value == ValueLimit::Any)
-        );
-        assert!(annex_category("3").is_some_and(|c| c.exemption == Exemption::OwnedByLivingMaker));
-        assert!(annex_category("10").is_some_and(|c| c.exemption == Exemption::None));
+        assert!(annex_category("9").is_some_and(|c| c.exemption.is_some() && c.value == ValueLimit::Any));
+        assert!(annex_category("3").is_some_and(|c| c.exemption.is_some()));
+        assert!(annex_category("10").is_some_and(|c| c.exemption.is_none()));
         assert!(annex_category("13").is_some_and(|c| c.count == Count::WholeLot && c.over_years.is_none()));
         assert!(annex_category("12").is_some_and(|c| c.count == Count::PerItem));
     }

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use cartouche_rules_sdk::FindingExt;
-use cartouche_rules_sdk::assess::{Assessment, Category, Count, Exemption, Facts, Table, ValueLimit};
+use cartouche_rules_sdk::assess::{Assessment, Category, Count, Facts, Table, ValueLimit};
 use cartouche_rules_sdk::model::plugin::is_eu_member;
 use cartouche_rules_sdk::model::{CulturalObject, DocumentKind};
 use cartouche_rules_sdk::prelude::*;
@@ -63,7 +63,7 @@ const fn part_b(code: &'static str) -> Category<Part> {
         over_years: Some(PART_B_AGE_YEARS),
         value: ValueLimit::Any,
         count: Count::PerItem,
-        exemption: Exemption::None,
+        exemption: None,
     }
 }
 
@@ -77,7 +77,7 @@ pub const PART_C: Category<Part> = Category {
     over_years: Some(PART_C_AGE_YEARS),
     value: ValueLimit::AtLeast(PART_C_VALUE_PER_ITEM_CENTS),
     count: Count::PerItem,
-    exemption: Exemption::None,
+    exemption: None,
 };
 
 /// The Annex as an assessment table: `EU116` codes, thresholds in euros.

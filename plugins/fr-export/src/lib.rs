@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use cartouche_rules_sdk::assess::{self, Assessment, Count, Exemption, Facts, Reason, Table, ValueLimit};
+use cartouche_rules_sdk::assess::{self, Assessment, Count, Facts, Reason, Table, ValueLimit, owned_by_living_maker};
 use cartouche_rules_sdk::prelude::*;
 use cartouche_rules_sdk::{CulturalObject, FindingExt};
 
@@ -62,7 +62,7 @@ const fn category(
         over_years: Some(over_years),
         value: if euros == 0 { ValueLimit::Any } else { ValueLimit::AtLeast(euros * 100) },
         count: Count::PerItem,
-        exemption: if authors_exempt { Exemption::OwnedByLivingMaker } else { Exemption::None },
+        exemption: if authors_exempt { Some(owned_by_living_maker) } else { None },
     }
 }
 
@@ -139,7 +139,7 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
             format!("not certainly more than {over} years old (at least {at_least} by its dating)"),
             format!("pas certainement plus de {over} ans (au moins {at_least} selon sa datation)"),
         ),
-        Reason::Exempt(_) => (
+        Reason::Exempt => (
             object_field(index, "maker"),
             "still owned by its living author".to_owned(),
             "appartient encore à son auteur vivant".to_owned(),

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use cartouche_rules_sdk::FindingExt;
-use cartouche_rules_sdk::assess::{Assessment, Category, Count, Exemption, Facts, ValueLimit, decisive};
+use cartouche_rules_sdk::assess::{Assessment, Category, Count, Facts, ValueLimit, decisive};
 use cartouche_rules_sdk::model::CulturalObject;
 use cartouche_rules_sdk::prelude::*;
 
@@ -53,7 +53,7 @@ pub enum Kind {
 /// A threshold of an individual licence. The 50 years are checked for every object before
 /// (the Order's own condition); values are the object line's, in pence.
 const fn individual(code: &'static str, label: Kind, value: ValueLimit) -> Category<Kind> {
-    Category { code, label, over_years: None, value, count: Count::WholeLot, exemption: Exemption::None }
+    Category { code, label, over_years: None, value, count: Count::WholeLot, exemption: None }
 }
 
 /// The individual-licence thresholds, in the order they decide: archaeological objects (1),

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use cartouche_rules_sdk::assess::{Assessment, Category, Count, Exemption, Facts, Reason, Table, ValueLimit};
+use cartouche_rules_sdk::assess::{Assessment, Category, Count, Facts, Reason, Table, ValueLimit, by_living_maker};
 use cartouche_rules_sdk::prelude::*;
 use cartouche_rules_sdk::{FindingExt, model::LicenceType};
 
@@ -34,7 +34,7 @@ const fn alc(code: &'static str, value: ValueLimit) -> Category<()> {
         value,
         // The declared value of the object line (its whole quantity).
         count: Count::WholeLot,
-        exemption: Exemption::LivingMaker,
+        exemption: Some(by_living_maker),
     }
 }
 
