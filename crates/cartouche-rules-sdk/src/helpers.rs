@@ -1,5 +1,6 @@
 //! Helpers for the questions most rules ask: how old is the object, what is it worth in
-//! the currency of a threshold, which categories does it declare, where is that field.
+//! the currency of a threshold, which categories does it declare, where is that field,
+//! when does a period of years end.
 
 use cartouche_model::CulturalObject;
 use cartouche_model::reference::amount_cents;
@@ -49,6 +50,16 @@ pub enum ValueError {
     },
 }
 
+impl ValueError {
+    /// The field at fault, relative to the object: `value/amount` or `value/currency`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ValueError::BadAmount(_) => "value/amount",
+            ValueError::NoRate { .. } => "value/currency",
+        }
+    }
+}
+
 impl std::fmt::Display for ValueError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -67,6 +78,14 @@ pub fn value_in(object: &CulturalObject, currency: &str, reference: &dyn Referen
     reference
         .convert(cents, &object.value.currency, currency)
         .ok_or_else(|| ValueError::NoRate { from: object.value.currency.clone(), to: currency.to_owned() })
+}
+
+/// `date` plus `years` calendar years. A period ending on a day its last month lacks
+/// (29 February in a common year) ends on that month's last day, 28 February (Reg. (EEC,
+/// Euratom) No 1182/71 Art. 3(2)(c)).
+pub fn add_years(date: Date, years: i32) -> Date {
+    let year = date.year() + years;
+    date.replace_year(year).or_else(|_| date.replace_day(28).and_then(|day| day.replace_year(year))).unwrap_or(date)
 }
 
 /// Cents as `"13,500.00"` for messages.
@@ -109,6 +128,19 @@ pub fn mentions(object: &CulturalObject, words: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn years_are_added_on_the_calendar() {
+        use time::macros::date;
+        assert_eq!(add_years(date!(2026 - 11 - 28), 1), date!(2027 - 11 - 28));
+        assert_eq!(add_years(date!(2026 - 11 - 28), 20), date!(2046 - 11 - 28));
+        // 29 February: the period ends on the last day of February in a common year.
+        assert_eq!(add_years(date!(2028 - 02 - 29), 1), date!(2029 - 02 - 28));
+        assert_eq!(add_years(date!(2028 - 02 - 29), 5), date!(2033 - 02 - 28));
+        assert_eq!(add_years(date!(2028 - 02 - 29), 4), date!(2032 - 02 - 29));
+        assert_eq!(add_years(date!(2023 - 03 - 01), 3), date!(2026 - 03 - 01));
+        assert_eq!(add_years(date!(2026 - 11 - 28), -3), date!(2023 - 11 - 28));
+    }
 
     #[test]
     fn cents_print_with_grouping() {

@@ -19,6 +19,10 @@
 //! cartouche_rules_sdk::export_rule!(ItalyExport);
 //! ```
 //!
+//! Rules that assess objects against a table of categories (age and value thresholds, per
+//! item or per lot, an exemption for the maker) describe the table and let [`assess`] decide;
+//! they keep only the wording of their findings.
+//!
 //! A plugin sees no clock, no randomness, no files and no network: the evaluation date is
 //! [`Context::date`], and the only outside data are the operator's currency rates and watch
 //! lists, through [`Reference`].
@@ -32,6 +36,7 @@ pub use cartouche_model::{CulturalObject, Finding, RulePhase as Phase, Severity}
 pub use time;
 use time::Date;
 
+pub mod assess;
 pub mod helpers;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;

@@ -20,8 +20,9 @@
 
 use std::collections::BTreeMap;
 
+use cartouche_rules_sdk::assess::{self, Assessment, Count, Facts, Reason, Table, ValueLimit, owned_by_living_maker};
+use cartouche_rules_sdk::model::ValueBasis;
 use cartouche_rules_sdk::model::plugin::is_eu_member;
-use cartouche_rules_sdk::model::{Application, ValueBasis};
 use cartouche_rules_sdk::prelude::*;
 use cartouche_rules_sdk::{CulturalObject, FindingExt};
 
@@ -35,161 +36,103 @@ pub const SCHEME: &str = "EU116";
 /// estimate (KGSG §24).
 pub const PRICE_VALID_YEARS: i32 = 3;
 
-/// One Annex I category with the thresholds KGSG §24(2) sets for exports within the EU.
-#[derive(Debug)]
-pub struct Category {
-    /// Its number in Annex I to Reg. 116/2009.
-    pub number: u8,
-    /// Its name in English.
+/// A category's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Names {
+    /// In English.
     pub en: &'static str,
-    /// Its name in French.
+    /// In French.
     pub fr: &'static str,
-    /// Its name in German.
+    /// In German.
     pub de: &'static str,
-    /// The object must be more than this many years old; `None` for collections.
-    pub over_years: Option<i32>,
-    /// The value must be at least this many euro cents; 0 is "any value".
-    pub min_value_cents: i64,
-    /// Collections: the threshold applies to the whole lot, not per item.
-    pub whole_lot: bool,
 }
 
+/// One Annex I category with the thresholds KGSG §24(2) sets for exports within the EU.
+pub type Category = assess::Category<Names>;
+
+/// Every category exempts goods owned by their maker (§24(1) no. 2). A value of 0 is "any
+/// value"; otherwise "at least", per object (13, collections: for the whole collection).
 const fn category(
-    number: u8,
+    code: &'static str,
     en: &'static str,
     fr: &'static str,
     de: &'static str,
     over_years: Option<i32>,
-    min_value_cents: i64,
+    euros: i64,
 ) -> Category {
-    Category { number, en, fr, de, over_years, min_value_cents, whole_lot: number == 13 }
+    Category {
+        code,
+        label: Names { en, fr, de },
+        over_years,
+        value: if euros == 0 { ValueLimit::Any } else { ValueLimit::AtLeast(euros * 100) },
+        count: if matches!(code.as_bytes(), b"13") { Count::WholeLot } else { Count::PerItem },
+        exemption: Some(owned_by_living_maker),
+    }
 }
 
-/// KGSG §24(2): the intra-EU thresholds per Annex I category, in euro cents. Categories the
+/// KGSG §24(2): the intra-EU thresholds per Annex I category, in euros. Categories the
 /// table in DOMAIN.md does not list keep the EU age with twice the EU value (1, 2, 10, 11, 13).
 pub const INTRA_EU: [Category; 15] = [
-    category(1, "archaeological objects", "objets archéologiques", "archäologische Gegenstände", Some(100), 0),
+    category("1", "archaeological objects", "objets archéologiques", "archäologische Gegenstände", Some(100), 0),
     category(
-        2,
+        "2",
         "elements of dismembered monuments",
         "éléments de monuments démembrés",
         "Bestandteile zerlegter Denkmäler",
         Some(100),
         0,
     ),
-    category(3, "paintings", "tableaux et peintures", "Gemälde", Some(75), 300_000_00),
+    category("3", "paintings", "tableaux et peintures", "Gemälde", Some(75), 300_000),
     category(
-        4,
+        "4",
         "watercolours, gouaches and pastels",
         "aquarelles, gouaches et pastels",
         "Aquarelle, Gouachen und Pastelle",
         Some(75),
-        100_000_00,
+        100_000,
     ),
-    category(5, "mosaics and drawings", "mosaïques et dessins", "Mosaike und Zeichnungen", Some(75), 50_000_00),
+    category("5", "mosaics and drawings", "mosaïques et dessins", "Mosaike und Zeichnungen", Some(75), 50_000),
     category(
-        6,
+        "6",
         "engravings, prints and posters",
         "gravures, estampes et affiches",
         "Radierungen, Drucke und Plakate",
         Some(75),
-        50_000_00,
+        50_000,
     ),
-    category(7, "sculpture", "sculptures", "Bildhauerkunst", Some(75), 100_000_00),
-    category(8, "photographs and films", "photographies et films", "Fotografien und Filme", Some(75), 50_000_00),
+    category("7", "sculpture", "sculptures", "Bildhauerkunst", Some(75), 100_000),
+    category("8", "photographs and films", "photographies et films", "Fotografien und Filme", Some(75), 50_000),
     category(
-        9,
+        "9",
         "incunabula and manuscripts",
         "incunables et manuscrits",
         "Wiegendrucke und Handschriften",
         Some(75),
-        50_000_00,
+        50_000,
     ),
-    category(10, "books", "livres", "Bücher", Some(100), 100_000_00),
-    category(11, "printed maps", "cartes géographiques imprimées", "gedruckte Landkarten", Some(200), 30_000_00),
-    category(12, "archives", "archives", "Archive", Some(50), 50_000_00),
-    category(13, "collections", "collections", "Sammlungen", None, 100_000_00),
-    category(14, "means of transport", "moyens de transport", "Verkehrsmittel", Some(150), 100_000_00),
-    category(15, "other antiques", "autres objets d'antiquité", "sonstige Antiquitäten", Some(100), 100_000_00),
+    category("10", "books", "livres", "Bücher", Some(100), 100_000),
+    category("11", "printed maps", "cartes géographiques imprimées", "gedruckte Landkarten", Some(200), 30_000),
+    category("12", "archives", "archives", "Archive", Some(50), 50_000),
+    category("13", "collections", "collections", "Sammlungen", None, 100_000),
+    category("14", "means of transport", "moyens de transport", "Verkehrsmittel", Some(150), 100_000),
+    category("15", "other antiques", "autres objets d'antiquité", "sonstige Antiquitäten", Some(100), 100_000),
 ];
+
+/// The §24(2) table for assessment: `EU116` codes, thresholds in euros.
+pub const TABLE: Table<Names> = Table { scheme: SCHEME, currency: "EUR", categories: &INTRA_EU, other_goods: None };
 
 /// The category with the `EU116` code `code` (`"3"`), if it exists.
 pub fn intra_eu_category(code: &str) -> Option<&'static Category> {
-    INTRA_EU.iter().find(|category| category.number.to_string() == code)
+    TABLE.category(code)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Reason {
-    TooYoung { over: i32, at_least: i32 },
-    OwnedByCreator,
-    BelowValue { cents: i64, threshold: i64 },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Assessment {
-    Required { value_cents: Option<i64> },
-    NotRequired(Reason),
-    Unreadable(ValueError),
-}
-
-fn same_person(name: &str, other: &str) -> bool {
-    let normal = |text: &str| text.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ");
-    normal(name) == normal(other)
-}
-
-/// Whether the object is owned by its maker: a living maker who is the owner (box 7, or
-/// the applicant when no owner is named).
-fn owned_by_maker(object: &CulturalObject, application: &Application) -> bool {
-    let owner = application.owner.as_ref().unwrap_or(&application.applicant);
-    object.maker.as_ref().is_some_and(|maker| maker.living == Some(true) && same_person(&maker.name, &owner.name))
-}
-
-fn assess(
-    object: &CulturalObject,
-    category: &Category,
-    application: &Application,
-    date: Date,
-    reference: &dyn Reference,
-) -> Assessment {
-    if let Some(over) = category.over_years {
-        let age = age(object, date);
-        if !age.certainly_over(over) {
-            return Assessment::NotRequired(Reason::TooYoung { over, at_least: age.at_least });
-        }
-    }
-    if owned_by_maker(object, application) {
-        return Assessment::NotRequired(Reason::OwnedByCreator);
-    }
-    if category.min_value_cents == 0 {
-        return Assessment::Required { value_cents: None };
-    }
-    let cents = match value_in(object, "EUR", reference) {
-        Ok(cents) => cents,
-        Err(error) => return Assessment::Unreadable(error),
-    };
-    // Thresholds are per object (collections: per collection); a lot of identical items
-    // reaches them when each item does.
-    let items = if category.whole_lot { 1 } else { i64::from(object.quantity) };
-    let threshold = category.min_value_cents.saturating_mul(items);
-    if cents >= threshold {
-        Assessment::Required { value_cents: Some(cents) }
-    } else {
-        Assessment::NotRequired(Reason::BelowValue { cents, threshold })
-    }
-}
-
-/// `date` plus `years` calendar years (29 February gives 28 February in a common year).
-pub fn add_years(date: Date, years: i32) -> Date {
-    let year = date.year() + years;
-    date.replace_year(year).or_else(|_| date.replace_day(28).and_then(|day| day.replace_year(year))).unwrap_or(date)
-}
-
-fn per_item(quantity: u32, whole_lot: bool) -> (&'static str, &'static str, &'static str) {
-    if quantity > 1 && !whole_lot { (" per item", " par unité", " je Stück") } else { ("", "", "") }
+/// " per item" when the threshold counts items.
+fn per_item(object: &CulturalObject, category: &Category) -> (&'static str, &'static str, &'static str) {
+    if category.per_item(object) { (" per item", " par unité", " je Stück") } else { ("", "", "") }
 }
 
 fn required_finding(index: usize, object: &CulturalObject, category: &Category, value_cents: Option<i64>) -> Finding {
-    let number = category.number;
+    let (number, names) = (category.code, category.label);
     let (age_en, age_fr, age_de) = match category.over_years {
         Some(years) => (
             format!("more than {years} years old"),
@@ -201,8 +144,8 @@ fn required_finding(index: usize, object: &CulturalObject, category: &Category, 
     let (value_en, value_fr, value_de) = match value_cents {
         None => ("at any value".to_owned(), "quelle que soit sa valeur".to_owned(), "unabhängig vom Wert".to_owned()),
         Some(cents) => {
-            let (each_en, each_fr, each_de) = per_item(object.quantity, category.whole_lot);
-            let (value, threshold) = (format_cents(cents), format_cents(category.min_value_cents));
+            let (each_en, each_fr, each_de) = per_item(object, category);
+            let (value, threshold) = (format_cents(cents), format_cents(category.value.cents().unwrap_or_default()));
             (
                 format!("worth EUR {value}, at least EUR {threshold}{each_en}"),
                 format!("d'une valeur de {value} EUR, au moins {threshold} EUR{each_fr}"),
@@ -216,7 +159,7 @@ fn required_finding(index: usize, object: &CulturalObject, category: &Category, 
         format!(
             "object {}: {} (Annex I category {number}) {age_en}, {value_en}: exporting it to another EU member state needs a licence (KGSG §24(1) no. 2, (2)); this certificate is that licence (unless the object has been in Germany for 2 years or less, which this check cannot see)",
             index + 1,
-            category.en
+            names.en
         ),
     )
     .at(object_field(index, ""))
@@ -225,7 +168,7 @@ fn required_finding(index: usize, object: &CulturalObject, category: &Category, 
         format!(
             "objet {} : {} (catégorie {number} de l'annexe I) {age_fr}, {value_fr} : son exportation vers un autre État membre exige une autorisation (KGSG § 24, al. 1, n° 2, et al. 2) ; ce certificat en tient lieu (sauf si l'objet se trouve en Allemagne depuis deux ans au plus, ce que ce contrôle ne peut pas voir)",
             index + 1,
-            category.fr
+            names.fr
         ),
     )
     .translated(
@@ -233,13 +176,13 @@ fn required_finding(index: usize, object: &CulturalObject, category: &Category, 
         format!(
             "Objekt {}: {} (Kategorie {number} des Anhangs I) {age_de}, {value_de}: die Ausfuhr in einen anderen Mitgliedstaat ist genehmigungspflichtig (§ 24 Abs. 1 Nr. 2, Abs. 2 KGSG); diese Bescheinigung ist die Genehmigung (außer das Objekt befindet sich erst seit höchstens zwei Jahren im Bundesgebiet)",
             index + 1,
-            category.de
+            names.de
         ),
     )
 }
 
 fn not_required_finding(index: usize, object: &CulturalObject, category: &Category, reason: &Reason) -> Finding {
-    let number = category.number;
+    let (number, names) = (category.code, category.label);
     let (field, why_en, why_fr, why_de) = match reason {
         Reason::TooYoung { over, at_least } => (
             object_field(index, "dating"),
@@ -247,16 +190,19 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
             format!("il n'a pas certainement plus de {over} ans (au moins {at_least} selon sa datation)"),
             format!("es ist nicht sicher älter als {over} Jahre (laut Datierung mindestens {at_least})"),
         ),
-        Reason::OwnedByCreator => (
+        Reason::Exempt => (
             object_field(index, "maker"),
             "it is owned by its maker".to_owned(),
             "il appartient à son auteur".to_owned(),
             "es befindet sich im Eigentum seines Urhebers".to_owned(),
         ),
         Reason::BelowValue { cents, threshold } => {
-            let (each_en, each_fr, each_de) = per_item(object.quantity, category.whole_lot);
-            let (value, total, each) =
-                (format_cents(*cents), format_cents(*threshold), format_cents(category.min_value_cents));
+            let (each_en, each_fr, each_de) = per_item(object, category);
+            let (value, total, each) = (
+                format_cents(*cents),
+                format_cents(*threshold),
+                format_cents(category.value.cents().unwrap_or_default()),
+            );
             (
                 object_field(index, "value/amount"),
                 format!("it is worth EUR {value}, under EUR {total} ({each}{each_en})"),
@@ -271,7 +217,7 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
         format!(
             "object {}: {} (Annex I category {number}): {why_en}: no licence is needed to export it to another EU member state (KGSG §24)",
             index + 1,
-            category.en
+            names.en
         ),
     )
     .at(field)
@@ -280,7 +226,7 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
         format!(
             "objet {} : {} (catégorie {number} de l'annexe I) : {why_fr} : aucune autorisation n'est exigée pour l'exporter vers un autre État membre (KGSG § 24)",
             index + 1,
-            category.fr
+            names.fr
         ),
     )
     .translated(
@@ -288,7 +234,7 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
         format!(
             "Objekt {}: {} (Kategorie {number} des Anhangs I): {why_de}: die Ausfuhr in einen anderen Mitgliedstaat ist nicht genehmigungspflichtig (§ 24 KGSG)",
             index + 1,
-            category.de
+            names.de
         ),
     )
 }
@@ -357,10 +303,43 @@ fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference)
         ];
     }
     let mut findings = Vec::new();
+    let facts = Facts { application, date: context.date, reference };
     for (index, object) in application.objects.iter().enumerate() {
-        let known: Vec<&Category> = categories(object, SCHEME).filter_map(intra_eu_category).collect();
-        if known.is_empty() {
-            findings.push(
+        match TABLE.assess(object, &facts) {
+            // An object declared in several categories needs a licence if any of them requires it.
+            Some((category, Assessment::Covered { value_cents })) => {
+                findings.push(required_finding(index, object, category, value_cents));
+            }
+            Some((_, Assessment::Unreadable(error))) => findings.push(
+                finding(
+                    "DE.VALUE_UNREADABLE",
+                    Severity::Error,
+                    format!("object {}: cannot compare its value with the KGSG threshold in euros: {error}", index + 1),
+                )
+                .at(object_field(index, error.field()))
+                .translated(
+                    "fr",
+                    format!(
+                        "objet {} : impossible de comparer sa valeur au seuil du KGSG en euros : {error}",
+                        index + 1
+                    ),
+                )
+                .translated(
+                    "de",
+                    format!(
+                        "Objekt {}: der Wert lässt sich nicht mit der Wertgrenze in Euro vergleichen: {error}",
+                        index + 1
+                    ),
+                ),
+            ),
+            Some((category, Assessment::NotCovered(reason))) => {
+                findings.push(not_required_finding(index, object, category, &reason));
+                // Only a value under its threshold depends on how the value was arrived at.
+                if matches!(reason, Reason::BelowValue { .. }) {
+                    findings.extend(outdated_price(index, object, subject.issue_date));
+                }
+            }
+            None => findings.push(
                 finding(
                     "DE.NO_CATEGORY",
                     Severity::Info,
@@ -384,53 +363,7 @@ fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference)
                         index + 1
                     ),
                 ),
-            );
-            continue;
-        }
-        // An object declared in several categories needs a licence if any of them requires it.
-        let assessments: Vec<(&Category, Assessment)> = known
-            .iter()
-            .map(|category| (*category, assess(object, category, application, context.date, reference)))
-            .collect();
-        if let Some((category, Assessment::Required { value_cents })) =
-            assessments.iter().find(|(_, assessment)| matches!(assessment, Assessment::Required { .. }))
-        {
-            findings.push(required_finding(index, object, category, *value_cents));
-        } else if let Some((_, Assessment::Unreadable(error))) =
-            assessments.iter().find(|(_, assessment)| matches!(assessment, Assessment::Unreadable(_)))
-        {
-            let field = match error {
-                ValueError::BadAmount(_) => object_field(index, "value/amount"),
-                ValueError::NoRate { .. } => object_field(index, "value/currency"),
-            };
-            findings.push(
-                finding(
-                    "DE.VALUE_UNREADABLE",
-                    Severity::Error,
-                    format!("object {}: cannot compare its value with the KGSG threshold in euros: {error}", index + 1),
-                )
-                .at(field)
-                .translated(
-                    "fr",
-                    format!(
-                        "objet {} : impossible de comparer sa valeur au seuil du KGSG en euros : {error}",
-                        index + 1
-                    ),
-                )
-                .translated(
-                    "de",
-                    format!(
-                        "Objekt {}: der Wert lässt sich nicht mit der Wertgrenze in Euro vergleichen: {error}",
-                        index + 1
-                    ),
-                ),
-            );
-        } else if let Some((category, Assessment::NotRequired(reason))) = assessments.first() {
-            findings.push(not_required_finding(index, object, category, reason));
-            // Only a value under its threshold depends on how the value was arrived at.
-            if matches!(reason, Reason::BelowValue { .. }) {
-                findings.extend(outdated_price(index, object, subject.issue_date));
-            }
+            ),
         }
     }
     findings

@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 
+use cartouche_rules_sdk::assess::{self, Assessment, Count, Facts, Reason, Table, ValueLimit, owned_by_living_maker};
 use cartouche_rules_sdk::model::plugin::is_eu_member;
 use cartouche_rules_sdk::model::{Application, ExportType, LicenceType};
 use cartouche_rules_sdk::prelude::*;
@@ -38,170 +39,90 @@ pub const STANDARD_VALIDITY_YEARS: i32 = 1;
 /// (1081/2012, specific and general open licences; mirrored in KGSG §§25-26).
 pub const OPEN_VALIDITY_YEARS: i32 = 5;
 
-/// One category of Annex I to Reg. 116/2009 (part A) with its thresholds (part B).
-#[derive(Debug)]
-pub struct Category {
-    /// Its number in Annex I, part A.
-    pub number: u8,
-    /// Its name in English.
+/// A category's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Names {
+    /// In English.
     pub en: &'static str,
-    /// Its name in French.
+    /// In French.
     pub fr: &'static str,
-    /// The object must be more than this many years old; `None` for collections (A.13),
-    /// which have no age condition.
-    pub over_years: Option<i32>,
-    /// The value must correspond to or exceed this many euro cents; 0 is "any value".
-    pub min_value_cents: i64,
-    /// Categories A.3 to A.9 cover only goods "not belonging to their originators".
-    pub originator_exempt: bool,
-    /// Category A.13 (collections): the threshold applies to the whole lot, not per item.
-    pub whole_lot: bool,
 }
 
+/// One category of Annex I to Reg. 116/2009 (part A) with its thresholds (part B).
+pub type Category = assess::Category<Names>;
+
+/// Categories A.3 to A.9 cover only goods "not belonging to their originators"; the others
+/// have no exemption. A value of 0 is "any value"; otherwise it must "correspond to or
+/// exceed" the threshold, per object (A.13, collections: for the whole collection).
 const fn category(
-    number: u8,
+    code: &'static str,
     en: &'static str,
     fr: &'static str,
     over_years: Option<i32>,
-    min_value_cents: i64,
+    euros: i64,
 ) -> Category {
+    let originators = matches!(code.as_bytes(), [b'3'..=b'9']);
     Category {
-        number,
-        en,
-        fr,
+        code,
+        label: Names { en, fr },
         over_years,
-        min_value_cents,
-        originator_exempt: matches!(number, 3..=9),
-        whole_lot: number == 13,
+        value: if euros == 0 { ValueLimit::Any } else { ValueLimit::AtLeast(euros * 100) },
+        count: if matches!(code.as_bytes(), b"13") { Count::WholeLot } else { Count::PerItem },
+        exemption: if originators { Some(owned_by_living_maker) } else { None },
     }
 }
 
 /// Annex I to Reg. 116/2009: categories A.1-A.15 with their age (part A) and value
-/// (part B, "financial thresholds") conditions, in euro cents.
+/// (part B, "financial thresholds") conditions, in euros. A.13 (collections) has no age
+/// condition.
 pub const ANNEX_I: [Category; 15] = [
-    category(1, "archaeological objects", "objets archéologiques", Some(100), 0),
-    category(2, "elements of dismembered monuments", "éléments de monuments démembrés", Some(100), 0),
-    category(3, "paintings", "tableaux et peintures", Some(50), 150_000_00),
-    category(4, "watercolours, gouaches and pastels", "aquarelles, gouaches et pastels", Some(50), 30_000_00),
-    category(5, "mosaics and drawings", "mosaïques et dessins", Some(50), 15_000_00),
-    category(6, "engravings, prints and posters", "gravures, estampes et affiches", Some(50), 15_000_00),
-    category(7, "sculpture", "sculptures", Some(50), 50_000_00),
-    category(8, "photographs and films", "photographies et films", Some(50), 15_000_00),
-    category(9, "incunabula and manuscripts", "incunables et manuscrits", Some(50), 0),
-    category(10, "books", "livres", Some(100), 50_000_00),
-    category(11, "printed maps", "cartes géographiques imprimées", Some(200), 15_000_00),
-    category(12, "archives", "archives", Some(50), 0),
-    category(13, "collections", "collections", None, 50_000_00),
-    category(14, "means of transport", "moyens de transport", Some(75), 50_000_00),
+    category("1", "archaeological objects", "objets archéologiques", Some(100), 0),
+    category("2", "elements of dismembered monuments", "éléments de monuments démembrés", Some(100), 0),
+    category("3", "paintings", "tableaux et peintures", Some(50), 150_000),
+    category("4", "watercolours, gouaches and pastels", "aquarelles, gouaches et pastels", Some(50), 30_000),
+    category("5", "mosaics and drawings", "mosaïques et dessins", Some(50), 15_000),
+    category("6", "engravings, prints and posters", "gravures, estampes et affiches", Some(50), 15_000),
+    category("7", "sculpture", "sculptures", Some(50), 50_000),
+    category("8", "photographs and films", "photographies et films", Some(50), 15_000),
+    category("9", "incunabula and manuscripts", "incunables et manuscrits", Some(50), 0),
+    category("10", "books", "livres", Some(100), 50_000),
+    category("11", "printed maps", "cartes géographiques imprimées", Some(200), 15_000),
+    category("12", "archives", "archives", Some(50), 0),
+    category("13", "collections", "collections", None, 50_000),
+    category("14", "means of transport", "moyens de transport", Some(75), 50_000),
     // A.15: (a) listed kinds of antiques between 50 and 100 years old, (b) any antique over
     // 100. Whether the object is of a listed kind is the declarant's call (its category code).
-    category(15, "other antiques", "autres objets d'antiquité", Some(50), 50_000_00),
+    category("15", "other antiques", "autres objets d'antiquité", Some(50), 50_000),
 ];
+
+/// Annex I as an assessment table: `EU116` codes, thresholds in euros.
+pub const TABLE: Table<Names> = Table { scheme: SCHEME, currency: "EUR", categories: &ANNEX_I, other_goods: None };
 
 /// The Annex I category with this code (`"3"`), if it exists.
 pub fn annex_category(code: &str) -> Option<&'static Category> {
-    ANNEX_I.iter().find(|category| category.number.to_string() == code)
-}
-
-/// Why an object is outside its category's conditions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Reason {
-    /// Not certainly more than the category's age.
-    TooYoung { over: i32, at_least: i32 },
-    /// A.3-A.9: still owned by its (living) maker.
-    OwnedByCreator,
-    /// Worth less than the threshold (both for the whole lot).
-    BelowValue { cents: i64, threshold: i64 },
-}
-
-/// The outcome of one object against one category.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Assessment {
-    /// Within the category's conditions: a licence is required.
-    Covered { value_cents: Option<i64> },
-    /// Outside them.
-    NotCovered(Reason),
-    /// The value is needed and cannot be read in euros.
-    Unreadable(ValueError),
-}
-
-/// Whether `name` and `other` name the same person (case and spacing ignored).
-fn same_person(name: &str, other: &str) -> bool {
-    let normal = |text: &str| text.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ");
-    normal(name) == normal(other)
-}
-
-/// Whether the object still belongs to its originator: its maker is living and is the
-/// owner (box 7, or the applicant when no owner is named).
-fn belongs_to_creator(object: &CulturalObject, application: &Application) -> bool {
-    let owner = application.owner.as_ref().unwrap_or(&application.applicant);
-    object.maker.as_ref().is_some_and(|maker| maker.living == Some(true) && same_person(&maker.name, &owner.name))
-}
-
-fn assess(
-    object: &CulturalObject,
-    category: &Category,
-    application: &Application,
-    date: Date,
-    reference: &dyn Reference,
-) -> Assessment {
-    if let Some(over) = category.over_years {
-        let age = age(object, date);
-        if !age.certainly_over(over) {
-            return Assessment::NotCovered(Reason::TooYoung { over, at_least: age.at_least });
-        }
-    }
-    if category.originator_exempt && belongs_to_creator(object, application) {
-        return Assessment::NotCovered(Reason::OwnedByCreator);
-    }
-    if category.min_value_cents == 0 {
-        return Assessment::Covered { value_cents: None };
-    }
-    let cents = match value_in(object, "EUR", reference) {
-        Ok(cents) => cents,
-        Err(error) => return Assessment::Unreadable(error),
-    };
-    // The thresholds are per object; a lot of identical items meets them when each item
-    // does, i.e. when the lot's value reaches the threshold times the quantity.
-    let items = if category.whole_lot { 1 } else { i64::from(object.quantity) };
-    let threshold = category.min_value_cents.saturating_mul(items);
-    if cents >= threshold {
-        Assessment::Covered { value_cents: Some(cents) }
-    } else {
-        Assessment::NotCovered(Reason::BelowValue { cents, threshold })
-    }
-}
-
-/// `date` plus `years` calendar years. A period ending on a day its last month lacks
-/// (29 February) ends on that month's last day (Reg. (EEC, Euratom) No 1182/71 Art. 3(2)(c)).
-pub fn add_years(date: Date, years: i32) -> Date {
-    let year = date.year() + years;
-    date.replace_year(year).or_else(|_| date.replace_day(28).and_then(|day| day.replace_year(year))).unwrap_or(date)
+    TABLE.category(code)
 }
 
 fn value_error_finding(index: usize, error: &ValueError) -> Finding {
-    let field = match error {
-        ValueError::BadAmount(_) => object_field(index, "value/amount"),
-        ValueError::NoRate { .. } => object_field(index, "value/currency"),
-    };
     finding(
         "EU116.VALUE_UNREADABLE",
         Severity::Error,
         format!("object {}: cannot compare its value with the Annex I threshold in euros: {error}", index + 1),
     )
-    .at(field)
+    .at(object_field(index, error.field()))
     .translated(
         "fr",
         format!("objet {} : impossible de comparer sa valeur au seuil de l'annexe I en euros : {error}", index + 1),
     )
 }
 
-fn per_item(quantity: u32, whole_lot: bool) -> (&'static str, &'static str) {
-    if quantity > 1 && !whole_lot { (" per item", " par unité") } else { ("", "") }
+/// " per item" when the threshold counts items.
+fn per_item(object: &CulturalObject, category: &Category) -> (&'static str, &'static str) {
+    if category.per_item(object) { (" per item", " par unité") } else { ("", "") }
 }
 
 fn covered_finding(index: usize, object: &CulturalObject, category: &Category, value_cents: Option<i64>) -> Finding {
-    let number = category.number;
+    let (number, names) = (category.code, category.label);
     let (age_en, age_fr) = match category.over_years {
         Some(years) => (format!("more than {years} years old"), format!("de plus de {years} ans")),
         None => ("of any age".to_owned(), "quel que soit son âge".to_owned()),
@@ -209,11 +130,11 @@ fn covered_finding(index: usize, object: &CulturalObject, category: &Category, v
     let (value_en, value_fr) = match value_cents {
         None => ("at any value".to_owned(), "quelle que soit sa valeur".to_owned()),
         Some(cents) => {
-            let (each_en, each_fr) = per_item(object.quantity, category.whole_lot);
-            let threshold = format_cents(category.min_value_cents);
+            let (each_en, each_fr) = per_item(object, category);
+            let (value, threshold) = (format_cents(cents), format_cents(category.value.cents().unwrap_or_default()));
             (
-                format!("worth EUR {}, at least EUR {threshold}{each_en}", format_cents(cents)),
-                format!("d'une valeur de {} EUR, au moins {threshold} EUR{each_fr}", format_cents(cents)),
+                format!("worth EUR {value}, at least EUR {threshold}{each_en}"),
+                format!("d'une valeur de {value} EUR, au moins {threshold} EUR{each_fr}"),
             )
         }
     };
@@ -223,7 +144,7 @@ fn covered_finding(index: usize, object: &CulturalObject, category: &Category, v
         format!(
             "object {}: {} (Annex I category {number}) {age_en}, {value_en}: leaving the EU requires an export licence (Reg. 116/2009 Art. 2); this certificate is that licence",
             index + 1,
-            category.en
+            names.en
         ),
     )
     .at(object_field(index, ""))
@@ -232,40 +153,35 @@ fn covered_finding(index: usize, object: &CulturalObject, category: &Category, v
         format!(
             "objet {} : {} (catégorie {number} de l'annexe I) {age_fr}, {value_fr} : sa sortie de l'UE exige une licence d'exportation (règl. 116/2009 art. 2) ; ce certificat est cette licence",
             index + 1,
-            category.fr
+            names.fr
         ),
     )
 }
 
 fn not_covered_finding(index: usize, object: &CulturalObject, category: &Category, reason: &Reason) -> Finding {
-    let number = category.number;
+    let (number, names) = (category.code, category.label);
     let (field, why_en, why_fr) = match reason {
         Reason::TooYoung { over, at_least } => (
             object_field(index, "dating"),
             format!("it is not certainly more than {over} years old (at least {at_least} by its dating)"),
             format!("il n'a pas certainement plus de {over} ans (au moins {at_least} selon sa datation)"),
         ),
-        Reason::OwnedByCreator => (
+        Reason::Exempt => (
             object_field(index, "maker"),
             "it still belongs to its living maker".to_owned(),
             "il appartient encore à son auteur vivant".to_owned(),
         ),
         Reason::BelowValue { cents, threshold } => {
-            let (each_en, each_fr) = per_item(object.quantity, category.whole_lot);
+            let (each_en, each_fr) = per_item(object, category);
+            let (value, total, each) = (
+                format_cents(*cents),
+                format_cents(*threshold),
+                format_cents(category.value.cents().unwrap_or_default()),
+            );
             (
                 object_field(index, "value/amount"),
-                format!(
-                    "it is worth EUR {}, under EUR {} ({}{each_en})",
-                    format_cents(*cents),
-                    format_cents(*threshold),
-                    format_cents(category.min_value_cents)
-                ),
-                format!(
-                    "sa valeur de {} EUR est inférieure à {} EUR ({}{each_fr})",
-                    format_cents(*cents),
-                    format_cents(*threshold),
-                    format_cents(category.min_value_cents)
-                ),
+                format!("it is worth EUR {value}, under EUR {total} ({each}{each_en})"),
+                format!("sa valeur de {value} EUR est inférieure à {total} EUR ({each}{each_fr})"),
             )
         }
     };
@@ -275,7 +191,7 @@ fn not_covered_finding(index: usize, object: &CulturalObject, category: &Categor
         format!(
             "object {}: {} (Annex I category {number}): {why_en}: Reg. 116/2009 requires no export licence for it (national rules may)",
             index + 1,
-            category.en
+            names.en
         ),
     )
     .at(field)
@@ -284,7 +200,7 @@ fn not_covered_finding(index: usize, object: &CulturalObject, category: &Categor
         format!(
             "objet {} : {} (catégorie {number} de l'annexe I) : {why_fr} : le règl. 116/2009 n'exige pas de licence pour lui (le droit national peut en exiger une)",
             index + 1,
-            category.fr
+            names.fr
         ),
     )
 }
@@ -293,30 +209,25 @@ fn not_covered_finding(index: usize, object: &CulturalObject, category: &Categor
 fn unknown_categories(application: &Application) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (index, object) in application.objects.iter().enumerate() {
-        for (position, code) in object.category_codes.iter().enumerate() {
-            let Some(number) = code.strip_prefix(SCHEME).and_then(|rest| rest.strip_prefix(':')) else {
-                continue;
-            };
-            if annex_category(number).is_none() {
-                findings.push(
-                    finding(
-                        "EU116.UNKNOWN_CATEGORY",
-                        Severity::Error,
-                        format!(
-                            "object {}: {code} is not a category of Annex I to Reg. 116/2009 (EU116:1 to EU116:15): correct box 8",
-                            index + 1
-                        ),
-                    )
-                    .at(object_field(index, &format!("category_codes/{position}")))
-                    .translated(
-                        "fr",
-                        format!(
-                            "objet {} : {code} n'est pas une catégorie de l'annexe I du règl. 116/2009 (EU116:1 à EU116:15) : corrigez la case 8",
-                            index + 1
-                        ),
+        for (position, code) in TABLE.unknown_codes(object) {
+            findings.push(
+                finding(
+                    "EU116.UNKNOWN_CATEGORY",
+                    Severity::Error,
+                    format!(
+                        "object {}: {code} is not a category of Annex I to Reg. 116/2009 (EU116:1 to EU116:15): correct box 8",
+                        index + 1
                     ),
-                );
-            }
+                )
+                .at(object_field(index, &format!("category_codes/{position}")))
+                .translated(
+                    "fr",
+                    format!(
+                        "objet {} : {code} n'est pas une catégorie de l'annexe I du règl. 116/2009 (EU116:1 à EU116:15) : corrigez la case 8",
+                        index + 1
+                    ),
+                ),
+            );
         }
     }
     findings
@@ -415,48 +326,38 @@ fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference)
         return findings;
     }
     let mut licence = false;
+    let facts = Facts { application, date: context.date, reference };
     for (index, object) in application.objects.iter().enumerate() {
-        let codes: Vec<&str> = categories(object, SCHEME).collect();
-        let known: Vec<&Category> = codes.iter().filter_map(|code| annex_category(code)).collect();
-        if known.is_empty() {
-            if codes.is_empty() {
-                findings.push(
-                    finding(
-                        "EU116.NO_CATEGORY",
-                        Severity::Info,
-                        format!(
-                            "object {}: no Annex I category (EU116:n) declared: Reg. 116/2009 requires no export licence for it (national rules may)",
-                            index + 1
-                        ),
-                    )
-                    .at(object_field(index, "category_codes"))
-                    .translated(
-                        "fr",
-                        format!(
-                            "objet {} : aucune catégorie de l'annexe I (EU116:n) déclarée : le règl. 116/2009 n'exige pas de licence pour lui (le droit national peut en exiger une)",
-                            index + 1
-                        ),
-                    ),
-                );
+        match TABLE.assess(object, &facts) {
+            // An object declared in several categories needs a licence if any of them covers it.
+            Some((category, Assessment::Covered { value_cents })) => {
+                licence = true;
+                findings.push(covered_finding(index, object, category, value_cents));
             }
-            continue;
-        }
-        // An object declared in several categories needs a licence if any of them covers it.
-        let assessments: Vec<(&Category, Assessment)> = known
-            .iter()
-            .map(|category| (*category, assess(object, category, application, context.date, reference)))
-            .collect();
-        if let Some((category, Assessment::Covered { value_cents })) =
-            assessments.iter().find(|(_, assessment)| matches!(assessment, Assessment::Covered { .. }))
-        {
-            licence = true;
-            findings.push(covered_finding(index, object, category, *value_cents));
-        } else if let Some((_, Assessment::Unreadable(error))) =
-            assessments.iter().find(|(_, assessment)| matches!(assessment, Assessment::Unreadable(_)))
-        {
-            findings.push(value_error_finding(index, error));
-        } else if let Some((category, Assessment::NotCovered(reason))) = assessments.first() {
-            findings.push(not_covered_finding(index, object, category, reason));
+            Some((_, Assessment::Unreadable(error))) => findings.push(value_error_finding(index, &error)),
+            Some((category, Assessment::NotCovered(reason))) => {
+                findings.push(not_covered_finding(index, object, category, &reason));
+            }
+            // Only an object with no EU116 code at all: an unknown code is already an error.
+            None if categories(object, SCHEME).next().is_none() => findings.push(
+                finding(
+                    "EU116.NO_CATEGORY",
+                    Severity::Info,
+                    format!(
+                        "object {}: no Annex I category (EU116:n) declared: Reg. 116/2009 requires no export licence for it (national rules may)",
+                        index + 1
+                    ),
+                )
+                .at(object_field(index, "category_codes"))
+                .translated(
+                    "fr",
+                    format!(
+                        "objet {} : aucune catégorie de l'annexe I (EU116:n) déclarée : le règl. 116/2009 n'exige pas de licence pour lui (le droit national peut en exiger une)",
+                        index + 1
+                    ),
+                ),
+            ),
+            None => {}
         }
     }
     if licence {
@@ -528,26 +429,17 @@ cartouche_rules_sdk::export_rule!(EuExport);
 mod tests {
     use super::*;
 
-    fn date(year: i32, month: cartouche_rules_sdk::time::Month, day: u8) -> Date {
-        Date::from_calendar_date(year, month, day).unwrap()
-    }
-
-    #[test]
-    fn years_are_added_on_the_calendar() {
-        use cartouche_rules_sdk::time::Month::{February, November};
-        assert_eq!(add_years(date(2026, November, 28), 1), date(2027, November, 28));
-        assert_eq!(add_years(date(2028, February, 29), 1), date(2029, February, 28));
-        assert_eq!(add_years(date(2028, February, 29), 4), date(2032, February, 29));
-    }
-
     #[test]
     fn annex_i_has_fifteen_categories_in_order() {
         for (position, category) in ANNEX_I.iter().enumerate() {
-            assert_eq!(usize::from(category.number), position + 1);
+            assert_eq!(category.code, (position + 1).to_string());
         }
         assert!(annex_category("16").is_none());
         assert!(annex_category("03").is_none());
-        assert!(annex_category("9").is_some_and(|c| c.originator_exempt && c.min_value_cents == 0));
-        assert!(annex_category("10").is_some_and(|c| !c.originator_exempt));
+        assert!(annex_category("9").is_some_and(|c| c.exemption.is_some() && c.value == ValueLimit::Any));
+        assert!(annex_category("3").is_some_and(|c| c.exemption.is_some()));
+        assert!(annex_category("10").is_some_and(|c| c.exemption.is_none()));
+        assert!(annex_category("13").is_some_and(|c| c.count == Count::WholeLot && c.over_years.is_none()));
+        assert!(annex_category("12").is_some_and(|c| c.count == Count::PerItem));
     }
 }

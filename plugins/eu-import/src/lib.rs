@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 
 use cartouche_rules_sdk::FindingExt;
+use cartouche_rules_sdk::assess::{Assessment, Category, Count, Facts, Table, ValueLimit};
 use cartouche_rules_sdk::model::plugin::is_eu_member;
 use cartouche_rules_sdk::model::{CulturalObject, DocumentKind};
 use cartouche_rules_sdk::prelude::*;
@@ -44,10 +45,44 @@ pub const PART_C_AGE_YEARS: i32 = 200;
 /// Annex Part C: a customs value of EUR 18,000 **or more** per item (in cents).
 pub const PART_C_VALUE_PER_ITEM_CENTS: i64 = 18_000_00;
 
-/// EU116 categories standing for Annex Part B's (c) products of archaeological excavations
-/// or discoveries (EU116:1) and (d) elements of dismembered monuments (EU116:2). Part C
-/// does not list these two categories.
-const PART_B_CATEGORIES: [&str; 2] = ["1", "2"];
+/// The Annex part a category is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Part B: an import licence, at any value.
+    B,
+    /// Part C: an importer statement.
+    C,
+}
+
+/// Part B's (c) products of archaeological excavations or discoveries (EU116:1) and (d)
+/// elements of dismembered monuments (EU116:2): "more than 250 years old", at any value.
+const fn part_b(code: &'static str) -> Category<Part> {
+    Category {
+        code,
+        label: Part::B,
+        over_years: Some(PART_B_AGE_YEARS),
+        value: ValueLimit::Any,
+        count: Count::PerItem,
+        exemption: None,
+    }
+}
+
+/// The EU116 categories of Part B. Part C does not list these two.
+pub const PART_B: [Category<Part>; 2] = [part_b("1"), part_b("2")];
+
+/// Part C: other cultural goods "more than 200 years old" worth EUR 18,000 "or more" per item.
+pub const PART_C: Category<Part> = Category {
+    code: "",
+    label: Part::C,
+    over_years: Some(PART_C_AGE_YEARS),
+    value: ValueLimit::AtLeast(PART_C_VALUE_PER_ITEM_CENTS),
+    count: Count::PerItem,
+    exemption: None,
+};
+
+/// The Annex as an assessment table: `EU116` codes, thresholds in euros.
+pub const TABLE: Table<Part> =
+    Table { scheme: "EU116", currency: "EUR", categories: &PART_B, other_goods: Some(&PART_C) };
 
 /// Document `ref` prefix that carries the import licence reference (type `other`).
 pub const IMPORT_LICENCE_PREFIX: &str = "IMPORT-LICENCE:";
@@ -105,6 +140,7 @@ impl Rule for EuImport {
             return Vec::new();
         }
         let mut findings = Vec::new();
+        let facts = Facts { application, date: context.date, reference };
         for (index, object) in application.objects.iter().enumerate() {
             let number = index + 1;
             let origin = object.provenance.as_ref().and_then(|provenance| provenance.origin_country.as_deref());
@@ -112,54 +148,37 @@ impl Rule for EuImport {
                 // Art. 1(2): goods created or discovered in the customs territory of the Union.
                 continue;
             }
-            let age = age(object, context.date);
-            let part_b = categories(object, "EU116").any(|code| PART_B_CATEGORIES.contains(&code));
-            let requirement = if part_b {
-                if !age.certainly_over(PART_B_AGE_YEARS) {
-                    continue;
-                }
-                Requirement::ImportLicence
-            } else {
-                if !age.certainly_over(PART_C_AGE_YEARS) {
-                    continue;
-                }
-                let cents = match value_in(object, "EUR", reference) {
-                    Ok(cents) => cents,
-                    Err(error) => {
-                        let field = match error {
-                            ValueError::BadAmount(_) => "value/amount",
-                            ValueError::NoRate { .. } => "value/currency",
-                        };
-                        findings.push(
-                            finding(
-                                "EU.IMPORT_VALUE_UNREADABLE",
-                                Severity::Error,
-                                format!(
-                                    "object {number}: more than 200 years old, but its value cannot be compared \
-                                     with EUR 18,000 per item (Reg. 2019/880 Annex Part C): {error}; correct the \
-                                     value or load a rates table that has its currency"
-                                ),
-                            )
-                            .at(object_field(index, field))
-                            .translated(
-                                "fr",
-                                format!(
-                                    "objet {number} : plus de 200 ans, mais sa valeur ne peut être comparée à \
-                                     18 000 EUR par article : corrigez la valeur ou chargez un barème de change \
-                                     qui a sa devise"
-                                ),
+            let requirement = match TABLE.assess(object, &facts) {
+                Some((category, Assessment::Covered { value_cents })) => match category.label {
+                    Part::B => Requirement::ImportLicence,
+                    Part::C => Requirement::ImporterStatement(value_cents.unwrap_or_default()),
+                },
+                Some((_, Assessment::Unreadable(error))) => {
+                    findings.push(
+                        finding(
+                            "EU.IMPORT_VALUE_UNREADABLE",
+                            Severity::Error,
+                            format!(
+                                "object {number}: more than 200 years old, but its value cannot be compared \
+                                 with EUR 18,000 per item (Reg. 2019/880 Annex Part C): {error}; correct the \
+                                 value or load a rates table that has its currency"
                             ),
-                        );
-                        continue;
-                    }
-                };
-                // "EUR 18,000 or more per item": value / quantity >= 18,000, compared without
-                // dividing so that no rounding creeps in.
-                let items = i64::from(object.quantity.max(1));
-                if cents < PART_C_VALUE_PER_ITEM_CENTS.saturating_mul(items) {
+                        )
+                        .at(object_field(index, error.field()))
+                        .translated(
+                            "fr",
+                            format!(
+                                "objet {number} : plus de 200 ans, mais sa valeur ne peut être comparée à \
+                                 18 000 EUR par article : corrigez la valeur ou chargez un barème de change \
+                                 qui a sa devise"
+                            ),
+                        ),
+                    );
                     continue;
                 }
-                Requirement::ImporterStatement(cents)
+                // Not certainly over 250 (Part B) or 200 (Part C) years old, or under EUR 18,000
+                // per item (compared without dividing, so that no rounding creeps in).
+                Some((_, Assessment::NotCovered(_))) | None => continue,
             };
             findings.push(match requirement {
                 Requirement::ImportLicence => match document_with(object, IMPORT_LICENCE_PREFIX) {

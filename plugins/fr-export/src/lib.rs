@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use cartouche_rules_sdk::model::Application;
+use cartouche_rules_sdk::assess::{self, Assessment, Count, Facts, Reason, Table, ValueLimit, owned_by_living_maker};
 use cartouche_rules_sdk::prelude::*;
 use cartouche_rules_sdk::{CulturalObject, FindingExt};
 
@@ -31,167 +31,83 @@ pub const RECENT_GOODS_VALIDITY_YEARS: i32 = 20;
 /// L111-2: goods more than this many years old get a permanent certificate.
 pub const RECENT_GOODS_MAX_AGE: i32 = 100;
 
-/// One category of Annex 1 to R.111-1 with its thresholds.
-#[derive(Debug)]
-pub struct Category {
-    /// The Reg. 116/2009 Annex I number it corresponds to (`EU116:n`).
-    pub eu116: u8,
-    /// Its name in English.
+/// A category's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Names {
+    /// In English.
     pub en: &'static str,
-    /// Its name in French.
+    /// In French.
     pub fr: &'static str,
-    /// The good must be more than this many years old.
-    pub over_years: i32,
-    /// The value must be equal to or more than this many euro cents; 0 is "any value".
-    pub min_value_cents: i64,
-    /// Paintings, watercolours, drawings, prints, sculpture and photographs count only when
-    /// they do not belong to their authors ("n'appartenant pas à leurs auteurs").
-    pub originator_exempt: bool,
+}
+
+/// One category of Annex 1 to R.111-1 with its thresholds; its code is the Reg. 116/2009
+/// Annex I number it corresponds to (`EU116:n`).
+pub type Category = assess::Category<Names>;
+
+/// A category of goods more than `over_years` old, worth "equal to or more than" `euros` per
+/// good (0: any value). Paintings, watercolours, drawings, prints, sculpture and photographs
+/// count only when they do not belong to their authors ("n'appartenant pas à leurs
+/// auteurs"): `authors_exempt`.
+const fn category(
+    code: &'static str,
+    en: &'static str,
+    fr: &'static str,
+    over_years: i32,
+    euros: i64,
+    authors_exempt: bool,
+) -> Category {
+    Category {
+        code,
+        label: Names { en, fr },
+        over_years: Some(over_years),
+        value: if euros == 0 { ValueLimit::Any } else { ValueLimit::AtLeast(euros * 100) },
+        count: Count::PerItem,
+        exemption: if authors_exempt { Some(owned_by_living_maker) } else { None },
+    }
 }
 
 /// The Annex 1 categories encoded here (Code du patrimoine, Annex 1 to R.111-1 as set by
-/// decree 2020-1718), with the `EU116` code that designates each.
+/// decree 2020-1718), with the `EU116` code that designates each; values in euros.
 pub const ANNEX_1: [Category; 7] = [
-    Category {
-        eu116: 1,
-        en: "archaeological objects from excavations or finds",
-        fr: "objets archéologiques provenant de fouilles ou de découvertes",
-        over_years: 100,
-        min_value_cents: 0,
-        originator_exempt: false,
-    },
-    Category {
-        eu116: 3,
-        en: "paintings",
-        fr: "tableaux et peintures",
-        over_years: 50,
-        min_value_cents: 300_000_00,
-        originator_exempt: true,
-    },
-    Category {
-        eu116: 4,
-        en: "watercolours, gouaches and pastels",
-        fr: "aquarelles, gouaches et pastels",
-        over_years: 50,
-        min_value_cents: 50_000_00,
-        originator_exempt: true,
-    },
-    Category {
-        eu116: 5,
-        en: "drawings",
-        fr: "dessins",
-        over_years: 50,
-        min_value_cents: 30_000_00,
-        originator_exempt: true,
-    },
-    Category {
-        eu116: 6,
-        en: "engravings and prints",
-        fr: "gravures et estampes",
-        over_years: 50,
-        min_value_cents: 20_000_00,
-        originator_exempt: true,
-    },
-    Category {
-        eu116: 7,
-        en: "sculpture",
-        fr: "sculptures",
-        over_years: 50,
-        min_value_cents: 100_000_00,
-        originator_exempt: true,
-    },
-    Category {
-        eu116: 8,
-        en: "photographs",
-        fr: "photographies",
-        over_years: 50,
-        min_value_cents: 25_000_00,
-        originator_exempt: true,
-    },
+    category(
+        "1",
+        "archaeological objects from excavations or finds",
+        "objets archéologiques provenant de fouilles ou de découvertes",
+        100,
+        0,
+        false,
+    ),
+    category("3", "paintings", "tableaux et peintures", 50, 300_000, true),
+    category("4", "watercolours, gouaches and pastels", "aquarelles, gouaches et pastels", 50, 50_000, true),
+    category("5", "drawings", "dessins", 50, 30_000, true),
+    category("6", "engravings and prints", "gravures et estampes", 50, 20_000, true),
+    category("7", "sculpture", "sculptures", 50, 100_000, true),
+    category("8", "photographs", "photographies", 50, 25_000, true),
 ];
+
+/// Annex 1 for assessment: `EU116` codes, thresholds in euros.
+pub const TABLE: Table<Names> = Table { scheme: SCHEME, currency: "EUR", categories: &ANNEX_1, other_goods: None };
 
 /// The encoded Annex 1 category designated by the `EU116` code `code` (`"3"`).
 pub fn annex_category(code: &str) -> Option<&'static Category> {
-    ANNEX_1.iter().find(|category| category.eu116.to_string() == code)
+    TABLE.category(code)
 }
 
-/// Why a good needs no certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Reason {
-    TooYoung { at_least: i32 },
-    OwnedByCreator,
-    BelowValue { cents: i64, threshold: i64 },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Assessment {
-    Required { value_cents: Option<i64> },
-    NotRequired(Reason),
-    Unreadable(ValueError),
-}
-
-fn same_person(name: &str, other: &str) -> bool {
-    let normal = |text: &str| text.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ");
-    normal(name) == normal(other)
-}
-
-/// Whether the good still belongs to its author: a living maker who is the owner (box 7,
-/// or the applicant when no owner is named).
-fn belongs_to_author(object: &CulturalObject, application: &Application) -> bool {
-    let owner = application.owner.as_ref().unwrap_or(&application.applicant);
-    object.maker.as_ref().is_some_and(|maker| maker.living == Some(true) && same_person(&maker.name, &owner.name))
-}
-
-fn assess(
-    object: &CulturalObject,
-    category: &Category,
-    application: &Application,
-    date: Date,
-    reference: &dyn Reference,
-) -> Assessment {
-    let age = age(object, date);
-    if !age.certainly_over(category.over_years) {
-        return Assessment::NotRequired(Reason::TooYoung { at_least: age.at_least });
-    }
-    if category.originator_exempt && belongs_to_author(object, application) {
-        return Assessment::NotRequired(Reason::OwnedByCreator);
-    }
-    if category.min_value_cents == 0 {
-        return Assessment::Required { value_cents: None };
-    }
-    let cents = match value_in(object, "EUR", reference) {
-        Ok(cents) => cents,
-        Err(error) => return Assessment::Unreadable(error),
-    };
-    // Thresholds are per good: a lot of identical goods reaches them when each does.
-    let threshold = category.min_value_cents.saturating_mul(i64::from(object.quantity));
-    if cents >= threshold {
-        Assessment::Required { value_cents: Some(cents) }
-    } else {
-        Assessment::NotRequired(Reason::BelowValue { cents, threshold })
-    }
-}
-
-/// `date` plus `years` calendar years (29 February gives 28 February in a common year).
-pub fn add_years(date: Date, years: i32) -> Date {
-    let year = date.year() + years;
-    date.replace_year(year).or_else(|_| date.replace_day(28).and_then(|day| day.replace_year(year))).unwrap_or(date)
-}
-
-fn per_item(quantity: u32) -> (&'static str, &'static str) {
-    if quantity > 1 { (" per item", " par unité") } else { ("", "") }
+/// " per item" when the threshold counts goods.
+fn per_item(object: &CulturalObject, category: &Category) -> (&'static str, &'static str) {
+    if category.per_item(object) { (" per item", " par unité") } else { ("", "") }
 }
 
 fn required_finding(index: usize, object: &CulturalObject, category: &Category, value_cents: Option<i64>) -> Finding {
-    let years = category.over_years;
+    let (years, names) = (category.over_years.unwrap_or_default(), category.label);
     let (value_en, value_fr) = match value_cents {
         None => ("at any value".to_owned(), "quelle que soit sa valeur".to_owned()),
         Some(cents) => {
-            let (each_en, each_fr) = per_item(object.quantity);
-            let threshold = format_cents(category.min_value_cents);
+            let (each_en, each_fr) = per_item(object, category);
+            let (value, threshold) = (format_cents(cents), format_cents(category.value.cents().unwrap_or_default()));
             (
-                format!("worth EUR {}, at least EUR {threshold}{each_en}", format_cents(cents)),
-                format!("d'une valeur de {} EUR, au moins {threshold} EUR{each_fr}", format_cents(cents)),
+                format!("worth EUR {value}, at least EUR {threshold}{each_en}"),
+                format!("d'une valeur de {value} EUR, au moins {threshold} EUR{each_fr}"),
             )
         }
     };
@@ -201,7 +117,7 @@ fn required_finding(index: usize, object: &CulturalObject, category: &Category, 
         format!(
             "object {}: {} more than {years} years old, {value_en}: leaving France requires a certificat d'exportation (Code du patrimoine L111-2, Annex 1 to R.111-1); this certificate is it",
             index + 1,
-            category.en
+            names.en
         ),
     )
     .at(object_field(index, ""))
@@ -210,40 +126,35 @@ fn required_finding(index: usize, object: &CulturalObject, category: &Category, 
         format!(
             "objet {} : {} de plus de {years} ans, {value_fr} : sa sortie du territoire exige un certificat d'exportation (code du patrimoine, L111-2 et annexe 1 à l'article R.111-1) ; ce certificat en tient lieu",
             index + 1,
-            category.fr
+            names.fr
         ),
     )
 }
 
 fn not_required_finding(index: usize, object: &CulturalObject, category: &Category, reason: &Reason) -> Finding {
-    let years = category.over_years;
+    let names = category.label;
     let (field, why_en, why_fr) = match reason {
-        Reason::TooYoung { at_least } => (
+        Reason::TooYoung { over, at_least } => (
             object_field(index, "dating"),
-            format!("not certainly more than {years} years old (at least {at_least} by its dating)"),
-            format!("pas certainement plus de {years} ans (au moins {at_least} selon sa datation)"),
+            format!("not certainly more than {over} years old (at least {at_least} by its dating)"),
+            format!("pas certainement plus de {over} ans (au moins {at_least} selon sa datation)"),
         ),
-        Reason::OwnedByCreator => (
+        Reason::Exempt => (
             object_field(index, "maker"),
             "still owned by its living author".to_owned(),
             "appartient encore à son auteur vivant".to_owned(),
         ),
         Reason::BelowValue { cents, threshold } => {
-            let (each_en, each_fr) = per_item(object.quantity);
+            let (each_en, each_fr) = per_item(object, category);
+            let (value, total, each) = (
+                format_cents(*cents),
+                format_cents(*threshold),
+                format_cents(category.value.cents().unwrap_or_default()),
+            );
             (
                 object_field(index, "value/amount"),
-                format!(
-                    "worth EUR {}, under EUR {} ({}{each_en})",
-                    format_cents(*cents),
-                    format_cents(*threshold),
-                    format_cents(category.min_value_cents)
-                ),
-                format!(
-                    "valeur de {} EUR, inférieure à {} EUR ({}{each_fr})",
-                    format_cents(*cents),
-                    format_cents(*threshold),
-                    format_cents(category.min_value_cents)
-                ),
+                format!("worth EUR {value}, under EUR {total} ({each}{each_en})"),
+                format!("valeur de {value} EUR, inférieure à {total} EUR ({each}{each_fr})"),
             )
         }
     };
@@ -253,7 +164,7 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
         format!(
             "object {}: {}, {why_en}: below the Annex 1 thresholds, no certificat d'exportation is required",
             index + 1,
-            category.en
+            names.en
         ),
     )
     .at(field)
@@ -262,7 +173,7 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
         format!(
             "objet {} : {}, {why_fr} : sous les seuils de l'annexe 1, aucun certificat d'exportation n'est exigé",
             index + 1,
-            category.fr
+            names.fr
         ),
     )
 }
@@ -270,10 +181,35 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
 fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference) -> Vec<Finding> {
     let application = &subject.application;
     let mut findings = Vec::new();
+    let facts = Facts { application, date: context.date, reference };
     for (index, object) in application.objects.iter().enumerate() {
-        let known: Vec<&Category> = categories(object, SCHEME).filter_map(annex_category).collect();
-        if known.is_empty() {
-            findings.push(
+        match TABLE.assess(object, &facts) {
+            // A good declared in several categories needs a certificate if any of them requires it.
+            Some((category, Assessment::Covered { value_cents })) => {
+                findings.push(required_finding(index, object, category, value_cents));
+            }
+            Some((_, Assessment::Unreadable(error))) => findings.push(
+                finding(
+                    "FR.VALUE_UNREADABLE",
+                    Severity::Error,
+                    format!(
+                        "object {}: cannot compare its value with the Annex 1 threshold in euros: {error}",
+                        index + 1
+                    ),
+                )
+                .at(object_field(index, error.field()))
+                .translated(
+                    "fr",
+                    format!(
+                        "objet {} : impossible de comparer sa valeur au seuil de l'annexe 1 en euros : {error}",
+                        index + 1
+                    ),
+                ),
+            ),
+            Some((category, Assessment::NotCovered(reason))) => {
+                findings.push(not_required_finding(index, object, category, &reason));
+            }
+            None => findings.push(
                 finding(
                     "FR.CATEGORY_NOT_ENCODED",
                     Severity::Info,
@@ -292,45 +228,7 @@ fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference)
                         object.category_codes.join(", ")
                     ),
                 ),
-            );
-            continue;
-        }
-        // A good declared in several categories needs a certificate if any of them requires it.
-        let assessments: Vec<(&Category, Assessment)> = known
-            .iter()
-            .map(|category| (*category, assess(object, category, application, context.date, reference)))
-            .collect();
-        if let Some((category, Assessment::Required { value_cents })) =
-            assessments.iter().find(|(_, assessment)| matches!(assessment, Assessment::Required { .. }))
-        {
-            findings.push(required_finding(index, object, category, *value_cents));
-        } else if let Some((_, Assessment::Unreadable(error))) =
-            assessments.iter().find(|(_, assessment)| matches!(assessment, Assessment::Unreadable(_)))
-        {
-            let field = match error {
-                ValueError::BadAmount(_) => object_field(index, "value/amount"),
-                ValueError::NoRate { .. } => object_field(index, "value/currency"),
-            };
-            findings.push(
-                finding(
-                    "FR.VALUE_UNREADABLE",
-                    Severity::Error,
-                    format!(
-                        "object {}: cannot compare its value with the Annex 1 threshold in euros: {error}",
-                        index + 1
-                    ),
-                )
-                .at(field)
-                .translated(
-                    "fr",
-                    format!(
-                        "objet {} : impossible de comparer sa valeur au seuil de l'annexe 1 en euros : {error}",
-                        index + 1
-                    ),
-                ),
-            );
-        } else if let Some((category, Assessment::NotRequired(reason))) = assessments.first() {
-            findings.push(not_required_finding(index, object, category, reason));
+            ),
         }
     }
     findings.extend(validity(subject));

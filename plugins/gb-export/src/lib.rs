@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 
 use cartouche_rules_sdk::FindingExt;
+use cartouche_rules_sdk::assess::{Assessment, Category, Count, Facts, ValueLimit, decisive};
 use cartouche_rules_sdk::model::CulturalObject;
 use cartouche_rules_sdk::prelude::*;
 
@@ -38,22 +39,34 @@ pub const PAINTING_INDIVIDUAL_PENCE: i64 = 180_000_00;
 /// is needed **above** GBP 10,000 (in pence).
 pub const BRITISH_PORTRAIT_INDIVIDUAL_PENCE: i64 = 10_000_00;
 
-/// EU116 Annex I categories that need an individual licence at any value: archaeological
-/// objects (1), incunabula and manuscripts (9), archives (12).
-const ANY_VALUE_CATEGORIES: [&str; 3] = ["1", "9", "12"];
-
-/// EU116 Annex I category of paintings.
-const PAINTING_CATEGORY: &str = "3";
-
-/// Why an individual licence is needed.
-enum IndividualReason {
+/// What makes an object need an individual licence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
     /// An archaeological object, manuscript or archive: at any value.
     AnyValue,
-    /// A painting worth more than GBP 180,000 (value in pence).
-    Painting(i64),
-    /// A British historical portrait worth more than GBP 10,000 (value in pence).
-    BritishPortrait(i64),
+    /// A British historical portrait: above GBP 10,000.
+    BritishPortrait,
+    /// A painting: above GBP 180,000.
+    Painting,
 }
+
+/// A threshold of an individual licence. The 50 years are checked for every object before
+/// (the Order's own condition); values are the object line's, in pence.
+const fn individual(code: &'static str, label: Kind, value: ValueLimit) -> Category<Kind> {
+    Category { code, label, over_years: None, value, count: Count::WholeLot, exemption: None }
+}
+
+/// The individual-licence thresholds, in the order they decide: archaeological objects (1),
+/// incunabula and manuscripts (9) and archives (12) at any value; a British portrait (the
+/// heuristic below, no code: a British portrait that is also a painting takes the lower
+/// portrait threshold); paintings (EU116:3).
+pub const INDIVIDUAL: [Category<Kind>; 5] = [
+    individual("1", Kind::AnyValue, ValueLimit::Any),
+    individual("9", Kind::AnyValue, ValueLimit::Any),
+    individual("12", Kind::AnyValue, ValueLimit::Any),
+    individual("", Kind::BritishPortrait, ValueLimit::Over(BRITISH_PORTRAIT_INDIVIDUAL_PENCE)),
+    individual("3", Kind::Painting, ValueLimit::Over(PAINTING_INDIVIDUAL_PENCE)),
+];
 
 /// Heuristic for a "British historical portrait": its type or title mentions "portrait"
 /// and it originates from Great Britain. The threshold is about portraits of British
@@ -66,28 +79,11 @@ fn is_british_portrait(object: &CulturalObject) -> bool {
     mentions_portrait && british
 }
 
-/// Whether `object` (already over 50 years old) needs an individual licence, and why.
-fn individual_reason(
-    object: &CulturalObject,
-    reference: &dyn Reference,
-) -> Result<Option<IndividualReason>, ValueError> {
-    if categories(object, "EU116").any(|code| ANY_VALUE_CATEGORIES.contains(&code)) {
-        return Ok(Some(IndividualReason::AnyValue));
-    }
-    let painting = categories(object, "EU116").any(|code| code == PAINTING_CATEGORY);
-    let portrait = is_british_portrait(object);
-    if !painting && !portrait {
-        // No verified threshold applies (the GBP 65,000 general limit is unverified).
-        return Ok(None);
-    }
-    let pence = value_in(object, "GBP", reference)?;
-    // A British portrait that is also a painting: the lower portrait threshold decides.
-    Ok(if portrait && pence > BRITISH_PORTRAIT_INDIVIDUAL_PENCE {
-        Some(IndividualReason::BritishPortrait(pence))
-    } else if painting && pence > PAINTING_INDIVIDUAL_PENCE {
-        Some(IndividualReason::Painting(pence))
-    } else {
-        None
+/// The thresholds that apply to `object`: its EU116 codes, and the portrait heuristic.
+fn applicable(object: &CulturalObject) -> impl Iterator<Item = &'static Category<Kind>> {
+    INDIVIDUAL.iter().filter(move |category| match category.label {
+        Kind::BritishPortrait => is_british_portrait(object),
+        Kind::AnyValue | Kind::Painting => categories(object, "EU116").any(|code| code == category.code),
     })
 }
 
@@ -117,26 +113,26 @@ impl Rule for UkExport {
             return Vec::new();
         }
         let mut findings = Vec::new();
+        let facts = Facts { application: &subject.application, date: context.date, reference };
         for (index, object) in subject.application.objects.iter().enumerate() {
             let number = index + 1;
             if !age(object, context.date).certainly_over(LICENCE_AGE_YEARS) {
                 // Not certainly more than 50 years old: outside the Order's control.
                 continue;
             }
-            match individual_reason(object, reference) {
-                Ok(Some(reason)) => {
-                    let why = match reason {
-                        IndividualReason::AnyValue => {
+            match decisive(object, applicable(object), "GBP", &facts) {
+                Some((category, Assessment::Covered { value_cents })) => {
+                    let pence = format_cents(value_cents.unwrap_or_default());
+                    let why = match category.label {
+                        Kind::AnyValue => {
                             "an archaeological object, manuscript or archive more than 50 years old (any value)"
                                 .to_owned()
                         }
-                        IndividualReason::Painting(pence) => format!(
-                            "a painting more than 50 years old worth GBP {}, above GBP 180,000",
-                            format_cents(pence)
-                        ),
-                        IndividualReason::BritishPortrait(pence) => format!(
-                            "a British historical portrait more than 50 years old worth GBP {}, above GBP 10,000",
-                            format_cents(pence)
+                        Kind::Painting => {
+                            format!("a painting more than 50 years old worth GBP {pence}, above GBP 180,000")
+                        }
+                        Kind::BritishPortrait => format!(
+                            "a British historical portrait more than 50 years old worth GBP {pence}, above GBP 10,000"
                         ),
                     };
                     findings.push(
@@ -160,7 +156,7 @@ impl Rule for UkExport {
                         ),
                     );
                 }
-                Ok(None) => findings.push(
+                Some((_, Assessment::NotCovered(_))) | None => findings.push(
                     finding(
                         "GB.OPEN_GENERAL_LICENCE",
                         Severity::Info,
@@ -179,11 +175,7 @@ impl Rule for UkExport {
                         ),
                     ),
                 ),
-                Err(error) => {
-                    let field = match error {
-                        ValueError::BadAmount(_) => "value/amount",
-                        ValueError::NoRate { .. } => "value/currency",
-                    };
+                Some((_, Assessment::Unreadable(error))) => {
                     findings.push(
                         finding(
                             "GB.VALUE_UNREADABLE",
@@ -193,7 +185,7 @@ impl Rule for UkExport {
                                  correct the value or load a rates table that has its currency"
                             ),
                         )
-                        .at(object_field(index, field))
+                        .at(object_field(index, error.field()))
                         .translated(
                             "fr",
                             format!(

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use cartouche_rules_sdk::assess::{Assessment, Category, Count, Facts, Reason, Table, ValueLimit, by_living_maker};
 use cartouche_rules_sdk::prelude::*;
 use cartouche_rules_sdk::{FindingExt, model::LicenceType};
 
@@ -24,9 +25,30 @@ pub const ALC_VALIDITY_YEARS: i32 = 5;
 /// Items per application.
 pub const MAX_ITEMS: u32 = 15;
 
+/// A thing more than 70 years old by an author no longer living, with an ALC at `value`.
+const fn alc(code: &'static str, value: ValueLimit) -> Category<()> {
+    Category {
+        code,
+        label: (),
+        over_years: Some(ALC_AGE_YEARS),
+        value,
+        // The declared value of the object line (its whole quantity).
+        count: Count::WholeLot,
+        exemption: Some(by_living_maker),
+    }
+}
+
 /// EU 116/2009 Annex I categories that need an ALC at any value: archaeology (1),
 /// dismembered monuments (2), incunabula and manuscripts (9), archives (12).
-const ANY_VALUE_CATEGORIES: [&str; 4] = ["1", "2", "9", "12"];
+pub const ANY_VALUE: [Category<()>; 4] =
+    [alc("1", ValueLimit::Any), alc("2", ValueLimit::Any), alc("9", ValueLimit::Any), alc("12", ValueLimit::Any)];
+
+/// Any other thing: an ALC over EUR 13,500.
+pub const OTHER_THINGS: Category<()> = alc("", ValueLimit::Over(ALC_VALUE_CENTS));
+
+/// Art. 65 as an assessment table: `EU116` codes, thresholds in euros.
+pub const TABLE: Table<()> =
+    Table { scheme: "EU116", currency: "EUR", categories: &ANY_VALUE, other_goods: Some(&OTHER_THINGS) };
 
 impl Rule for ItalyExport {
     fn info() -> PluginInfo {
@@ -66,76 +88,59 @@ impl Rule for ItalyExport {
             );
         }
         let mut needs_alc = false;
+        let facts = Facts { application, date: context.date, reference };
         for (index, object) in application.objects.iter().enumerate() {
-            let age = age(object, context.date);
-            if !age.certainly_over(ALC_AGE_YEARS) {
-                continue;
-            }
-            let author_living = object.maker.as_ref().and_then(|maker| maker.living) == Some(true);
-            if author_living {
-                continue;
-            }
-            let any_value = categories(object, "EU116").any(|code| ANY_VALUE_CATEGORIES.contains(&code));
-            let over_threshold = if any_value {
-                true
-            } else {
-                match value_in(object, "EUR", reference) {
-                    Ok(cents) => cents > ALC_VALUE_CENTS,
-                    Err(error) => {
-                        findings.push(
-                            finding(
-                                "IT.VALUE_UNREADABLE",
-                                Severity::Error,
-                                format!("cannot compare the value with EUR 13,500: {error}"),
-                            )
-                            .at(object_field(index, "value/currency")),
-                        );
-                        continue;
-                    }
-                }
-            };
-            if over_threshold {
-                needs_alc = true;
-                let why = if any_value {
-                    "an archaeological object, manuscript or archive more than 70 years old".to_owned()
-                } else {
-                    "more than 70 years old, by an author no longer living, worth more than EUR 13,500".to_owned()
-                };
-                findings.push(
-                    finding(
-                        "IT.ALC_REQUIRED",
-                        Severity::Info,
-                        format!(
-                            "object {}: {why}: this certificate serves as its attestato di libera circolazione",
-                            index + 1
+            match TABLE.assess(object, &facts) {
+                Some((_, Assessment::Covered { value_cents })) => {
+                    needs_alc = true;
+                    let why = if value_cents.is_none() {
+                        "an archaeological object, manuscript or archive more than 70 years old"
+                    } else {
+                        "more than 70 years old, by an author no longer living, worth more than EUR 13,500"
+                    };
+                    findings.push(
+                        finding(
+                            "IT.ALC_REQUIRED",
+                            Severity::Info,
+                            format!(
+                                "object {}: {why}: this certificate serves as its attestato di libera circolazione",
+                                index + 1
+                            ),
+                        )
+                        .at(object_field(index, ""))
+                        .translated(
+                            "fr",
+                            format!("objet {} : un attestato di libera circolazione est requis", index + 1),
+                        )
+                        .translated(
+                            "it",
+                            format!("bene {}: è richiesto l'attestato di libera circolazione", index + 1),
                         ),
-                    )
-                    .at(object_field(index, ""))
-                    .translated("fr", format!("objet {} : un attestato di libera circolazione est requis", index + 1))
-                    .translated("it", format!("bene {}: è richiesto l'attestato di libera circolazione", index + 1)),
-                );
-            } else {
-                findings.push(
+                    );
+                }
+                Some((_, Assessment::NotCovered(Reason::BelowValue { .. }))) => findings.push(
                     finding(
                         "IT.DVAL_SUFFICES",
                         Severity::Info,
                         format!("object {}: worth at most EUR 13,500: a DVAL self-declaration suffices", index + 1),
                     )
                     .at(object_field(index, "value/amount")),
-                );
+                ),
+                Some((_, Assessment::Unreadable(error))) => findings.push(
+                    finding(
+                        "IT.VALUE_UNREADABLE",
+                        Severity::Error,
+                        format!("cannot compare the value with EUR 13,500: {error}"),
+                    )
+                    .at(object_field(index, error.field())),
+                ),
+                // Not certainly over 70, or by a living author: nothing applies.
+                Some((_, Assessment::NotCovered(_))) | None => {}
             }
         }
         if needs_alc && application.licence_type == LicenceType::Standard {
-            let year = subject.issue_date.year() + ALC_VALIDITY_YEARS;
             // Issued on 29 February: the limit is 28 February five years on.
-            let limit = subject.issue_date.replace_year(year).unwrap_or_else(|_| {
-                cartouche_rules_sdk::time::Date::from_calendar_date(
-                    year,
-                    cartouche_rules_sdk::time::Month::February,
-                    28,
-                )
-                .unwrap_or(subject.issue_date)
-            });
+            let limit = add_years(subject.issue_date, ALC_VALIDITY_YEARS);
             if application.valid_until > limit {
                 findings.push(
                     finding(
