@@ -155,7 +155,7 @@ fn rules(
     bundled: bool,
     now: OffsetDateTime,
 ) -> anyhow::Result<Arc<cartouche_rules::Rules>> {
-    let host = cartouche_rules::Host::new(cartouche_rules::Limits::default())
+    let host = cartouche_rules::Host::new(crate::plugin::host_limits()?)
         .map_err(|error| anyhow::anyhow!("cannot start the plugin host: {error}"))?;
     let rules = cartouche_rules::Rules::new(host);
     if let Some(path) = reference {
@@ -172,7 +172,12 @@ fn rules(
         rules.set_reference(data);
     }
     let started = std::time::Instant::now();
-    let loaded = rules.load(store).context("cannot load the published plugins")?;
+    let stored = store.plugins().context("cannot read the published plugins")?;
+    let done = rules.load(stored, |key| store.artifact(key)).context("cannot load the published plugins")?;
+    for artifact in &done.compiled {
+        store.put_artifact(&artifact.key, &artifact.bytes).context("cannot store a compiled plugin")?;
+    }
+    let loaded = done.loaded;
     let mut published = 0;
     if bundled {
         let system = cartouche_model::Actor {
@@ -191,12 +196,33 @@ fn rules(
                 }
                 continue;
             }
-            let checked = rules
-                .check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes())
-                .with_context(|| format!("bundled plugin {} failed its publication checks", plugin.id))?;
-            rules
-                .publish(store, checked, system.clone(), now)
-                .with_context(|| format!("cannot publish {}", plugin.id))?;
+            let checked = match rules.check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes()) {
+                Ok(checked) => checked,
+                Err(error @ cartouche_rules::PublishError::Busy(_)) => {
+                    bail!(
+                        "cannot publish the bundled plugin {}: {error}; start again when the machine is less loaded",
+                        plugin.id
+                    )
+                }
+                Err(error @ cartouche_rules::PublishError::IdTaken { .. }) => bail!(
+                    "cannot publish the bundled plugin {}: {error} (a stored publication took its id; start with --no-bundled-plugins to run without it)",
+                    plugin.id
+                ),
+                Err(error) => {
+                    return Err(anyhow::Error::new(error)
+                        .context(format!("bundled plugin {} failed its publication checks", plugin.id)));
+                }
+            };
+            cartouche_server::plugins::publish_checked(store, &rules, checked, system.clone(), now).map_err(
+                |error| {
+                    anyhow::anyhow!(
+                        "cannot publish {}: {}{}",
+                        plugin.id,
+                        error.message,
+                        error.internal.map(|cause| format!(" ({cause})")).unwrap_or_default()
+                    )
+                },
+            )?;
             published += 1;
         }
     }

@@ -15,7 +15,7 @@ mod keys;
 pub mod openapi;
 mod ops;
 mod photos;
-mod plugins;
+pub mod plugins;
 mod verify;
 pub mod web;
 

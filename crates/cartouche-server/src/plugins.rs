@@ -1,14 +1,20 @@
 //! `POST /api/v1/plugins` (publish a rule plugin) and `GET /api/v1/plugins` (what is in
 //! service). A publication is a multipart form: `manifest` (JSON), `component` (the
 //! WebAssembly component) and `cases` (JSON). It is checked completely (manifest,
-//! component, describe(), every case run twice) before anything is stored.
+//! component, describe(), every case run twice) before anything is stored;
+//! [`publish_checked`] then stores it (record, audit entry, compiled code) and puts it in
+//! service. A plugin id belongs to the jurisdiction of its first publication.
 
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use cartouche_rules::{ComponentError, PublishError};
+use cartouche_model::Actor;
+use cartouche_model::plugin::PublishedPlugin;
+use cartouche_rules::{Checked, ComponentError, PublishError, Rules};
+use cartouche_store::{AuditEvent, Store, StoreError};
 use serde_json::json;
+use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::auth::{Action, RequireCaller, authorize_audited};
@@ -21,7 +27,8 @@ fn no_plugins() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "plugins_disabled", "this server runs without rule plugins")
 }
 
-fn publish_error(error: PublishError) -> ApiError {
+/// The HTTP error of a refused publication.
+pub fn publish_error(error: PublishError) -> ApiError {
     match error {
         PublishError::Manifest(message) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest", message),
         PublishError::Component(ComponentError::TooLarge { size, limit }) => ApiError::new(
@@ -52,13 +59,74 @@ fn publish_error(error: PublishError) -> ApiError {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cases_failed", message)
                 .with_details(json!({ "cases": report.cases }))
         }
-        PublishError::Store(cartouche_store::StoreError::PluginVersionExists { id, version }) => ApiError::new(
+        error @ PublishError::IdTaken { .. } => ApiError::forbidden("plugin_id_taken", error.to_string()),
+        error @ PublishError::Busy(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", error.to_string()),
+        error @ PublishError::NotTheChecked(_) => ApiError::internal(error.to_string()),
+    }
+}
+
+fn store_error(error: StoreError) -> ApiError {
+    match error {
+        StoreError::PluginVersionExists { id, version } => ApiError::new(
             StatusCode::CONFLICT,
             "version_exists",
             format!("{id} {version} is already published; published versions are immutable: publish a new version"),
         ),
-        PublishError::Store(error) => error.into(),
+        error => error.into(),
     }
+}
+
+/// Writes the `denied` audit entry of a publication refused for its id (another
+/// jurisdiction's), and gives its error.
+fn id_taken(store: &dyn Store, actor: &Actor, now: OffsetDateTime, target: &str, error: PublishError) -> ApiError {
+    let api = publish_error(error);
+    tracing::warn!(token_id = %actor.token_id, target, "plugin publication denied: the id belongs to another jurisdiction");
+    let audit = AuditEvent {
+        at: now,
+        actor: Some(actor.clone()),
+        action: "plugin.publish".into(),
+        target: target.to_owned(),
+        outcome: "denied".into(),
+        detail: api.message.clone(),
+    };
+    if let Err(error) = store.append_audit(audit) {
+        tracing::error!(%error, "could not write the audit entry of a denied publication");
+    }
+    api
+}
+
+/// Stores a checked publication and puts it in service: under the publication lock, checks
+/// that the id is still the manifest's jurisdiction's (else a `denied` audit entry and 403
+/// `plugin_id_taken`), stores the record with its audit entry (409 `version_exists` if that
+/// version exists), stores the compiled code, and installs it. Blocking: run it off the
+/// async runtime.
+pub fn publish_checked(
+    store: &dyn Store,
+    rules: &Rules,
+    checked: Checked,
+    actor: Actor,
+    now: OffsetDateTime,
+) -> Result<PublishedPlugin, ApiError> {
+    let _publishing = rules.lock_publications();
+    let target = format!("{}@{}", checked.manifest.id, checked.manifest.version);
+    if let Err(error) = rules.check_owner(&checked.manifest) {
+        return Err(id_taken(store, &actor, now, &target, error));
+    }
+    let record = checked.record(actor.clone(), now);
+    let audit = AuditEvent {
+        at: now,
+        actor: Some(actor),
+        action: "plugin.publish".into(),
+        target,
+        outcome: "ok".into(),
+        detail: format!("sha256 {}", record.sha256),
+    };
+    store.publish_plugin(record.clone(), audit).map_err(store_error)?;
+    if let Some(artifact) = &checked.artifact {
+        store.put_artifact(&artifact.key, &artifact.bytes).map_err(store_error)?;
+    }
+    rules.install(&record, checked).map_err(publish_error)?;
+    Ok(record)
 }
 
 /// `POST /api/v1/plugins`.
@@ -122,9 +190,15 @@ pub async fn publish(
     let store = state.store();
     let record = tokio::task::spawn_blocking(move || {
         let rules = hook.plugins().ok_or_else(no_plugins)?;
-        let checked = rules.check(&manifest, &component, &cases).map_err(publish_error)?;
+        let checked = rules.check(&manifest, &component, &cases).map_err(|error| match &error {
+            PublishError::IdTaken { id, .. } => {
+                let target = id.clone();
+                id_taken(&*store, &actor, now, &target, error)
+            }
+            _ => publish_error(error),
+        })?;
         let report = checked.report.clone();
-        let record = rules.publish(&*store, checked, actor, now).map_err(publish_error)?;
+        let record = publish_checked(&*store, rules, checked, actor, now)?;
         Ok::<_, ApiError>((record, report))
     })
     .await
@@ -147,4 +221,27 @@ pub async fn list(State(state): State<AppState>) -> Result<Response, ApiError> {
     let plugins = rules.plugins().ok_or_else(no_plugins)?;
     let items = plugins.list(state.now().date());
     Ok(Json(json!({ "items": items })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_for_the_id_and_for_a_busy_machine_have_their_own_codes() {
+        let taken = publish_error(PublishError::IdTaken {
+            id: "it-export".into(),
+            owner: "IT".into(),
+            jurisdiction: "FR".into(),
+        });
+        assert_eq!((taken.status, taken.code), (StatusCode::FORBIDDEN, "plugin_id_taken"));
+        assert_eq!(
+            taken.message,
+            "plugin id it-export belongs to jurisdiction IT; publish your rules under an id of your own"
+        );
+        let busy = publish_error(PublishError::Busy("case \"x\"".into()));
+        assert_eq!((busy.status, busy.code), (StatusCode::SERVICE_UNAVAILABLE, "busy"));
+        assert!(busy.message.contains("says nothing about the plugin"), "{}", busy.message);
+        assert!(busy.internal.is_none(), "the message is for the publisher, not a hidden cause");
+    }
 }
