@@ -24,6 +24,26 @@ const PLUGIN_PROFILE: [&str; 7] = [
     "profile.plugin.debug=false",
 ];
 
+/// Testing only: `FIRST,RETRY` wall-clock deadlines in milliseconds of plugin calls and of
+/// the publication checks' retry, to play a machine too busy to finish in time (0 stops
+/// every call at once). Never set in production.
+const UNSAFE_DEADLINES: &str = "CARTOUCHE_UNSAFE_PLUGIN_DEADLINES_MS";
+
+/// The plugin host's limits: the defaults, unless [`UNSAFE_DEADLINES`] is set (tests).
+pub fn host_limits() -> anyhow::Result<cartouche_rules::Limits> {
+    let mut limits = cartouche_rules::Limits::default();
+    let Ok(text) = std::env::var(UNSAFE_DEADLINES) else { return Ok(limits) };
+    let parse = |part: Option<&str>| part.and_then(|p| p.trim().parse::<u64>().ok());
+    let mut parts = text.split(',');
+    let (Some(first), Some(retry), None) = (parse(parts.next()), parse(parts.next()), parts.next()) else {
+        bail!("{UNSAFE_DEADLINES} {text:?} must be two numbers of milliseconds, FIRST,RETRY");
+    };
+    limits.deadline = std::time::Duration::from_millis(first);
+    limits.retry_deadline = std::time::Duration::from_millis(retry);
+    tracing::warn!(first, retry, "plugin deadlines set by {UNSAFE_DEADLINES}: for tests only");
+    Ok(limits)
+}
+
 /// The Cartouche checkout that holds `start` (the directory whose Cargo.toml lists the
 /// rules SDK), for the scaffold's path dependency.
 fn checkout_root(start: &Path) -> anyhow::Result<PathBuf> {
@@ -319,23 +339,29 @@ fn percent(used: u64, limit: u64) -> String {
 
 /// `cartouche plugin test PLUGIN.wasm CASES.json [--manifest FILE] [--json]`: runs every
 /// case twice through the production engine and reports fuel, memory and output size
-/// against the limits. Exit status 0 when all pass, 1 otherwise.
+/// against the limits. Exit status 0 when all pass, 1 otherwise, and 3 when the machine
+/// was too busy to judge (a case hit the wall-clock deadline even on its retry: fuel, not
+/// the clock, decides whether a plugin is correct, so run the test again).
 pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bool) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
     let cases_text = std::fs::read_to_string(cases).with_context(|| format!("cannot read {}", cases.display()))?;
-    let host =
-        cartouche_rules::Host::new(cartouche_rules::Limits::default()).map_err(|e| anyhow!("plugin host: {e}"))?;
+    let host = cartouche_rules::Host::new(host_limits()?).map_err(|e| anyhow!("plugin host: {e}"))?;
     let rules = cartouche_rules::Rules::new(host);
     if let Some(manifest) = manifest {
         let manifest_bytes = std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
         // The publication checks, exactly as the server runs them.
         match rules.check(&manifest_bytes, &bytes, cases_text.as_bytes()) {
             Ok(_) | Err(cartouche_rules::PublishError::CasesFailed { .. }) => {}
+            Err(error @ cartouche_rules::PublishError::Busy(_)) => return Ok(busy(&error.to_string())),
             Err(error) => bail!("{error}"),
         }
     }
     let compiled = rules.host().compile(&bytes).map_err(|error| anyhow!("{}: {error}", component.display()))?;
-    let described = rules.host().describe(&compiled).map_err(|failure| anyhow!("describe() failed: {failure}"))?;
+    let described = match rules.describe(&compiled) {
+        Ok(described) => described,
+        Err(error @ cartouche_rules::PublishError::Busy(_)) => return Ok(busy(&error.to_string())),
+        Err(error) => bail!("describe() failed: {error}"),
+    };
     let file: CaseFile =
         serde_json::from_str(&cases_text).with_context(|| format!("{} is not a case file", cases.display()))?;
     if file.plugin != described.id {
@@ -385,7 +411,19 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
         }
         writeln!(out, "{} passed, {} failed", report.cases.len() - report.failed(), report.failed())?;
     }
+    if let Some(case) = report.timed_out().first() {
+        return Ok(busy(&format!(
+            "case {case:?} did not finish within the deadline, even on a second attempt of {} ms: the machine is too busy to judge the plugin, which says nothing about the plugin; run the test again",
+            rules.host().limits().retry_deadline.as_millis()
+        )));
+    }
     Ok(if report.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The machine was too busy to judge: says so, exit status 3 (not the plugin's failure).
+fn busy(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(3)
 }
 
 /// `cartouche plugin publish DIR --component FILE`: sends the manifest, the component and

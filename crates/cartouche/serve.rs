@@ -130,9 +130,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if done.admin_token_created {
         eprintln!("First start: an admin API token was written to {} (mode 0600). Keep it safe.", admin_path.display());
     }
-    let rules = rules(&*store, args.reference_data.as_deref(), !args.no_bundled_plugins, now)?;
+    let started = std::time::Instant::now();
+    let (rules, loaded) = rules(&*store, args.reference_data.as_deref())?;
     let public_url = config.public_url.clone();
-    let core = Core::new(store, config, rules).context("cannot load the signing keys")?;
+    let core = Core::new(store, config, rules)
+        .map_err(|error| anyhow::anyhow!("cannot load the signing keys: {}", error.message))?;
+    let published = if args.no_bundled_plugins { 0 } else { publish_bundled(&core)? };
+    tracing::info!(loaded, published, elapsed_ms = started.elapsed().as_millis() as u64, "rule plugins ready");
     let options = ServerOptions { verify_rate_per_minute: std::num::NonZeroU32::new(args.verify_rate_limit) };
     let router = app(AppState::new(Arc::new(core), options));
 
@@ -148,16 +152,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// The rule-plugin service: the operator's reference data, every published plugin
-/// (compiled artifacts from the store), and the bundled plugins published on first start
-/// (or when a new bundled version appears), through the same checks as any publication.
-fn rules(
-    store: &dyn Store,
-    reference: Option<&Path>,
-    bundled: bool,
-    now: OffsetDateTime,
-) -> anyhow::Result<Arc<cartouche_rules::Rules>> {
-    let host = cartouche_rules::Host::new(cartouche_rules::Limits::default())
+/// The rule-plugin service: the operator's reference data and every published plugin
+/// (compiled artifacts from the store), with how many were loaded.
+fn rules(store: &dyn Store, reference: Option<&Path>) -> anyhow::Result<(Arc<cartouche_rules::Rules>, usize)> {
+    let host = cartouche_rules::Host::new(crate::plugin::host_limits()?)
         .map_err(|error| anyhow::anyhow!("cannot start the plugin host: {error}"))?;
     let rules = cartouche_rules::Rules::new(host);
     if let Some(path) = reference {
@@ -173,37 +171,35 @@ fn rules(
         );
         rules.set_reference(data);
     }
-    let started = std::time::Instant::now();
-    let loaded = rules.load(store).context("cannot load the published plugins")?;
-    let mut published = 0;
-    if bundled {
-        let system = cartouche_model::Actor {
-            role: cartouche_model::Role::Admin,
-            country: None,
-            token_id: "system:bundled".into(),
-        };
-        let listed = rules.list(now.date());
-        for plugin in cartouche_plugins::BUNDLED {
-            let manifest: cartouche_model::plugin::PluginManifest = serde_json::from_str(plugin.manifest)
-                .with_context(|| format!("bundled plugin {}: bad manifest", plugin.id))?;
-            if let Some(existing) = listed.iter().find(|l| l.id == manifest.id && l.version == manifest.version) {
-                let sha = cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(plugin.component));
-                if existing.sha256 != sha {
-                    tracing::warn!(plugin = %manifest.id, version = %manifest.version, "the bundled build differs from the published version, which stays (published versions are immutable; bump the version to publish it)");
-                }
-                continue;
+    let loaded = cartouche_core::plugins::load_published(store, &rules)
+        .map_err(|error| anyhow::anyhow!("cannot load the published plugins: {}", error.message))?;
+    Ok((Arc::new(rules), loaded))
+}
+
+/// Publishes the bundled plugins (on first start, or when a new bundled version
+/// appears), through the same checks as any publication.
+fn publish_bundled(core: &Core) -> anyhow::Result<usize> {
+    let bundled: Vec<_> = cartouche_plugins::BUNDLED
+        .iter()
+        .map(|plugin| cartouche_core::plugins::Bundled {
+            id: plugin.id,
+            manifest: plugin.manifest,
+            component: plugin.component,
+            cases: plugin.cases,
+        })
+        .collect();
+    let published = core.publish_bundled(&bundled).map_err(|error| {
+        let hint = match error.code {
+            "busy" => "; start again when the machine is less loaded",
+            "plugin_id_taken" => {
+                " (a stored publication took a bundled plugin's id; start with --no-bundled-plugins to run without it)"
             }
-            let checked = rules
-                .check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes())
-                .with_context(|| format!("bundled plugin {} failed its publication checks", plugin.id))?;
-            rules
-                .publish(store, checked, system.clone(), now)
-                .with_context(|| format!("cannot publish {}", plugin.id))?;
-            published += 1;
-        }
-    }
-    tracing::info!(loaded, published, elapsed_ms = started.elapsed().as_millis() as u64, "rule plugins ready");
-    Ok(Arc::new(rules))
+            _ => "",
+        };
+        let cause = error.internal.as_deref().map(|cause| format!(" ({cause})")).unwrap_or_default();
+        anyhow::anyhow!("cannot publish the bundled plugins: {}{cause}{hint}", error.message)
+    })?;
+    Ok(published)
 }
 
 async fn shutdown() {

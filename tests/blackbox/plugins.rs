@@ -1,7 +1,9 @@
 //! Rule plugins over HTTP and the CLI: the bundled plugins published on first start and
 //! run at issuance and verification, publication (who may publish, what is refused,
-//! immutability), hostile plugins contained with the server healthy afterwards, and the
-//! plugin author's path: `cartouche plugin new`, `build`, `test`, `publish`.
+//! immutability, a plugin id staying with its jurisdiction), hostile plugins contained
+//! with the server healthy afterwards, a busy machine's timeouts never blamed on the
+//! plugin, and the plugin author's path: `cartouche plugin new`, `build`, `test`,
+//! `publish`.
 
 use std::path::Path;
 
@@ -268,6 +270,91 @@ fn a_hostile_plugin_gives_indeterminate_with_the_reason_and_the_server_stays_hea
     assert_eq!(record["certificate"]["rule_evaluations"][0]["outcome"], "pass");
 }
 
+/// `plugin` renamed as a publisher would rebuild it under another id and version: the
+/// manifest and cases say so, and so does its `describe()` (its id and version sit side by
+/// side in the component's data, so the same-length names are swapped there). Its rules
+/// and jurisdiction stay its own.
+fn renamed(plugin: &cartouche_plugins::Bundled, id: &str, version: &str) -> (String, Vec<u8>, String) {
+    let mut manifest: Value = serde_json::from_str(plugin.manifest).unwrap();
+    let from = format!("{}{}", plugin.id, manifest["version"].as_str().unwrap());
+    let to = format!("{id}{version}");
+    assert_eq!(from.len(), to.len(), "same-length names only");
+    let mut component = plugin.component.to_vec();
+    let at: Vec<usize> =
+        component.windows(from.len()).enumerate().filter(|(_, w)| *w == from.as_bytes()).map(|(i, _)| i).collect();
+    assert_eq!(at.len(), 1, "{from} occurs once in the component");
+    component[at[0]..at[0] + to.len()].copy_from_slice(to.as_bytes());
+    manifest["id"] = json!(id);
+    manifest["version"] = json!(version);
+    let mut cases: Value = serde_json::from_str(plugin.cases).unwrap();
+    cases["plugin"] = json!(id);
+    (manifest.to_string(), component, cases.to_string())
+}
+
+#[test]
+fn a_plugin_id_belongs_to_its_jurisdiction_and_no_other_country_can_replace_it() {
+    let server = Server::start();
+    let before = listing(&server);
+    let italy_sha = before.iter().find(|p| p["id"] == "it-export").unwrap()["sha256"].clone();
+    let fr_publisher = server.token("plugin_publisher", Some("FR"));
+    let france = bundled("fr-export");
+
+    // France's rules published under Italy's id, jurisdiction FR, a higher version: France's
+    // publisher may publish FR plugins, but not take Italy's id.
+    let (manifest, component, cases) = renamed(france, "it-export", "1.0.1");
+    assert!(manifest.contains("\"jurisdiction\":\"FR\""), "{manifest}");
+    let (status, body) = publish(&server, &fr_publisher, &manifest, &component, &cases);
+    assert_error(status, &body, 403, "plugin_id_taken");
+    assert_eq!(
+        body["error"]["message"],
+        "plugin id it-export belongs to jurisdiction IT; publish your rules under an id of your own"
+    );
+    // The same under the EU's id (France is a member, so the FR version would have run for
+    // every member state's certificates).
+    let (manifest, component, cases) = renamed(france, "eu-export", "1.0.1");
+    let (status, body) = publish(&server, &fr_publisher, &manifest, &component, &cases);
+    assert_error(status, &body, 403, "plugin_id_taken");
+    assert!(body["error"]["message"].as_str().unwrap().contains("belongs to jurisdiction EU"), "{body}");
+
+    // Nothing changed, and both refusals are audited as denied.
+    assert_eq!(listing(&server), before);
+    let (status, audit) = server.call("GET", "/api/v1/audit?limit=50", Some(&server.admin), None);
+    assert_eq!(status, 200, "{audit}");
+    let denied: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "plugin.publish" && e["outcome"] == "denied")
+        .collect();
+    assert_eq!(denied.len(), 2, "{audit:#}");
+    assert!(denied.iter().any(|e| e["detail"].as_str().unwrap().contains("it-export belongs to jurisdiction IT")));
+
+    // Italian issuance still runs Italy's plugin.
+    let issuer = server.token("issuer", Some("IT"));
+    let record = server.issue(&issuer, &example("it-archaeology-temporary-ch.json"));
+    let evaluations = record["certificate"]["rule_evaluations"].as_array().unwrap();
+    let italy = evaluations.iter().find(|e| e["plugin"] == "it-export").expect("Italy's rules ran");
+    assert_eq!((&italy["version"], &italy["sha256"]), (&json!("1.0.0"), &italy_sha), "{evaluations:#?}");
+    let eu = evaluations.iter().find(|e| e["plugin"] == "eu-export").unwrap();
+    assert_eq!(eu["version"], "1.0.0");
+
+    // Italy's own publisher still publishes the next version of its plugin.
+    let it_publisher = server.token("plugin_publisher", Some("IT"));
+    let (manifest, component, cases) = renamed(bundled("it-export"), "it-export", "1.0.1");
+    let (status, body) = publish(&server, &it_publisher, &manifest, &component, &cases);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!((&body["plugin"]["jurisdiction"], &body["plugin"]["status"]), (&json!("IT"), &json!("active")));
+    let record = server.issue(&issuer, &example("it-archaeology-temporary-ch.json"));
+    let italy = record["certificate"]["rule_evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["plugin"] == "it-export")
+        .unwrap()
+        .clone();
+    assert_eq!(italy["version"], "1.0.1");
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -306,6 +393,40 @@ fn cli_plugin_test_runs_cases_through_the_production_engine_and_reports_the_limi
     let (code, _, stderr) = cli(&["plugin", "test", &wasi, &cases], &[], dir.path());
     assert_eq!(code, 1);
     assert!(stderr.contains("wasi:cli/environment") && stderr.contains("wasm32-unknown-unknown"), "{stderr}");
+}
+
+#[test]
+fn a_busy_machine_is_retried_and_then_blamed_never_the_plugin() {
+    // CARTOUCHE_UNSAFE_PLUGIN_DEADLINES_MS=FIRST,RETRY plays a machine too busy to finish:
+    // a 0 ms deadline stops every call at its first instruction, deterministically.
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = bundled("it-export");
+    let component = write(dir.path(), "it-export.wasm", plugin.component);
+    let cases = write(dir.path(), "cases.json", plugin.cases.as_bytes());
+    let manifest = write(dir.path(), "manifest.json", plugin.manifest.as_bytes());
+    let test = ["plugin", "test", &component, &cases, "--manifest", &manifest];
+    let deadlines = "CARTOUCHE_UNSAFE_PLUGIN_DEADLINES_MS";
+
+    // Every first attempt times out; the retry, with a long deadline, passes.
+    let (code, stdout, stderr) = cli(&test, &[(deadlines, "0,10000")], dir.path());
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("17 passed, 0 failed"), "{stdout}");
+
+    // When the retry times out too, the machine is blamed (exit 3), not the plugin.
+    let (code, stdout, stderr) = cli(&test, &[(deadlines, "0,0")], dir.path());
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert!(stderr.contains("too busy") && stderr.contains("says nothing about the plugin"), "{stderr}");
+    let (code, stdout, stderr) = cli(&test[..4], &[(deadlines, "0,0")], dir.path());
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert!(stderr.contains("too busy"), "{stderr}");
+
+    // The bundled plugins at first start: the same retry, and the same diagnosis.
+    let data = dir.path().join("data");
+    let serve = ["serve", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()];
+    let (code, stdout, stderr) = cli(&serve, &[(deadlines, "0,0")], dir.path());
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stderr.contains("too busy to check the plugin"), "{stderr}");
+    assert!(!stderr.contains("failed its publication checks"), "{stderr}");
 }
 
 #[test]

@@ -1,11 +1,16 @@
 //! Rule plugins: publication (authorization by jurisdiction, every check of the rules
 //! host, then the durable record and the compiled artifact) and the list in service.
 
-use cartouche_model::Role;
-use cartouche_rules::{ComponentError, Listing, PublishError};
+use cartouche_model::canonical::hex;
+use cartouche_model::plugin::{PluginManifest, PublishedPlugin};
+use cartouche_model::{Actor, Role};
+use cartouche_rules::{Checked, ComponentError, Listing, PublishError, Rules};
+use cartouche_store::Store;
 use serde::Serialize;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
+use crate::audit::{self, AuditAction, Outcome};
 use crate::views::Items;
 use crate::{Action, Caller, Core, CoreError, ErrorKind};
 
@@ -73,8 +78,37 @@ pub fn publish_error(error: PublishError) -> CoreError {
             let PublishError::CasesFailed { report, .. } = error else { unreachable!() };
             CoreError::unprocessable("cases_failed", message).with_details(json!({ "cases": report.cases }))
         }
-        PublishError::Store(error) => error.into(),
+        error @ PublishError::IdTaken { .. } => {
+            CoreError::new(ErrorKind::Forbidden, "plugin_id_taken", error.to_string())
+        }
+        error @ PublishError::Busy(_) => CoreError::new(ErrorKind::Unavailable, "busy", error.to_string()),
+        error @ PublishError::NotTheChecked(_) => CoreError::internal(error.to_string()),
     }
+}
+
+/// Puts every stored publication in service, with its compiled code from the store
+/// (compiled again, and stored, when this engine has none). A stored version that claims
+/// another jurisdiction's id is left out by the host.
+pub fn load_published(store: &dyn Store, rules: &Rules) -> Result<usize, CoreError> {
+    let stored = store.plugins()?;
+    let done = rules.load(stored, |key| store.artifact(key))?;
+    for artifact in &done.compiled {
+        store.put_artifact(&artifact.key, &artifact.bytes)?;
+    }
+    Ok(done.loaded)
+}
+
+/// A plugin bundled with the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Bundled<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// `manifest.json`.
+    pub manifest: &'a str,
+    /// The component.
+    pub component: &'a [u8],
+    /// `cases.json`.
+    pub cases: &'a str,
 }
 
 impl Core {
@@ -103,15 +137,88 @@ impl Core {
             .ok_or_else(|| CoreError::unprocessable("invalid_manifest", "the manifest has no \"jurisdiction\""))?;
         let target = crate::audit::bounded(&jurisdiction, 16);
         self.authorize(caller, Action::PublishPlugin, Some(&jurisdiction), &target)?;
-        let checked = rules.check(&upload.manifest, &upload.component, &upload.cases).map_err(publish_error)?;
+        let actor = caller.actor();
+        let checked = rules
+            .check(&upload.manifest, &upload.component, &upload.cases)
+            .map_err(|error| self.publication_refused(&actor, error))?;
         let report = checked.report.clone();
-        let now = self.now();
-        let record = rules.publish(&*self.store, checked, caller.actor(), now).map_err(publish_error)?;
+        let record = self.store_publication(rules, checked, &actor)?;
         let plugin = rules
-            .list(now.date())
+            .list(self.now().date())
             .into_iter()
             .find(|l| l.id == record.manifest.id && l.version == record.manifest.version);
         Ok(PluginPublished { plugin, cases: report.cases })
+    }
+
+    /// Publishes the bundled plugins not yet published (same id and version), through the
+    /// same checks as any publication, as the system. A bundled build that differs from
+    /// the published version is left out (published versions are immutable). Returns how
+    /// many were published.
+    pub fn publish_bundled(&self, bundled: &[Bundled<'_>]) -> Result<usize, CoreError> {
+        let rules = self.rules.plugins().ok_or_else(no_plugins)?;
+        let actor = crate::bootstrap::system_actor("system:bundled");
+        let listed = rules.list(self.now().date());
+        let mut published = 0;
+        for plugin in bundled {
+            let manifest: PluginManifest = serde_json::from_str(plugin.manifest)
+                .map_err(|error| CoreError::internal(format!("bundled plugin {}: bad manifest: {error}", plugin.id)))?;
+            if let Some(existing) = listed.iter().find(|l| l.id == manifest.id && l.version == manifest.version) {
+                if existing.sha256 != hex(&Sha256::digest(plugin.component)) {
+                    tracing::warn!(plugin = %manifest.id, version = %manifest.version, "the bundled build differs from the published version, which stays (published versions are immutable; bump the version to publish it)");
+                }
+                continue;
+            }
+            let checked = rules
+                .check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes())
+                .map_err(|error| self.publication_refused(&actor, error))?;
+            self.store_publication(rules, checked, &actor)?;
+            published += 1;
+        }
+        Ok(published)
+    }
+
+    /// The error of a refused publication; a refusal for the id (another jurisdiction's)
+    /// is audited as denied.
+    fn publication_refused(&self, actor: &Actor, error: PublishError) -> CoreError {
+        if let PublishError::IdTaken { id, .. } = &error {
+            let target = id.clone();
+            let core = publish_error(error);
+            tracing::warn!(token_id = %actor.token_id, target = %audit::bounded(&target, 80), "plugin publication denied: the id belongs to another jurisdiction");
+            let entry = audit::entry(
+                self.now(),
+                Some(actor),
+                AuditAction::PluginPublish,
+                &target,
+                Outcome::Denied,
+                &core.message,
+            );
+            if let Err(failure) = self.store.append_audit(entry) {
+                tracing::error!(error = %failure, "could not write the audit entry of a denied publication");
+            }
+            return core;
+        }
+        publish_error(error)
+    }
+
+    /// Stores a checked publication and puts it in service: under the publication lock,
+    /// checks again that the id is still the manifest's jurisdiction's, stores the record
+    /// with its audit entry (`version_exists` if that version exists), stores the compiled
+    /// code, and installs it.
+    fn store_publication(&self, rules: &Rules, checked: Checked, actor: &Actor) -> Result<PublishedPlugin, CoreError> {
+        let _publishing = rules.lock_publications();
+        rules.check_owner(&checked.manifest).map_err(|error| self.publication_refused(actor, error))?;
+        let now = self.now();
+        let record = checked.record(actor.clone(), now);
+        let target = format!("{}@{}", record.manifest.id, record.manifest.version);
+        let detail = format!("sha256 {}", record.sha256);
+        let entry = audit::entry(now, Some(actor), AuditAction::PluginPublish, &target, Outcome::Ok, &detail);
+        self.store.publish_plugin(record.clone(), entry)?;
+        if let Some(artifact) = &checked.artifact {
+            self.store.put_artifact(&artifact.key, &artifact.bytes)?;
+        }
+        rules.install(&record, checked).map_err(publish_error)?;
+        tracing::info!(plugin = %record.manifest.id, version = %record.manifest.version, sha256 = %record.sha256, "plugin published");
+        Ok(record)
     }
 
     /// Every published version with its active range (public: which rules run is no

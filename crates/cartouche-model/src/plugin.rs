@@ -69,6 +69,42 @@ pub struct PluginManifest {
     pub sha256: Option<String>,
 }
 
+/// A published plugin version as the registry keeps it: the manifest, the component, the
+/// cases it passed, and who published it. Immutable once stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedPlugin {
+    /// The manifest as published.
+    pub manifest: PluginManifest,
+    /// Lower-case hex SHA-256 of `component`.
+    pub sha256: String,
+    /// The WebAssembly component.
+    #[serde(with = "base64_bytes")]
+    pub component: Vec<u8>,
+    /// The case file it passed (JSON).
+    pub cases: String,
+    /// Who published it.
+    pub published_by: crate::Actor,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub published_at: time::OffsetDateTime,
+}
+
+/// Bytes as standard base64 with padding (how the registry has always stored components).
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// What a plugin evaluates: the certificate, or at issuance the application with the
 /// issue date and no number yet. Field pointers are the same in both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

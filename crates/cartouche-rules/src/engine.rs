@@ -36,8 +36,14 @@ pub struct Limits {
     /// (a one-object certificate takes about 60 fuel per byte to parse and evaluate).
     pub fuel_per_input_byte: u64,
     /// Wall-clock deadline per call, a backstop only (fuel decides first); one more epoch
-    /// tick (10 ms) is allowed per 64 KiB of certificate JSON.
+    /// tick (10 ms) is allowed per 64 KiB of certificate JSON. Zero interrupts every call
+    /// at once (tests use it to exercise [`Limits::retry_deadline`]).
     pub deadline: Duration,
+    /// Deadline of the second attempt when a publication check (describe, a case) hit
+    /// `deadline`: on a loaded machine a correct plugin can be slow, and fuel, not the
+    /// clock, proves it terminates. A check that times out again is the machine's problem
+    /// (reported as such), never the plugin's failure. Evaluations do not retry.
+    pub retry_deadline: Duration,
     /// Linear memory per call, in bytes.
     pub memory_bytes: usize,
     /// Largest certificate JSON handed to a plugin (the largest request body: an
@@ -60,6 +66,7 @@ impl Default for Limits {
             fuel: 10_000_000,
             fuel_per_input_byte: 100,
             deadline: Duration::from_millis(50),
+            retry_deadline: Duration::from_secs(10),
             memory_bytes: 16 << 20,
             input_bytes: 1 << 20,
             max_findings: 64,
@@ -197,6 +204,7 @@ pub struct CallState {
     reference: Arc<ReferenceData>,
     limiter: MemoryLimiter,
     fuel: u64,
+    deadline: Duration,
 }
 
 /// The memory cap of one call, recording the peak.
@@ -410,8 +418,10 @@ impl Host {
     /// the store (checksummed). Never give it bytes from anywhere else.
     pub fn load_artifact(&self, artifact: &[u8]) -> Result<Compiled, ComponentError> {
         // SAFETY: `Component::deserialize` trusts its input to be wasmtime's own output. The
-        // only caller passes artifacts that this service compiled with an engine of the same
-        // compatibility key and stored in its own store, whose records are checksummed on
+        // only caller (`Rules::load`) passes what its caller's lookup returns for a key this
+        // host made (`{sha256}-{compatibility key}`): artifacts that this service compiled
+        // with an engine of the same compatibility key (`Checked::artifact`,
+        // `Loaded::compiled`) and stored in its own store, whose records are checksummed on
         // read; user-supplied bytes always go through `compile`.
         #[allow(unsafe_code)]
         let component = unsafe { Component::deserialize(&self.engine, artifact) }
@@ -439,16 +449,21 @@ impl Host {
         self.limits.fuel.saturating_add(self.limits.fuel_per_input_byte.saturating_mul(input_bytes as u64))
     }
 
-    fn store(&self, reference: Arc<ReferenceData>, fuel: u64, input_bytes: usize) -> Store<CallState> {
+    fn store(
+        &self,
+        reference: Arc<ReferenceData>,
+        fuel: u64,
+        input_bytes: usize,
+        deadline: Duration,
+    ) -> Store<CallState> {
         let mut store = Store::new(
             &self.engine,
-            CallState { reference, limiter: MemoryLimiter { cap: self.limits.memory_bytes, peak: 0 }, fuel },
+            CallState { reference, limiter: MemoryLimiter { cap: self.limits.memory_bytes, peak: 0 }, fuel, deadline },
         );
         store.limiter(|state| &mut state.limiter);
         // Fuel was enabled in the config, so this cannot fail.
         let _ = store.set_fuel(fuel);
-        let ticks = (self.limits.deadline.as_millis() / TICK.as_millis()).max(1) as u64 + (input_bytes as u64 >> 16);
-        store.set_epoch_deadline(ticks);
+        store.set_epoch_deadline(deadline_ticks(deadline, input_bytes));
         store
     }
 
@@ -464,7 +479,7 @@ impl Host {
                     format!("ran out of fuel: used the whole budget of {} instructions", self.limits.fuel),
                 ),
                 Some(Trap::Interrupt) => {
-                    (FailureKind::Timeout, format!("did not finish within {} ms", self.limits.deadline.as_millis()))
+                    (FailureKind::Timeout, format!("did not finish within {} ms", store.data().deadline.as_millis()))
                 }
                 Some(Trap::StackOverflow) => (FailureKind::Trap, "trapped: stack overflow".to_owned()),
                 Some(trap) => (FailureKind::Trap, format!("trapped: {trap}")),
@@ -479,8 +494,13 @@ impl Host {
 
     /// Calls `describe`.
     pub fn describe(&self, compiled: &Compiled) -> Result<Description, RunFailure> {
+        self.describe_within(compiled, self.limits.deadline)
+    }
+
+    /// Calls `describe` with another wall-clock deadline (the publication retry).
+    pub fn describe_within(&self, compiled: &Compiled, deadline: Duration) -> Result<Description, RunFailure> {
         let _slot = self.slots.take();
-        let mut store = self.store(Arc::new(ReferenceData::default()), self.limits.fuel, 0);
+        let mut store = self.store(Arc::new(ReferenceData::default()), self.limits.fuel, 0, deadline);
         let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
         let info =
             plugin.cartouche_rules_rule().call_describe(&mut store).map_err(|error| self.failure(&store, error))?;
@@ -501,6 +521,19 @@ impl Host {
         context: &CallContext,
         reference: Arc<ReferenceData>,
     ) -> Result<Run, RunFailure> {
+        self.evaluate_within(compiled, certificate_json, context, reference, self.limits.deadline)
+    }
+
+    /// [`Host::evaluate`] with another wall-clock deadline (the publication retry); every
+    /// other limit, fuel first, is the same.
+    pub fn evaluate_within(
+        &self,
+        compiled: &Compiled,
+        certificate_json: &str,
+        context: &CallContext,
+        reference: Arc<ReferenceData>,
+        deadline: Duration,
+    ) -> Result<Run, RunFailure> {
         if certificate_json.len() > self.limits.input_bytes {
             return Err(RunFailure {
                 kind: FailureKind::InputTooLarge,
@@ -514,7 +547,7 @@ impl Host {
         }
         let _slot = self.slots.take();
         let budget = self.fuel_for(certificate_json.len());
-        let mut store = self.store(reference, budget, certificate_json.len());
+        let mut store = self.store(reference, budget, certificate_json.len(), deadline);
         let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
         let wit_context = wit::Context {
             phase: phase_to_wit(context.phase),
@@ -606,6 +639,15 @@ impl Host {
         }
         Ok((checked, bytes))
     }
+}
+
+/// The epoch ticks of a call's deadline: whole ticks (at least one), one more per 64 KiB of
+/// input; none for a zero deadline, which interrupts the call at its first instruction.
+fn deadline_ticks(deadline: Duration, input_bytes: usize) -> u64 {
+    if deadline.is_zero() {
+        return 0;
+    }
+    (deadline.as_millis() / TICK.as_millis()).max(1) as u64 + (input_bytes as u64 >> 16)
 }
 
 /// The context of a call.

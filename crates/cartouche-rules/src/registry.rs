@@ -1,25 +1,32 @@
-//! The published plugins and their use: publication checks (manifest, component, cases run
-//! twice), loading from the store (compiled artifacts cached in the store, keyed by
-//! component hash and engine), selection of the version active at a date, and evaluation
-//! of every plugin that applies to a certificate in a phase.
+//! The published plugins and their use: publication checks (manifest, ownership of the id,
+//! component, cases run twice), putting stored publications in service (with their
+//! compiled artifacts, which the caller keeps, keyed by component hash and engine),
+//! selection of the version active at a date, and evaluation of every plugin that applies
+//! to a certificate in a phase. This crate stores nothing: the caller persists what
+//! [`Rules::check`] and [`Rules::load`] hand back, then calls [`Rules::install`].
+//!
+//! A plugin id belongs to the jurisdiction of its first publication: a later version must
+//! carry the same jurisdiction ([`PublishError::IdTaken`]), stored versions of another
+//! jurisdiction are not loaded, and evaluation selects versions by id and jurisdiction, so
+//! one jurisdiction's code can never supersede another's.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
 
 use cartouche_model::plugin::{
-    CaseFile, ExpectedFinding, PluginManifest, RuleSubject, comparable, is_jurisdiction, is_plugin_id,
+    CaseFile, ExpectedFinding, PluginManifest, PublishedPlugin, RuleSubject, comparable, is_jurisdiction, is_plugin_id,
     jurisdiction_covers,
 };
 use cartouche_model::reference::ReferenceData;
 use cartouche_model::{Actor, Finding, RuleEvaluation, RuleOutcome, RulePhase, Severity};
-use cartouche_store::{AuditEvent, PluginRecord, Store, StoreError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
 
-use crate::engine::{CallContext, Compiled, ComponentError, Host, Run, RunFailure};
+use crate::engine::{CallContext, Compiled, ComponentError, Description, FailureKind, Host, Run, RunFailure};
 
-/// Why a publication was refused. Nothing is stored when it is.
+/// Why a publication was refused. Nothing may be stored when it is.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     /// The manifest is not valid.
@@ -44,9 +51,26 @@ pub enum PublishError {
         /// Every case's result.
         report: Box<CasesReport>,
     },
-    /// That version exists.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    /// The id belongs to another jurisdiction (that of its first publication).
+    #[error("plugin id {id} belongs to jurisdiction {owner}; publish your rules under an id of your own")]
+    IdTaken {
+        /// The id.
+        id: String,
+        /// The jurisdiction it belongs to.
+        owner: String,
+        /// The jurisdiction the refused manifest declared.
+        jurisdiction: String,
+    },
+    /// A check hit the wall-clock deadline twice (the second time with
+    /// [`crate::Limits::retry_deadline`]): the machine is too busy to judge the plugin,
+    /// which says nothing about the plugin. Retry later.
+    #[error(
+        "the machine is too busy to check the plugin: {0} did not finish within the deadline, even on a second, longer attempt; this says nothing about the plugin (its fuel is bounded): retry later"
+    )]
+    Busy(String),
+    /// [`Rules::install`] was given a record that is not the checked publication.
+    #[error("the stored record {0} is not the checked publication")]
+    NotTheChecked(String),
 }
 
 /// One case run twice through the production engine.
@@ -76,6 +100,10 @@ pub struct CaseResult {
     pub output_bytes: usize,
     /// Bytes of certificate JSON it ran on (the budgets grow with it).
     pub input_bytes: usize,
+    /// Whether a run hit the wall-clock deadline even on the retry: the machine's problem,
+    /// not a verdict on the plugin.
+    #[serde(skip)]
+    pub timed_out: bool,
 }
 
 /// The result of a case file.
@@ -96,19 +124,70 @@ impl CasesReport {
     pub fn failed(&self) -> usize {
         self.cases.iter().filter(|case| !case.passed).count()
     }
+
+    /// The cases that hit the deadline even on the retry (the machine was too busy to
+    /// judge them).
+    pub fn timed_out(&self) -> Vec<&str> {
+        self.cases.iter().filter(|case| case.timed_out).map(|case| case.name.as_str()).collect()
+    }
 }
 
-/// A publication that passed every check, ready to store.
+/// Compiled code of a component, for the caller to store and hand back to
+/// [`Rules::load`]: only ever bytes this host's own compiler produced.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// `{component sha256}-{engine compatibility key}`.
+    pub key: String,
+    /// The compiled code.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Artifact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Artifact").field("key", &self.key).field("bytes", &self.bytes.len()).finish()
+    }
+}
+
+/// A publication that passed every check: what to store ([`Checked::record`] and
+/// [`Checked::artifact`]), then put in service with [`Rules::install`].
 pub struct Checked {
     /// The manifest.
     pub manifest: PluginManifest,
     /// SHA-256 of the component.
     pub sha256: String,
-    component: Vec<u8>,
-    cases: String,
-    compiled: Compiled,
+    /// The component.
+    pub component: Vec<u8>,
+    /// The case file it passed (JSON).
+    pub cases: String,
     /// The cases' results.
     pub report: CasesReport,
+    /// The compiled code, to store (absent if the engine could not serialize it: the
+    /// plugin is then compiled again at the next start).
+    pub artifact: Option<Artifact>,
+    compiled: Compiled,
+}
+
+impl Checked {
+    /// The record to store, published by `actor` at `at`.
+    pub fn record(&self, actor: Actor, at: OffsetDateTime) -> PublishedPlugin {
+        PublishedPlugin {
+            manifest: self.manifest.clone(),
+            sha256: self.sha256.clone(),
+            component: self.component.clone(),
+            cases: self.cases.clone(),
+            published_by: actor,
+            published_at: at,
+        }
+    }
+}
+
+/// What [`Rules::load`] did.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Versions put in service.
+    pub loaded: usize,
+    /// Artifacts compiled because the lookup had none: the caller stores them.
+    pub compiled: Vec<Artifact>,
 }
 
 /// A plugin in service.
@@ -161,8 +240,10 @@ pub struct Listing {
 /// The rules service: the host, the plugins in service, the operator's reference data.
 pub struct Rules {
     host: Host,
+    /// In publication order: the first version of an id names its jurisdiction.
     plugins: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
     reference: RwLock<Arc<ReferenceData>>,
+    publishing: Mutex<()>,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -220,6 +301,7 @@ impl Rules {
             host,
             plugins: RwLock::new(Arc::new(Vec::new())),
             reference: RwLock::new(Arc::new(ReferenceData::default())),
+            publishing: Mutex::new(()),
         }
     }
 
@@ -242,31 +324,72 @@ impl Rules {
         Arc::clone(&self.plugins.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    fn add(&self, plugin: LoadedPlugin) {
+    /// The key of a component's compiled code for this engine.
+    pub fn artifact_key(&self, sha256: &str) -> String {
+        format!("{sha256}-{}", self.host.compatibility_key())
+    }
+
+    /// The jurisdiction plugin `id` belongs to (its first publication's), if in service.
+    pub fn owner(&self, id: &str) -> Option<String> {
+        owner_in(&self.snapshot(), id).map(str::to_owned)
+    }
+
+    /// Refuses a manifest whose id belongs to another jurisdiction.
+    pub fn check_owner(&self, manifest: &PluginManifest) -> Result<(), PublishError> {
+        check_owner_in(&self.snapshot(), manifest)
+    }
+
+    /// Serializes publications: hold it from [`Rules::check_owner`] through storing to
+    /// [`Rules::install`], so that two first publications of an id cannot both pass.
+    pub fn lock_publications(&self) -> MutexGuard<'_, ()> {
+        self.publishing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn add(&self, plugin: LoadedPlugin) -> Result<(), PublishError> {
         let mut guard = self.plugins.write().unwrap_or_else(|p| p.into_inner());
+        check_owner_in(&guard, &plugin.manifest)?;
         let mut next: Vec<Arc<LoadedPlugin>> = guard.iter().cloned().collect();
         next.push(Arc::new(plugin));
         // Calls in flight keep the Arc of the list they started with.
         *guard = Arc::new(next);
+        Ok(())
     }
 
-    /// Loads every published plugin from `store`: the cached artifact when this engine
-    /// compiled one, else compiles the component and caches it. Returns how many loaded;
-    /// a plugin that no longer compiles is logged and left out.
-    pub fn load(&self, store: &dyn Store) -> Result<usize, StoreError> {
-        let mut loaded = 0;
-        for record in store.plugins()? {
-            let key = format!("{}-{}", record.sha256, self.host.compatibility_key());
-            let cached = match store.artifact(&key)? {
-                Some(artifact) => self.host.load_artifact(&artifact).ok(),
+    /// Puts every stored publication in service (`plugins` as the store lists them: by id,
+    /// then in publication order), with its compiled code from `artifact` (looked up by
+    /// [`Rules::artifact_key`]; it must return only bytes that this service's host
+    /// compiled, [`Checked::artifact`] or [`Loaded::compiled`], read back from the
+    /// checksummed store) or, when there is none, compiled again: those new artifacts are
+    /// returned for the caller to store. A version whose jurisdiction is not its id's
+    /// (that of the id's first publication), or that no longer compiles, is logged and left
+    /// out.
+    pub fn load<E>(
+        &self,
+        plugins: Vec<PublishedPlugin>,
+        mut artifact: impl FnMut(&str) -> Result<Option<Vec<u8>>, E>,
+    ) -> Result<Loaded, E> {
+        let mut done = Loaded::default();
+        let mut owners: BTreeMap<String, String> = BTreeMap::new();
+        for record in plugins {
+            let owner = owners.entry(record.manifest.id.clone()).or_insert_with(|| {
+                owner_in(&self.snapshot(), &record.manifest.id).unwrap_or(&record.manifest.jurisdiction).to_owned()
+            });
+            if *owner != record.manifest.jurisdiction {
+                tracing::error!(plugin = %record.manifest.id, version = %record.manifest.version, jurisdiction = %record.manifest.jurisdiction, owner = %owner, "a stored plugin version claims an id that belongs to another jurisdiction; it is not used");
+                continue;
+            }
+            let Ok(version) = semver::Version::parse(&record.manifest.version) else { continue };
+            let key = self.artifact_key(&record.sha256);
+            let cached = match artifact(&key)? {
+                Some(bytes) => self.host.load_artifact(&bytes).ok(),
                 None => None,
             };
             let compiled = match cached {
                 Some(compiled) => compiled,
                 None => match self.host.compile(&record.component) {
                     Ok(compiled) => {
-                        if let Ok(artifact) = compiled.artifact() {
-                            store.put_artifact(&key, &artifact)?;
+                        if let Ok(bytes) = compiled.artifact() {
+                            done.compiled.push(Artifact { key, bytes });
                         }
                         compiled
                     }
@@ -276,18 +399,20 @@ impl Rules {
                     }
                 },
             };
-            let Ok(version) = semver::Version::parse(&record.manifest.version) else { continue };
-            self.add(LoadedPlugin {
+            let plugin = LoadedPlugin {
                 size: record.component.len(),
                 manifest: record.manifest,
                 sha256: record.sha256,
                 published_at: record.published_at,
                 version,
                 compiled,
-            });
-            loaded += 1;
+            };
+            match self.add(plugin) {
+                Ok(()) => done.loaded += 1,
+                Err(error) => tracing::error!(%error, "a stored plugin version is not used"),
+            }
         }
-        Ok(loaded)
+        Ok(done)
     }
 
     /// Runs every check of a publication: manifest, component (size, imports, exports),
@@ -296,6 +421,7 @@ impl Rules {
         let manifest: PluginManifest =
             serde_json::from_slice(manifest_json).map_err(|error| PublishError::Manifest(error.to_string()))?;
         check_manifest(&manifest)?;
+        self.check_owner(&manifest)?;
         let sha256 = sha256_hex(component);
         if let Some(pinned) = &manifest.sha256
             && !pinned.eq_ignore_ascii_case(&sha256)
@@ -305,8 +431,7 @@ impl Rules {
             )));
         }
         let compiled = self.host.compile(component)?;
-        let described =
-            self.host.describe(&compiled).map_err(|failure| PublishError::DescribeMismatch(failure.message))?;
+        let described = self.describe(&compiled)?;
         let mut mismatches = Vec::new();
         for (what, declared, said) in [
             ("id", &manifest.id, &described.id),
@@ -344,15 +469,69 @@ impl Rules {
         }
         file.reference.check().map_err(|error| PublishError::Cases(format!("reference data: {error}")))?;
         let report = self.run_cases(&compiled, &file);
+        let timed_out = report.timed_out();
+        if !timed_out.is_empty() {
+            return Err(PublishError::Busy(format!("case {:?}", timed_out[0])));
+        }
         let failed = report.failed();
         if failed > 0 {
             return Err(PublishError::CasesFailed { failed, total: report.cases.len(), report: Box::new(report) });
         }
-        Ok(Checked { manifest, sha256, component: component.to_vec(), cases: cases_text.to_owned(), compiled, report })
+        let artifact = compiled.artifact().ok().map(|bytes| Artifact { key: self.artifact_key(&sha256), bytes });
+        Ok(Checked {
+            manifest,
+            sha256,
+            component: component.to_vec(),
+            cases: cases_text.to_owned(),
+            report,
+            artifact,
+            compiled,
+        })
+    }
+
+    /// `describe()` as the publication checks call it: again with the retry deadline if it
+    /// hit the first; [`PublishError::Busy`] if it hits that too.
+    pub fn describe(&self, compiled: &Compiled) -> Result<Description, PublishError> {
+        let mut result = self.host.describe(compiled);
+        if matches!(&result, Err(failure) if failure.kind == FailureKind::Timeout) {
+            tracing::warn!("describe() hit the deadline during a publication check; retrying with the longer deadline");
+            result = self.host.describe_within(compiled, self.host.limits().retry_deadline);
+        }
+        result.map_err(|failure| match failure.kind {
+            FailureKind::Timeout => PublishError::Busy("describe()".into()),
+            _ => PublishError::DescribeMismatch(failure.message),
+        })
+    }
+
+    /// One run of a publication check: again with the retry deadline if it hit the first
+    /// (fuel still bounds the work). A second timeout stays a timeout: the caller reports
+    /// it as the machine's problem.
+    fn run_patiently(
+        &self,
+        compiled: &Compiled,
+        json: &str,
+        context: &CallContext,
+        reference: &Arc<ReferenceData>,
+    ) -> Result<Run, RunFailure> {
+        let first = self.host.evaluate(compiled, json, context, Arc::clone(reference));
+        match first {
+            Err(failure) if failure.kind == FailureKind::Timeout => {
+                tracing::warn!(
+                    fuel = failure.fuel,
+                    "a publication case hit the deadline; retrying with the longer deadline"
+                );
+                let retry: Duration = self.host.limits().retry_deadline;
+                self.host.evaluate_within(compiled, json, context, Arc::clone(reference), retry)
+            }
+            other => other,
+        }
     }
 
     /// Runs each case twice in fresh instances: it passes when the findings are those
-    /// expected and both runs agree on findings (messages included) and fuel.
+    /// expected and both runs agree on findings (messages included) and fuel. A run that
+    /// hits the wall-clock deadline is retried once with [`crate::Limits::retry_deadline`];
+    /// a case that times out even then is marked [`CaseResult::timed_out`] (failed, but
+    /// the machine's problem: [`Rules::check`] reports [`PublishError::Busy`]).
     pub fn run_cases(&self, compiled: &Compiled, file: &CaseFile) -> CasesReport {
         let reference = Arc::new(file.reference.clone());
         let cases = file
@@ -372,6 +551,7 @@ impl Rules {
                     peak_memory: 0,
                     output_bytes: 0,
                     input_bytes: 0,
+                    timed_out: false,
                 };
                 let subject = match case.subject(file) {
                     Ok(subject) => subject,
@@ -395,8 +575,8 @@ impl Rules {
                     checkpoint_country: case.checkpoint_country.clone(),
                     parameters: case.parameters.clone(),
                 };
-                let first = self.host.evaluate(compiled, &json, &context, Arc::clone(&reference));
-                let second = self.host.evaluate(compiled, &json, &context, Arc::clone(&reference));
+                let first = self.run_patiently(compiled, &json, &context, &reference);
+                let second = self.run_patiently(compiled, &json, &context, &reference);
                 match (&first, &second) {
                     (Ok(a), Ok(b)) => {
                         result.fuel = a.fuel;
@@ -412,6 +592,7 @@ impl Rules {
                     }
                     (Err(failure), _) | (_, Err(failure)) => {
                         result.fuel = failure.fuel;
+                        result.timed_out = failure.kind == FailureKind::Timeout;
                         result.error = Some(format!("{}: {}", failure.kind.code(), failure.message));
                     }
                 }
@@ -427,47 +608,29 @@ impl Rules {
         }
     }
 
-    /// Stores a checked publication and puts it in service (from its valid-from date).
-    /// Published versions are immutable: the same id and version again is refused.
-    pub fn publish(
-        &self,
-        store: &dyn Store,
-        checked: Checked,
-        actor: Actor,
-        now: OffsetDateTime,
-    ) -> Result<PluginRecord, PublishError> {
-        let record = PluginRecord {
-            manifest: checked.manifest.clone(),
-            sha256: checked.sha256.clone(),
-            component: checked.component,
-            cases: checked.cases,
-            published_by: actor.clone(),
-            published_at: now,
-        };
-        let audit = AuditEvent {
-            at: now,
-            actor: Some(actor),
-            action: "plugin.publish".into(),
-            target: format!("{}@{}", record.manifest.id, record.manifest.version),
-            outcome: "ok".into(),
-            detail: format!("sha256 {}", record.sha256),
-        };
-        store.publish_plugin(record.clone(), audit)?;
-        if let Ok(artifact) = checked.compiled.artifact() {
-            store.put_artifact(&format!("{}-{}", record.sha256, self.host.compatibility_key()), &artifact)?;
+    /// Puts a checked publication in service (from its valid-from date), once the caller
+    /// has stored `published` (its [`Checked::record`]) and the artifact. Refused if the id
+    /// now belongs to another jurisdiction (hold [`Rules::lock_publications`] from the
+    /// ownership check through storing, and this cannot happen).
+    pub fn install(&self, published: &PublishedPlugin, checked: Checked) -> Result<(), PublishError> {
+        if published.sha256 != checked.sha256 || published.manifest != checked.manifest {
+            return Err(PublishError::NotTheChecked(format!(
+                "{}@{}",
+                published.manifest.id, published.manifest.version
+            )));
         }
         let version =
-            semver::Version::parse(&record.manifest.version).map_err(|e| PublishError::Manifest(e.to_string()))?;
+            semver::Version::parse(&published.manifest.version).map_err(|e| PublishError::Manifest(e.to_string()))?;
         self.add(LoadedPlugin {
-            manifest: record.manifest.clone(),
-            sha256: record.sha256.clone(),
-            size: record.component.len(),
-            published_at: now,
+            manifest: checked.manifest,
+            sha256: checked.sha256,
+            size: checked.component.len(),
+            published_at: published.published_at,
             version,
             compiled: checked.compiled,
-        });
-        tracing::info!(plugin = %record.manifest.id, version = %record.manifest.version, sha256 = %record.sha256, "plugin published");
-        Ok(record)
+        })?;
+        tracing::info!(plugin = %published.manifest.id, version = %published.manifest.version, jurisdiction = %published.manifest.jurisdiction, sha256 = %published.sha256, "plugin in service");
+        Ok(())
     }
 
     /// Whether this id and version are in service.
@@ -479,11 +642,11 @@ impl Rules {
     pub fn list(&self, today: Date) -> Vec<Listing> {
         let plugins = self.snapshot();
         let mut listings = Vec::new();
-        let mut ids: Vec<&str> = plugins.iter().map(|p| p.manifest.id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        for id in ids {
-            let mut versions: Vec<&Arc<LoadedPlugin>> = plugins.iter().filter(|p| p.manifest.id == id).collect();
+        let mut keys: Vec<(&str, &str)> = plugins.iter().map(key_of).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let mut versions: Vec<&Arc<LoadedPlugin>> = plugins.iter().filter(|p| key_of(p) == key).collect();
             versions.sort_by(|a, b| (a.manifest.valid_from, &a.version).cmp(&(b.manifest.valid_from, &b.version)));
             let active = active_version(&versions, today).map(|p| p.sha256.clone());
             for (index, plugin) in versions.iter().enumerate() {
@@ -526,14 +689,14 @@ impl Rules {
         checkpoint_country: Option<&str>,
     ) -> Vec<RuleEvaluation> {
         let plugins = self.snapshot();
-        let mut ids: Vec<&str> = plugins
+        let mut keys: Vec<(&str, &str)> = plugins
             .iter()
             .filter(|p| jurisdiction_covers(&p.manifest.jurisdiction, country) && p.manifest.phases.contains(&phase))
-            .map(|p| p.manifest.id.as_str())
+            .map(key_of)
             .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        if ids.is_empty() {
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() {
             return Vec::new();
         }
         let json = match cartouche_model::canonical::to_canonical_json(subject) {
@@ -551,8 +714,9 @@ impl Rules {
             parameters: BTreeMap::new(),
         };
         let mut evaluations = Vec::new();
-        for id in ids {
-            let versions: Vec<&Arc<LoadedPlugin>> = plugins.iter().filter(|p| p.manifest.id == id).collect();
+        // By id AND jurisdiction: a version of another jurisdiction never supersedes.
+        for key in keys {
+            let versions: Vec<&Arc<LoadedPlugin>> = plugins.iter().filter(|p| key_of(p) == key).collect();
             let Some(plugin) = active_version(&versions, date) else { continue };
             if !plugin.manifest.phases.contains(&phase) {
                 continue;
@@ -561,6 +725,27 @@ impl Rules {
             evaluations.push(evaluation(plugin, phase, result));
         }
         evaluations
+    }
+}
+
+/// What versions are grouped by: id and jurisdiction.
+fn key_of(plugin: &Arc<LoadedPlugin>) -> (&str, &str) {
+    (plugin.manifest.id.as_str(), plugin.manifest.jurisdiction.as_str())
+}
+
+/// The jurisdiction of the first version of `id` in `plugins` (publication order).
+fn owner_in<'a>(plugins: &'a [Arc<LoadedPlugin>], id: &str) -> Option<&'a str> {
+    plugins.iter().find(|p| p.manifest.id == id).map(|p| p.manifest.jurisdiction.as_str())
+}
+
+fn check_owner_in(plugins: &[Arc<LoadedPlugin>], manifest: &PluginManifest) -> Result<(), PublishError> {
+    match owner_in(plugins, &manifest.id) {
+        Some(owner) if owner != manifest.jurisdiction => Err(PublishError::IdTaken {
+            id: manifest.id.clone(),
+            owner: owner.to_owned(),
+            jurisdiction: manifest.jurisdiction.clone(),
+        }),
+        _ => Ok(()),
     }
 }
 

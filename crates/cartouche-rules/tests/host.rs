@@ -1,14 +1,18 @@
 //! The host against real components: every bundled plugin passes its own cases through
 //! the production engine; hostile plugins are refused at publish or contained at run time,
-//! and the host keeps working afterwards.
+//! and the host keeps working afterwards; a plugin id stays its first jurisdiction's; a
+//! busy machine's timeouts are retried and never blamed on the plugin.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-use cartouche_model::plugin::RuleSubject;
+use cartouche_model::plugin::{PublishedPlugin, RuleSubject};
 use cartouche_model::reference::ReferenceData;
-use cartouche_model::{Application, RuleOutcome, RulePhase};
-use cartouche_rules::{CallContext, ComponentError, FailureKind, Host, Limits, PublishError, Rules};
-use time::macros::date;
+use cartouche_model::{Actor, Application, Role, RuleOutcome, RulePhase};
+use cartouche_rules::{CallContext, Checked, ComponentError, FailureKind, Host, Limits, PublishError, Rules};
+use time::OffsetDateTime;
+use time::macros::{date, datetime};
 
 fn rules() -> Rules {
     Rules::new(Host::new(Limits::default()).expect("the host starts"))
@@ -137,17 +141,50 @@ fn oversized_input_is_refused_before_the_call() {
     assert_eq!(run(&host, &compiled, "x").unwrap_err().kind, FailureKind::InputTooLarge);
 }
 
+/// What a caller stores: the publications in order, and the compiled artifacts by key.
+#[derive(Default)]
+struct Stored {
+    plugins: Vec<PublishedPlugin>,
+    artifacts: BTreeMap<String, Vec<u8>>,
+}
+
+impl Stored {
+    /// What the server does with a checked publication: store it, then install it.
+    fn publish(&mut self, rules: &Rules, checked: Checked, actor: Actor, at: OffsetDateTime) {
+        let _publishing = rules.lock_publications();
+        rules.check_owner(&checked.manifest).expect("the id is free or the jurisdiction's");
+        let record = checked.record(actor, at);
+        self.plugins.push(record.clone());
+        let artifact = checked.artifact.clone().expect("the engine serializes its code");
+        assert_eq!(artifact.key, rules.artifact_key(&record.sha256));
+        self.artifacts.insert(artifact.key, artifact.bytes);
+        rules.install(&record, checked).unwrap();
+    }
+
+    /// What the server does at start.
+    fn load(&mut self, rules: &Rules) -> usize {
+        let done = rules
+            .load(self.plugins.clone(), |key| Ok::<_, std::convert::Infallible>(self.artifacts.get(key).cloned()))
+            .unwrap();
+        for artifact in done.compiled {
+            self.artifacts.insert(artifact.key, artifact.bytes);
+        }
+        done.loaded
+    }
+}
+
+fn admin() -> Actor {
+    Actor { role: Role::Admin, country: None, token_id: "tok_admin".into() }
+}
+
 #[test]
 fn a_rules_service_reports_a_failing_plugin_as_indeterminate_not_pass() {
     let rules = rules();
     let plugin = hostile();
     let checked =
         rules.check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes()).expect("publishable");
-    let dir = tempfile::tempdir().unwrap();
-    let store = cartouche_store::SledStore::open(&dir.path().join("store")).unwrap();
-    let actor =
-        cartouche_model::Actor { role: cartouche_model::Role::Admin, country: None, token_id: "tok_admin".into() };
-    rules.publish(&store, checked, actor, time::OffsetDateTime::now_utc()).unwrap();
+    let mut store = Stored::default();
+    store.publish(&rules, checked, admin(), OffsetDateTime::now_utc());
     let evaluations =
         rules.evaluate(&subject_titled("HOSTILE:trap"), RulePhase::Issuance, "FR", date!(2026 - 11 - 28), None);
     assert_eq!(evaluations.len(), 1);
@@ -163,10 +200,122 @@ fn a_rules_service_reports_a_failing_plugin_as_indeterminate_not_pass() {
 
     // A second service loads it back from the store: from the cached artifact.
     let again = self::rules();
-    assert_eq!(again.load(&store).unwrap(), 1);
+    assert_eq!(store.load(&again), 1);
     assert!(again.has("hostile-test", "1.0.0"));
     let listed = again.list(date!(2026 - 11 - 28));
     assert_eq!(listed[0].status, "active");
+
+    // Without the artifact, it is compiled again and the new artifact handed back to store.
+    store.artifacts.clear();
+    let third = self::rules();
+    let done = third.load(store.plugins.clone(), |_| Ok::<_, std::convert::Infallible>(None)).unwrap();
+    assert_eq!(done.loaded, 1);
+    assert_eq!(done.compiled.len(), 1);
+    assert_eq!(done.compiled[0].key, third.artifact_key(&store.plugins[0].sha256));
+}
+
+/// A publication of `manifest` as stored data, whatever the component.
+fn stored(manifest: &str, component: &[u8], at: OffsetDateTime) -> PublishedPlugin {
+    PublishedPlugin {
+        manifest: serde_json::from_str(manifest).unwrap(),
+        sha256: cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(component)),
+        component: component.to_vec(),
+        cases: String::new(),
+        published_by: admin(),
+        published_at: at,
+    }
+}
+
+fn italian_issuance(rules: &Rules) -> Vec<cartouche_model::RuleEvaluation> {
+    let mut subject = subject_titled("an amphora");
+    subject.application.issuing_authority.country = "IT".into();
+    rules.evaluate(&subject, RulePhase::Issuance, "IT", date!(2026 - 11 - 28), None)
+}
+
+#[test]
+fn a_plugin_id_stays_with_the_jurisdiction_of_its_first_publication() {
+    let rules = rules();
+    let italy = cartouche_plugins::bundled("it-export").unwrap();
+    let checked = rules.check(italy.manifest.as_bytes(), italy.component, italy.cases.as_bytes()).unwrap();
+    let mut store = Stored::default();
+    store.publish(&rules, checked, admin(), datetime!(2026-01-01 0:00 UTC));
+    assert_eq!(rules.owner("it-export").as_deref(), Some("IT"));
+
+    // France's publisher cannot publish a later version of Italy's id: refused before any
+    // compiling, with a message that says what to do.
+    let hijack = italy
+        .manifest
+        .replace("\"jurisdiction\": \"IT\"", "\"jurisdiction\": \"FR\"")
+        .replace("\"version\": \"1.0.0\"", "\"version\": \"1.0.1\"");
+    assert!(hijack.contains("\"FR\"") && hijack.contains("1.0.1"), "{hijack}");
+    let error = rules.check(hijack.as_bytes(), b"not even wasm", italy.cases.as_bytes()).err().unwrap();
+    assert!(
+        matches!(&error, PublishError::IdTaken { id, owner, jurisdiction } if id == "it-export" && owner == "IT" && jurisdiction == "FR"),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "plugin id it-export belongs to jurisdiction IT; publish your rules under an id of your own"
+    );
+    let manifest: cartouche_model::plugin::PluginManifest = serde_json::from_str(&hijack).unwrap();
+    assert!(matches!(rules.check_owner(&manifest), Err(PublishError::IdTaken { .. })));
+
+    // Stored data of another jurisdiction (published before this check existed) is not
+    // loaded: Italy's version stays the one Italian issuance runs.
+    store.plugins.push(stored(&hijack, hostile().component, datetime!(2026-02-01 0:00 UTC)));
+    let again = self::rules();
+    assert_eq!(store.load(&again), 1, "the FR version of it-export is left out");
+    assert!(again.has("it-export", "1.0.0") && !again.has("it-export", "1.0.1"));
+    let ran = italian_issuance(&again);
+    let it = ran.iter().find(|e| e.plugin == "it-export").expect("Italy's rules ran");
+    assert_eq!(it.version, "1.0.0");
+    assert_eq!(it.sha256, store.plugins[0].sha256);
+    assert!(again.list(date!(2026 - 11 - 28)).iter().all(|l| l.jurisdiction == "IT"));
+}
+
+#[test]
+fn publication_checks_retry_a_deadline_hit_and_then_blame_the_machine_not_the_plugin() {
+    // A zero deadline interrupts every call at its first instruction: the first attempt of
+    // every check times out, deterministically, as on a machine far too busy.
+    let plugin = hostile();
+    let busy_first = Rules::new(Host::new(Limits { deadline: Duration::ZERO, ..Limits::default() }).unwrap());
+    let quiet = busy_first.host().compile(plugin.component).unwrap();
+    let json = serde_json::to_string(&subject_titled("quiet")).unwrap();
+    let failure =
+        busy_first.host().evaluate(&quiet, &json, &context(), Arc::new(ReferenceData::default())).unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Timeout, "the first attempt alone times out: {}", failure.message);
+    let checked = busy_first
+        .check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes())
+        .expect("the retry, with the longer deadline, passes");
+    assert!(checked.report.cases.iter().all(|c| c.passed && !c.timed_out && c.fuel > 0));
+
+    // A plugin that genuinely loops is still refused for its fuel, not called busy.
+    let looping = plugin.cases.replace(
+        "\"expect\": []",
+        "\"patch\": [{\"op\": \"add\", \"path\": \"/objects/0/title\", \"value\": \"HOSTILE:loop\"}], \"expect\": []",
+    );
+    assert!(looping.contains("HOSTILE:loop"));
+    match busy_first.check(plugin.manifest.as_bytes(), plugin.component, looping.as_bytes()) {
+        Err(PublishError::CasesFailed { report, .. }) => {
+            let case = &report.cases[0];
+            assert!(!case.timed_out);
+            assert!(case.error.as_deref().unwrap().starts_with("HOST.OUT_OF_FUEL"), "{case:?}");
+        }
+        other => panic!("expected the loop to fail its case: {:?}", other.err()),
+    }
+
+    // When the retry times out too, it is the machine's problem: Busy, never CasesFailed.
+    let hopeless = Rules::new(
+        Host::new(Limits { deadline: Duration::ZERO, retry_deadline: Duration::ZERO, ..Limits::default() }).unwrap(),
+    );
+    let error = hopeless.check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes()).err().unwrap();
+    assert!(matches!(&error, PublishError::Busy(what) if what == "describe()"), "{error}");
+    assert!(error.to_string().contains("says nothing about the plugin"), "{error}");
+    let compiled = hopeless.host().compile(plugin.component).unwrap();
+    let file: cartouche_model::plugin::CaseFile = serde_json::from_str(plugin.cases).unwrap();
+    let report = hopeless.run_cases(&compiled, &file);
+    assert_eq!(report.timed_out(), ["behaves when no title asks it not to"]);
+    assert!(report.cases[0].error.as_deref().unwrap().starts_with("HOST.TIMEOUT"));
 }
 
 fn component_from_wat(text: &str) -> Vec<u8> {

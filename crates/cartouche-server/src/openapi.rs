@@ -199,12 +199,21 @@ const ROUTES: &[Route] = &[
                 None,
             ),
             ("400", "invalid_upload", Some("Error")),
-            ("403", "country_mismatch or forbidden", Some("Error")),
+            (
+                "403",
+                "country_mismatch, forbidden, or plugin_id_taken (the id belongs to another jurisdiction)",
+                Some("Error"),
+            ),
             ("409", "version_exists", Some("Error")),
             ("413", "payload_too_large, component_too_large", Some("Error")),
             (
                 "422",
                 "invalid_manifest, invalid_component, forbidden_import, wrong_exports, describe_mismatch, invalid_cases, cases_failed (details.cases)",
+                Some("Error"),
+            ),
+            (
+                "503",
+                "busy: the checks could not finish in time on a loaded machine (not the plugin's failure); retry",
                 Some("Error"),
             ),
         ],

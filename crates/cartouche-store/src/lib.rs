@@ -205,24 +205,9 @@ pub struct PhotoRecord {
 }
 
 /// A published rule plugin: its manifest, its component, the cases it passed, and who
-/// published it. Immutable once stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PluginRecord {
-    /// The manifest as published.
-    pub manifest: cartouche_model::plugin::PluginManifest,
-    /// Lower-case hex SHA-256 of `component`.
-    pub sha256: String,
-    /// The WebAssembly component.
-    #[serde(with = "b64")]
-    pub component: Vec<u8>,
-    /// The case file it passed (JSON).
-    pub cases: String,
-    /// Who published it.
-    pub published_by: Actor,
-    /// When.
-    #[serde(with = "time::serde::rfc3339")]
-    pub published_at: OffsetDateTime,
-}
+/// published it. Immutable once stored. The type lives in the model; the name stays for
+/// the store's callers.
+pub use cartouche_model::plugin::PublishedPlugin as PluginRecord;
 
 /// One audit entry: who did what, when, with what result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
