@@ -1,14 +1,14 @@
 //! The printable certificate, `GET /api/v1/certificates/{number}/document.pdf`: the record
 //! laid out as the model form and the EU licence, with the seal's QR code and the photos
-//! (see [`cartouche_media::document`]), for those allowed to read the record.
+//! (see [`cartouche_document`]), for those allowed to read the record.
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cartouche_media::document::{DocumentInput, certificate_pdf};
-use cartouche_seal::qr::{QrError, render_png};
+use cartouche_document::{DocumentInput, QrMatrix, certificate_pdf};
+use cartouche_seal::qr::{QrError, qr_code};
 use cartouche_seal::qr_text;
 use qrcode::EcLevel;
 
@@ -16,9 +16,6 @@ use crate::AppState;
 use crate::auth::{Action, RequireCaller, authorize_audited};
 use crate::certificates::{parse_number, status_view};
 use crate::error::ApiError;
-
-/// Side of the QR image put on the page, in pixels (about 500 dpi at its printed size).
-const QR_PIXELS: u32 = 1200;
 
 /// Full-size photos embedded in one document, in bytes; past it, the stored thumbnails
 /// stand in, so a certificate of 100 objects with 10 photos each stays a sane size.
@@ -62,13 +59,13 @@ pub async fn document_pdf(
         let _permit = state.image_permit().await?;
         tokio::task::spawn_blocking(move || {
             // M as everywhere; L only if the seal does not fit at M.
-            let qr_png = render_png(&text, EcLevel::M, QR_PIXELS)
-                .or_else(|_| render_png(&text, EcLevel::L, QR_PIXELS))
-                .map_err(|error: QrError| {
+            let code =
+                qr_code(&text, EcLevel::M).or_else(|_| qr_code(&text, EcLevel::L)).map_err(|error: QrError| {
                     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "qr_too_large", error.to_string())
                 })?;
             let language = record.certificate.application.language.clone();
-            let input = DocumentInput { certificate: record.certificate, qr_png, photos, state: state_text, language };
+            let qr = QrMatrix::from(&code);
+            let input = DocumentInput { certificate: record.certificate, qr, photos, state: state_text, language };
             certificate_pdf(&input).map_err(|error| ApiError::internal(format!("cannot render the document: {error}")))
         })
         .await

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cartouche_media::{MediaError, clean_photo};
+use cartouche_image::{ImageError, clean_photo};
 use cartouche_store::{AuditEvent, PhotoRecord};
 use serde_json::json;
 
@@ -13,13 +13,13 @@ use crate::AppState;
 use crate::auth::{Action, RequireCaller, authorize_audited};
 use crate::error::ApiError;
 
-fn media_error(error: MediaError) -> ApiError {
+fn image_error(error: ImageError) -> ApiError {
     let code = match &error {
-        MediaError::UnsupportedFormat => "unsupported_image",
-        MediaError::TooLarge { .. } => "image_too_large",
-        MediaError::TooSmall { .. } => "image_too_small",
-        MediaError::Corrupt(_) => "image_unreadable",
-        MediaError::Encode(_) => return ApiError::internal(error.to_string()),
+        ImageError::UnsupportedFormat => "unsupported_image",
+        ImageError::TooLarge { .. } => "image_too_large",
+        ImageError::TooSmall { .. } => "image_too_small",
+        ImageError::Corrupt(_) => "image_unreadable",
+        ImageError::Encode(_) => return ApiError::internal(error.to_string()),
     };
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string())
 }
@@ -31,13 +31,13 @@ pub async fn upload(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     authorize_audited(&state, &caller, Action::UploadPhoto, None, "photo").await?;
-    let bytes = crate::extract::read_image_body(request, cartouche_media::MAX_PHOTO_BYTES, "photo").await?;
+    let bytes = crate::extract::read_image_body(request, cartouche_image::MAX_PHOTO_BYTES, "photo").await?;
     let clean = {
         let _permit = state.image_permit().await?;
         tokio::task::spawn_blocking(move || clean_photo(&bytes))
             .await
             .map_err(|error| ApiError::internal(format!("photo task failed: {error}")))?
-            .map_err(media_error)?
+            .map_err(image_error)?
     };
     let now = state.now();
     let sha256 = clean.sha256.clone();
