@@ -1,7 +1,7 @@
 //! Object photos: upload (decoded within limits, cleaned of metadata, stored by the
 //! SHA-256 of the clean JPEG) and download by hash.
 
-use cartouche_media::{MediaError, clean_photo};
+use cartouche_image::{ImageError, clean_photo};
 use cartouche_store::PhotoRecord;
 
 use crate::audit::{self, AuditAction, Outcome};
@@ -24,13 +24,13 @@ fn photo_hash(text: &str) -> Result<(), CoreError> {
     }
 }
 
-fn media_error(error: MediaError) -> CoreError {
+fn media_error(error: ImageError) -> CoreError {
     let code = match &error {
-        MediaError::UnsupportedFormat => "unsupported_image",
-        MediaError::TooLarge { .. } => "image_too_large",
-        MediaError::TooSmall { .. } => "image_too_small",
-        MediaError::Corrupt(_) => "image_unreadable",
-        MediaError::Encode(_) => return CoreError::internal(error.to_string()),
+        ImageError::UnsupportedFormat => "unsupported_image",
+        ImageError::TooLarge { .. } => "image_too_large",
+        ImageError::TooSmall { .. } => "image_too_small",
+        ImageError::Corrupt(_) => "image_unreadable",
+        ImageError::Encode(_) => return CoreError::internal(error.to_string()),
     };
     CoreError::unprocessable(code, error.to_string())
 }

@@ -114,8 +114,7 @@ fn dependency_arrows_are_the_allowed_ones() {
     let allowed: &[(&str, &[&str])] = &[
         ("cartouche-model", &[]),
         ("cartouche-image", &["cartouche-model"]),
-        ("cartouche-media", &["cartouche-model"]),
-        ("cartouche-seal", &["cartouche-model", "cartouche-image", "cartouche-media"]),
+        ("cartouche-seal", &["cartouche-model", "cartouche-image"]),
         ("cartouche-document", &["cartouche-model", "cartouche-i18n"]),
         ("cartouche-i18n", &[]),
         ("cartouche-store", &["cartouche-model"]),
@@ -124,14 +123,7 @@ fn dependency_arrows_are_the_allowed_ones() {
         ("cartouche-plugins", &[]),
         (
             "cartouche-core",
-            &[
-                "cartouche-model",
-                "cartouche-seal",
-                "cartouche-store",
-                "cartouche-image",
-                "cartouche-media",
-                "cartouche-rules",
-            ],
+            &["cartouche-model", "cartouche-seal", "cartouche-store", "cartouche-image", "cartouche-rules"],
         ),
         (
             "cartouche-server",
@@ -140,7 +132,6 @@ fn dependency_arrows_are_the_allowed_ones() {
                 "cartouche-model",
                 "cartouche-seal",
                 "cartouche-image",
-                "cartouche-media",
                 "cartouche-document",
                 "cartouche-i18n",
             ],
@@ -169,7 +160,7 @@ fn dependency_arrows_are_the_allowed_ones() {
         ("metrics-exporter-prometheus", &["cartouche-server"]),
         ("sled", &["cartouche-store"]),
         ("wasmtime", &["cartouche-rules"]),
-        ("printpdf", &["cartouche-document", "cartouche-media"]),
+        ("printpdf", &["cartouche-document"]),
     ];
     let mut problems = Vec::new();
     for (name, path) in &manifests {

@@ -19,12 +19,12 @@
 
 use std::borrow::Cow;
 
-/// The image limits are those of every untrusted image in Cartouche (`cartouche-media`).
-pub use cartouche_media::{MAX_PIXELS, MAX_SIDE_PX};
+/// The image limits are those of every untrusted image in Cartouche (`cartouche-image`).
+pub use cartouche_image::{MAX_PIXELS, MAX_SIDE_PX};
 use image::GrayImage;
 
 /// Largest upload accepted by callers that enforce it, in bytes.
-pub const MAX_IMAGE_BYTES: usize = cartouche_media::MAX_PHOTO_BYTES;
+pub const MAX_IMAGE_BYTES: usize = cartouche_image::MAX_PHOTO_BYTES;
 
 /// Longest side of the working copy the finder patterns are looked for in: a 12-megapixel
 /// photo is halved, which keeps a QR printed 45 mm wide on an A4 page photographed whole
@@ -79,14 +79,14 @@ pub enum ScanError {
 }
 
 /// Decodes untrusted image bytes into grayscale within the limits of
-/// [`cartouche_media::decode_limited`] (format allow-list, dimensions before pixels,
+/// [`cartouche_image::decode_limited`] (format allow-list, dimensions before pixels,
 /// bounded decoder memory, truncated JPEGs refused).
 pub fn load_gray(bytes: &[u8]) -> Result<GrayImage, ScanError> {
-    use cartouche_media::MediaError;
-    match cartouche_media::decode_limited(bytes) {
+    use cartouche_image::ImageError;
+    match cartouche_image::decode_limited(bytes) {
         Ok(image) => Ok(image.into_luma8()),
-        Err(MediaError::UnsupportedFormat) => Err(ScanError::UnsupportedFormat),
-        Err(MediaError::TooLarge { width, height }) => Err(ScanError::TooLarge { width, height }),
+        Err(ImageError::UnsupportedFormat) => Err(ScanError::UnsupportedFormat),
+        Err(ImageError::TooLarge { width, height }) => Err(ScanError::TooLarge { width, height }),
         Err(other) => Err(ScanError::Corrupt(other.to_string())),
     }
 }
@@ -623,7 +623,7 @@ pub fn decode_qr(bytes: &[u8]) -> Result<String, ScanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cartouche_media::jpeg_is_complete;
+    use cartouche_image::jpeg_is_complete;
 
     #[test]
     fn shrinking_averages_blocks_and_keeps_the_ragged_edge() {

@@ -1,21 +1,18 @@
 //! The printable certificate, `GET /api/v1/certificates/{number}/document.pdf`: the record
 //! laid out as the model form and the EU licence, with the seal's QR code and the photos
-//! (see [`cartouche_media::document`]), for those allowed to read the record.
+//! (see [`cartouche_document`]), for those allowed to read the record.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use cartouche_core::CoreError;
-use cartouche_media::document::{DocumentInput, certificate_pdf};
-use cartouche_seal::qr::render_png;
+use cartouche_document::{DocumentInput, QrMatrix, certificate_pdf};
+use cartouche_seal::qr::qr_code;
 use qrcode::EcLevel;
 
 use crate::AppState;
 use crate::auth::RequireCaller;
 use crate::error::ApiError;
-
-/// Side of the QR image put on the page, in pixels (about 500 dpi at its printed size).
-const QR_PIXELS: u32 = 1200;
 
 /// `GET /api/v1/certificates/{number}/document.pdf`.
 pub async fn document_pdf(
@@ -29,15 +26,15 @@ pub async fn document_pdf(
         .run_image(move |core| {
             let printable = core.printable(&caller, &lookup)?;
             // M as everywhere; L only if the seal does not fit at M.
-            let qr_png = render_png(&printable.qr_text, EcLevel::M, QR_PIXELS)
-                .or_else(|_| render_png(&printable.qr_text, EcLevel::L, QR_PIXELS))
+            let code = qr_code(&printable.qr_text, EcLevel::M)
+                .or_else(|_| qr_code(&printable.qr_text, EcLevel::L))
                 .map_err(|error| CoreError::unprocessable("qr_too_large", error.to_string()))?;
             let language = printable.record.certificate.application.language.clone();
             let input = DocumentInput {
                 certificate: printable.record.certificate,
-                qr_png,
+                qr: QrMatrix::from(&code),
                 photos: printable.photos,
-                state: printable.state.as_str().to_owned(),
+                state: printable.state,
                 language,
             };
             certificate_pdf(&input).map_err(|error| CoreError::internal(format!("cannot render the document: {error}")))

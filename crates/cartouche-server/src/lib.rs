@@ -229,8 +229,8 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(cartouche_core::plugins::MAX_PUBLISH_BYTES));
     let uploads = Router::new()
         .route("/api/v1/photos", post(photos::upload))
-        .layer(DefaultBodyLimit::max(cartouche_media::MAX_PHOTO_BYTES))
-        .layer(RequestBodyLimitLayer::new(cartouche_media::MAX_PHOTO_BYTES));
+        .layer(DefaultBodyLimit::max(cartouche_image::MAX_PHOTO_BYTES))
+        .layer(RequestBodyLimitLayer::new(cartouche_image::MAX_PHOTO_BYTES));
     harden(api.merge(verification).merge(uploads).merge(plugin_routes).merge(web::routes())).with_state(state)
 }
 

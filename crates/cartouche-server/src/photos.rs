@@ -17,7 +17,7 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     let check = caller.clone();
     state.run(move |core| core.check_uploader(&check)).await?;
-    let bytes = crate::extract::read_image_body(request, cartouche_media::MAX_PHOTO_BYTES, "photo").await?;
+    let bytes = crate::extract::read_image_body(request, cartouche_image::MAX_PHOTO_BYTES, "photo").await?;
     let uploaded = state.run_image(move |core| core.upload_photo(&caller, &bytes)).await?;
     let status = if uploaded.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(uploaded.view)).into_response())

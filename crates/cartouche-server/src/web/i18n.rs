@@ -1,6 +1,8 @@
-//! The one translation table of the web pages (`messages.json`: key → [English, French]),
-//! used by the server-rendered pages and served to the pages' scripts as
-//! `/assets/i18n/{lang}.json`.
+//! The one translation table of the web pages, used by the server-rendered pages and served
+//! to the pages' scripts as `/assets/i18n/{lang}.json`. It is made of two files: the terms
+//! the printable certificate prints too (field labels, states: `cartouche-i18n`'s
+//! `terms.json`, whose English and French columns are read here) and what the pages alone
+//! say (`messages.json`: key → [English, French]). A key lives in exactly one of them.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -67,7 +69,15 @@ impl Lang {
 fn table() -> &'static BTreeMap<String, [String; 2]> {
     static TABLE: OnceLock<BTreeMap<String, [String; 2]>> = OnceLock::new();
     // The table is checked by the unit tests below; a broken table is a build defect.
-    TABLE.get_or_init(|| serde_json::from_str(MESSAGES).expect("web/messages.json is a map of key to [en, fr]"))
+    TABLE.get_or_init(|| {
+        let mut table: BTreeMap<String, [String; 2]> =
+            serde_json::from_str(MESSAGES).expect("web/messages.json is a map of key to [en, fr]");
+        for key in cartouche_i18n::keys() {
+            let text = |lang| cartouche_i18n::term(key, lang).unwrap_or_default().to_owned();
+            table.insert(key.to_owned(), [text(cartouche_i18n::Lang::En), text(cartouche_i18n::Lang::Fr)]);
+        }
+        table
+    })
 }
 
 /// The text of `key` in `lang`; `?` (and a warning in the log) when it is missing, which
@@ -112,6 +122,17 @@ mod tests {
         let raw: BTreeMap<String, Vec<String>> = serde_json::from_str(MESSAGES).unwrap();
         let written = MESSAGES.lines().filter(|line| line.trim_start().starts_with('"')).count();
         assert_eq!(raw.len(), written, "a key appears twice in messages.json");
+    }
+
+    #[test]
+    fn shared_terms_are_not_repeated_here() {
+        let raw: BTreeMap<String, Vec<String>> = serde_json::from_str(MESSAGES).unwrap();
+        for key in cartouche_i18n::keys() {
+            assert!(!raw.contains_key(key), "{key} is in both messages.json and cartouche-i18n's terms.json");
+            assert_eq!(t(Lang::Fr, key), cartouche_i18n::term(key, cartouche_i18n::Lang::Fr).unwrap());
+        }
+        assert_eq!(t(Lang::En, "field.applicant"), "Applicant");
+        assert_eq!(t(Lang::Fr, "state.revoked"), "Révoqué");
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! EXIF, GPS, XMP, ICC, comments) and given a thumbnail. The SHA-256 of the clean JPEG is
 //! the photo's identity: applications, certificates and seals refer to it.
 //!
-//! This crate knows nothing of HTTP or storage.
-
-pub mod document;
+//! The same limits guard every untrusted image Cartouche reads: photo uploads here, and
+//! photos of a seal's QR code in `cartouche-seal::scan`. This crate knows nothing of HTTP,
+//! storage or PDF (the printable certificate is `cartouche-document`), so the offline
+//! verifier that links it stays small.
 
 use std::io::Cursor;
 
@@ -27,7 +28,7 @@ const MAX_DECODER_ALLOC: u64 = 512 * 1024 * 1024;
 
 /// Why an upload is not accepted.
 #[derive(Debug, thiserror::Error)]
-pub enum MediaError {
+pub enum ImageError {
     /// Not a PNG or JPEG.
     #[error("the photo must be a JPEG or PNG image")]
     UnsupportedFormat,
@@ -73,19 +74,19 @@ pub struct CleanPhoto {
 }
 
 /// Decodes untrusted bytes within the limits, applying the EXIF orientation.
-pub fn decode_limited(bytes: &[u8]) -> Result<DynamicImage, MediaError> {
-    let format = image::guess_format(bytes).map_err(|_| MediaError::UnsupportedFormat)?;
+pub fn decode_limited(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
+    let format = image::guess_format(bytes).map_err(|_| ImageError::UnsupportedFormat)?;
     if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg) {
-        return Err(MediaError::UnsupportedFormat);
+        return Err(ImageError::UnsupportedFormat);
     }
     let mut probe = ImageReader::with_format(Cursor::new(bytes), format);
     probe.no_limits();
-    let (width, height) = probe.into_dimensions().map_err(|error| MediaError::Corrupt(error.to_string()))?;
+    let (width, height) = probe.into_dimensions().map_err(|error| ImageError::Corrupt(error.to_string()))?;
     if width > MAX_SIDE_PX || height > MAX_SIDE_PX || u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(MediaError::TooLarge { width, height });
+        return Err(ImageError::TooLarge { width, height });
     }
     if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(MediaError::Corrupt("the JPEG is truncated: its compressed data has no end".into()));
+        return Err(ImageError::Corrupt("the JPEG is truncated: its compressed data has no end".into()));
     }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE_PX);
@@ -93,9 +94,9 @@ pub fn decode_limited(bytes: &[u8]) -> Result<DynamicImage, MediaError> {
     limits.max_alloc = Some(MAX_DECODER_ALLOC);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|error| MediaError::Corrupt(error.to_string()))?;
+    let mut decoder = reader.into_decoder().map_err(|error| ImageError::Corrupt(error.to_string()))?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|error| MediaError::Corrupt(error.to_string()))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|error| ImageError::Corrupt(error.to_string()))?;
     image.apply_orientation(orientation);
     Ok(image)
 }
@@ -136,23 +137,23 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
     false
 }
 
-fn jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, MediaError> {
+fn jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, ImageError> {
     let rgb = image.to_rgb8();
     let mut out = Cursor::new(Vec::new());
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
         .encode_image(&rgb)
-        .map_err(|error| MediaError::Encode(error.to_string()))?;
+        .map_err(|error| ImageError::Encode(error.to_string()))?;
     Ok(out.into_inner())
 }
 
 /// Cleans an uploaded photo: decoded within limits, upright, at most
 /// [`STORED_LONGEST_SIDE_PX`] a side, re-encoded as JPEG without any metadata, with a
 /// thumbnail. The same upload always gives the same bytes and hash.
-pub fn clean_photo(bytes: &[u8]) -> Result<CleanPhoto, MediaError> {
+pub fn clean_photo(bytes: &[u8]) -> Result<CleanPhoto, ImageError> {
     let image = decode_limited(bytes)?;
     let (width, height) = (image.width(), image.height());
     if width < 200 || height < 200 {
-        return Err(MediaError::TooSmall { width, height });
+        return Err(ImageError::TooSmall { width, height });
     }
     let stored = if width.max(height) > STORED_LONGEST_SIDE_PX {
         image.resize(STORED_LONGEST_SIDE_PX, STORED_LONGEST_SIDE_PX, image::imageops::FilterType::Lanczos3)
@@ -204,13 +205,13 @@ mod tests {
 
     #[test]
     fn hostile_and_useless_uploads_are_refused() {
-        assert!(matches!(clean_photo(b"GIF89a...."), Err(MediaError::UnsupportedFormat)));
+        assert!(matches!(clean_photo(b"GIF89a...."), Err(ImageError::UnsupportedFormat)));
         let upload = sample_jpeg_with_exif();
-        assert!(matches!(clean_photo(&upload[..upload.len() / 3]), Err(MediaError::Corrupt(_))));
+        assert!(matches!(clean_photo(&upload[..upload.len() / 3]), Err(ImageError::Corrupt(_))));
         let tiny = jpeg(&DynamicImage::new_rgb8(50, 50), 90).unwrap();
-        assert!(matches!(clean_photo(&tiny), Err(MediaError::TooSmall { .. })));
+        assert!(matches!(clean_photo(&tiny), Err(ImageError::TooSmall { .. })));
         let mut png = Cursor::new(Vec::new());
         image::GrayImage::new(9000, 9000).write_to(&mut png, ImageFormat::Png).unwrap();
-        assert!(matches!(clean_photo(&png.into_inner()), Err(MediaError::TooLarge { width: 9000, height: 9000 })));
+        assert!(matches!(clean_photo(&png.into_inner()), Err(ImageError::TooLarge { width: 9000, height: 9000 })));
     }
 }
