@@ -4,6 +4,7 @@
 
 mod api;
 mod authz;
+mod cli;
 mod document;
 mod durability;
 mod hostile;
