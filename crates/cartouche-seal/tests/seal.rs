@@ -156,7 +156,13 @@ fn sign_raw_b64(pair: &KeyPair, header_b64: &str, payload_b64: &str) -> String {
             use p256::ecdsa::signature::Signer as _;
             let key = p256::ecdsa::SigningKey::from_slice(&pair.secret).unwrap();
             let signature: p256::ecdsa::Signature = key.sign(message.as_bytes());
-            signature.to_bytes().to_vec()
+            let mut bytes = signature.to_bytes().to_vec();
+            // Low S, as Cartouche's signer emits and its verifier requires.
+            let low = negate_mod_order(&bytes[32..]);
+            if bytes[32..] > low[..] {
+                bytes[32..].copy_from_slice(&low);
+            }
+            bytes
         }
     };
     format!("{message}.{}", B64.encode(signature))
