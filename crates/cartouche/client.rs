@@ -1,4 +1,8 @@
 //! Client commands: talk to a running server, or verify offline.
+//!
+//! Everything printed that comes from a server or a seal goes through [`printable`] (or
+//! [`json_for_terminal`]): a forged seal or a hostile server must not be able to move the
+//! cursor, clear the screen or reorder text on the officer's terminal.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -7,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use cartouche_model::{Check, CheckOutcome, Verdict, VerdictKind, verdict_of};
-use cartouche_seal::{KeyRing, TrustList, verify_seal};
+use cartouche_seal::{KeyRing, TrustList, is_unsafe_to_print, printable, verify_seal};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -84,15 +88,15 @@ fn call(
     if status.is_success() {
         return Ok(value);
     }
-    let code = value["error"]["code"].as_str().unwrap_or("unknown");
-    let message = value["error"]["message"].as_str().unwrap_or("(no message)");
+    let code = printable(value["error"]["code"].as_str().unwrap_or("unknown"));
+    let message = printable(value["error"]["message"].as_str().unwrap_or("(no message)"));
     let mut error = format!("{} {code}: {message}", status.as_u16());
     if let Some(errors) = value["error"]["details"]["errors"].as_array() {
         for field in errors {
             error.push_str(&format!(
                 "\n  {}: {}",
-                field["path"].as_str().unwrap_or(""),
-                field["message"].as_str().unwrap_or("")
+                printable(field["path"].as_str().unwrap_or("")),
+                printable(field["message"].as_str().unwrap_or(""))
             ));
         }
     }
@@ -100,17 +104,18 @@ fn call(
 }
 
 fn error_of(status: u16, value: &Value) -> anyhow::Error {
-    let code = value["error"]["code"].as_str().unwrap_or("unknown");
-    let message = value["error"]["message"].as_str().unwrap_or("(no message)");
+    let code = printable(value["error"]["code"].as_str().unwrap_or("unknown"));
+    let message = printable(value["error"]["message"].as_str().unwrap_or("(no message)"));
     let mut error = format!("{status} {code}: {message}");
     for case in value["error"]["details"]["cases"].as_array().into_iter().flatten().filter(|c| c["passed"] == false) {
-        error.push_str(&format!(
-            "\n  case {}: expected {} found {} {}",
+        let line = format!(
+            "case {}: expected {} found {} {}",
             case["name"],
             case["expected"],
             case["found"],
             case["error"].as_str().unwrap_or("")
-        ));
+        );
+        error.push_str(&format!("\n  {}", printable(&line)));
     }
     anyhow!(error)
 }
@@ -146,8 +151,24 @@ pub fn post_multipart(args: &ClientArgs, path: &str, parts: &[(&str, Vec<u8>, &s
 }
 
 fn print_json(value: &Value) -> anyhow::Result<()> {
-    out!("{}", serde_json::to_string_pretty(value)?);
+    out!("{}", json_for_terminal(value)?);
     Ok(())
+}
+
+/// Pretty JSON safe for a terminal. serde_json already writes C0 controls in strings as
+/// `\u001b`; DEL, C1 controls and bidi controls are written as `\uXXXX` too (still the
+/// same JSON). Outside strings there are only the layout's newlines and spaces.
+pub(crate) fn json_for_terminal(value: &Value) -> serde_json::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if u32::from(c) >= 0x7f && is_unsafe_to_print(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// `token create`.
@@ -159,8 +180,11 @@ pub fn create_token(
 ) -> anyhow::Result<ExitCode> {
     let body = json!({ "role": role, "country": country, "label": label });
     let answer = call(args, "POST", "/api/v1/tokens", Some(&body), &[], true)?;
-    eprintln!("Token {} created; the secret below is shown only once.", answer["id"].as_str().unwrap_or("?"));
-    out!("{}", answer["token"].as_str().unwrap_or_default());
+    eprintln!(
+        "Token {} created; the secret below is shown only once.",
+        printable(answer["id"].as_str().unwrap_or("?"))
+    );
+    out!("{}", printable(answer["token"].as_str().unwrap_or_default()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -170,7 +194,7 @@ pub fn issue(args: &ClientArgs, file: &Path, idempotency_key: Option<String>) ->
     let body: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
     let headers: Vec<(&str, String)> = idempotency_key.map(|key| ("Idempotency-Key", key)).into_iter().collect();
     let answer = call(args, "POST", "/api/v1/certificates", Some(&body), &headers, true)?;
-    eprintln!("Issued {}", answer["certificate"]["number"].as_str().unwrap_or("?"));
+    eprintln!("Issued {}", printable(answer["certificate"]["number"].as_str().unwrap_or("?")));
     print_json(&answer)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -208,8 +232,8 @@ pub fn qr(args: &ClientArgs, number: &str, out: &Path, format: &str, ec: &str, s
         bail!(
             "{} {}: {}",
             status.as_u16(),
-            value["error"]["code"].as_str().unwrap_or("unknown"),
-            value["error"]["message"].as_str().unwrap_or("")
+            printable(value["error"]["code"].as_str().unwrap_or("unknown")),
+            printable(value["error"]["message"].as_str().unwrap_or(""))
         );
     }
     std::fs::write(out, &body).with_context(|| format!("cannot write {}", out.display()))?;
@@ -255,7 +279,7 @@ pub fn verify(
         .context("the server's verdict does not match schemas/verdict.schema.json")?,
     };
     if as_json {
-        out!("{}", serde_json::to_string_pretty(&verdict)?);
+        out!("{}", json_for_terminal(&serde_json::to_value(&verdict)?)?);
     } else {
         print_verdict(&verdict)?;
     }
@@ -296,24 +320,26 @@ fn verify_offline(seal: &str, path: &Path) -> anyhow::Result<Verdict> {
     })
 }
 
+/// Prints a verdict for a person: the verdict alone on the first line, then the sealed
+/// summary and the checks, every text from the seal or the server escaped.
 fn print_verdict(verdict: &Verdict) -> std::io::Result<()> {
     out!("{}", verdict.verdict.as_str());
     if let Some(summary) = &verdict.certificate {
         out!(
             "certificate {} issued by {} · {:?} export to {} · valid until {}",
-            summary.number,
-            summary.issuing_country,
+            printable(&summary.number.to_string()),
+            printable(&summary.issuing_country.to_string()),
             summary.export_type,
-            summary.destination_country,
-            summary.valid_until
+            printable(&summary.destination_country.to_string()),
+            printable(&summary.valid_until.to_string())
         );
         for object in &summary.objects {
             out!(
                 "  - {} | {} | {} | {} | qty {}",
-                object.title.as_deref().unwrap_or(&object.object_type),
-                object.maker.as_deref().unwrap_or("maker unknown"),
-                object.dating,
-                object.dimensions,
+                printable(object.title.as_deref().unwrap_or(&object.object_type)),
+                printable(object.maker.as_deref().unwrap_or("maker unknown")),
+                printable(&object.dating.to_string()),
+                printable(&object.dimensions.to_string()),
                 object.quantity
             );
         }
@@ -324,7 +350,7 @@ fn print_verdict(verdict: &Verdict) -> std::io::Result<()> {
             CheckOutcome::Fail => "FAIL",
             CheckOutcome::NotChecked => "not checked",
         };
-        out!("  [{mark}] {}: {}", check.name, check.detail);
+        out!("  [{mark}] {}: {}", printable(&check.name), printable(&check.detail));
     }
     Ok(())
 }

@@ -231,7 +231,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Messages may quote a server or a seal: escape each line for the terminal.
+            let text = format!("{error:#}");
+            let lines: Vec<_> = text.split('\n').map(cartouche_seal::printable).collect();
+            eprintln!("error: {}", lines.join("\n"));
             ExitCode::from(1)
         }
     }

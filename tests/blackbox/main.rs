@@ -5,6 +5,7 @@
 mod api;
 mod attacks;
 mod authz;
+mod cli;
 mod document;
 mod durability;
 mod hostile;

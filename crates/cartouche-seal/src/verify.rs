@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 
 use crate::claims::SealClaims;
 use crate::keys::{KeyError, TrustList, TrustedKey};
+use crate::{printable, quoted};
 
 /// Longest token accepted, in bytes. A one-object seal is about 600; QR version 40 holds
 /// at most 2953 bytes.
@@ -149,9 +150,10 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         Some("ES256") => Algorithm::ES256,
         Some(other) => {
             let shown: String = other.chars().take(16).collect();
-            report
-                .checks
-                .push(Check::fail("header", format!("algorithm {shown:?} is not allowed (allowed: EdDSA, ES256)")));
+            report.checks.push(Check::fail(
+                "header",
+                format!("algorithm {} is not allowed (allowed: EdDSA, ES256)", quoted(&shown)),
+            ));
             return report;
         }
         None => {
@@ -160,13 +162,13 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         }
     };
     if let Some(name) = header.keys().find(|name| !ALLOWED_HEADER_PARAMETERS.contains(&name.as_str())) {
-        let shown: String = name.chars().take(16).collect();
+        let shown = quoted(&name.chars().take(16).collect::<String>());
         let detail = match name.as_str() {
             "crit" => "the header declares critical extensions this verifier does not understand".to_owned(),
             "jku" | "x5u" | "jwk" | "x5c" => {
-                format!("header parameter {shown:?} is not allowed: keys come only from the trust list")
+                format!("header parameter {shown} is not allowed: keys come only from the trust list")
             }
-            _ => format!("header parameter {shown:?} is not allowed (allowed: alg, kid, typ, zip)"),
+            _ => format!("header parameter {shown} is not allowed (allowed: alg, kid, typ, zip)"),
         };
         report.checks.push(Check::fail("header", detail));
         return report;
@@ -189,10 +191,13 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         report.checks.push(Check::fail("header", "the header has no usable key id (kid)"));
         return report;
     };
-    report.checks.push(Check::pass("header", format!("alg {}, kid {kid}", alg.as_str())));
+    // The kid is unverified input until it is found in the ring: quoted and escaped in
+    // every detail, which terminals and pages show.
+    report.checks.push(Check::pass("header", format!("alg {}, kid {}", alg.as_str(), quoted(kid))));
 
     // 3. The key.
     let Some(ring_key) = ring.keys.get(kid) else {
+        let kid = quoted(kid);
         let age = ring.generated_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         if ring.authoritative {
             report
@@ -209,6 +214,8 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         return report;
     };
     let entry = &ring_key.entry;
+    let kid_text = printable(kid);
+    let kid = kid_text.as_ref();
     if entry.alg != alg {
         report.checks.push(Check::fail(
             "key",
@@ -216,7 +223,7 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         ));
         return report;
     }
-    report.key = Some(KeyInfo { kid: kid.to_owned(), country: entry.country.clone(), alg });
+    report.key = Some(KeyInfo { kid: entry.kid.clone(), country: entry.country.clone(), alg });
     report.checks.push(Check::pass("key", format!("key {kid} of {}", entry.country)));
 
     // 4. Signature, over the exact bytes received; only then are the claims parsed.
@@ -226,6 +233,13 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
     };
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+    if alg == Algorithm::ES256 && B64.decode(signature_b64).is_ok_and(|signature| is_high_s(&signature)) {
+        report.checks.push(Check::fail(
+            "signature",
+            "the ES256 signature is not normalised (S above half the group order): a malleated copy of a seal, refused",
+        ));
+        return report;
+    }
     if !matches!(
         jsonwebtoken::crypto::verify(signature_b64, signing_input.as_bytes(), &ring_key.decoding, jose_alg),
         Ok(true)
@@ -256,14 +270,18 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     if claims.c != entry.country {
         report.checks.push(Check::fail(
             "issuing_country",
-            format!("the certificate claims issuing country {} but key {kid} belongs to {}", claims.c, entry.country),
+            format!(
+                "the certificate claims issuing country {} but key {kid} belongs to {}",
+                quoted(&claims.c),
+                entry.country
+            ),
         ));
         return report;
     }
     if !claims.n.starts_with(&format!("{}-", claims.c)) {
         report.checks.push(Check::fail(
             "issuing_country",
-            format!("certificate number {} does not belong to {}", claims.n, claims.c),
+            format!("certificate number {} does not belong to {}", quoted(&claims.n), claims.c),
         ));
         return report;
     }
@@ -319,9 +337,81 @@ pub fn sign(claims: &SealClaims, signer: &crate::keys::Signer) -> Result<String,
         Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
         Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
     };
-    let signature =
+    let mut signature =
         jsonwebtoken::crypto::sign(signing_input.as_bytes(), &signer.key, alg).map_err(|e| SignError(e.to_string()))?;
+    if signer.alg == Algorithm::ES256 {
+        // p256 does not normalise S; verifiers refuse a high S, so emit the low-S twin.
+        let mut bytes = B64.decode(&signature).map_err(|e| SignError(e.to_string()))?;
+        if is_high_s(&bytes) {
+            let high: [u8; 32] = bytes[32..].try_into().map_err(|_| SignError("bad ES256 signature length".into()))?;
+            bytes[32..].copy_from_slice(&negate_mod_order(&high));
+            signature = B64.encode(&bytes);
+        }
+    }
     Ok(format!("{signing_input}.{signature}"))
+}
+
+/// The order n of the P-256 group, big-endian.
+const P256_ORDER: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, //
+    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+];
+
+/// floor(n / 2): the largest S of a normalised (low-S) P-256 signature.
+const P256_HALF_ORDER: [u8; 32] = [
+    0x7F, 0xFF, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0x00, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, //
+    0xDE, 0x73, 0x7D, 0x56, 0xD3, 0x8B, 0xCF, 0x42, 0x79, 0xDC, 0xE5, 0x61, 0x7E, 0x31, 0x92, 0xA8,
+];
+
+/// Whether a raw ES256 signature (r || s, 64 bytes) has S above n / 2. ECDSA signatures
+/// are malleable: if (r, s) verifies, so does (r, n - s). Cartouche signs with low S and
+/// refuses high S, so that a seal has exactly one valid signature.
+fn is_high_s(signature: &[u8]) -> bool {
+    signature.len() == 64 && signature[32..] > P256_HALF_ORDER[..]
+}
+
+/// `n - s` for a big-endian scalar `0 < s < n`.
+fn negate_mod_order(s: &[u8; 32]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut borrow = 0u16;
+    for i in (0..32).rev() {
+        let subtrahend = u16::from(s[i]) + borrow;
+        let minuend = u16::from(P256_ORDER[i]);
+        if minuend >= subtrahend {
+            out[i] = (minuend - subtrahend) as u8;
+            borrow = 0;
+        } else {
+            out[i] = (minuend + 256 - subtrahend) as u8;
+            borrow = 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_order_is_half_the_order() {
+        // 2 * (n / 2) + 1 = n, n being odd.
+        let mut doubled = [0u8; 32];
+        let mut carry = 1u16;
+        for i in (0..32).rev() {
+            let digit = u16::from(P256_HALF_ORDER[i]) * 2 + carry;
+            doubled[i] = digit as u8;
+            carry = digit >> 8;
+        }
+        assert_eq!(carry, 0);
+        assert_eq!(doubled, P256_ORDER);
+        // n - n/2 = n/2 + 1: the smallest high S.
+        let mut smallest_high = P256_HALF_ORDER;
+        smallest_high[31] += 1;
+        assert_eq!(negate_mod_order(&P256_HALF_ORDER), smallest_high);
+        assert!(!is_high_s(&[[0u8; 32], P256_HALF_ORDER].concat()));
+        assert!(is_high_s(&[[0u8; 32], smallest_high].concat()));
+        assert_eq!(negate_mod_order(&negate_mod_order(&smallest_high)), smallest_high);
+    }
 }
 
 /// Signing failed.

@@ -156,7 +156,13 @@ fn sign_raw_b64(pair: &KeyPair, header_b64: &str, payload_b64: &str) -> String {
             use p256::ecdsa::signature::Signer as _;
             let key = p256::ecdsa::SigningKey::from_slice(&pair.secret).unwrap();
             let signature: p256::ecdsa::Signature = key.sign(message.as_bytes());
-            signature.to_bytes().to_vec()
+            let mut bytes = signature.to_bytes().to_vec();
+            // Low S, as Cartouche's signer emits and its verifier requires.
+            let low = negate_mod_order(&bytes[32..]);
+            if bytes[32..] > low[..] {
+                bytes[32..].copy_from_slice(&low);
+            }
+            bytes
         }
     };
     format!("{message}.{}", B64.encode(signature))
@@ -853,18 +859,16 @@ fn negate_mod_order(s: &[u8]) -> [u8; 32] {
 }
 
 #[test]
-fn an_es256_malleated_signature_cannot_change_the_claims() {
-    // ECDSA signatures are malleable: if (r, s) verifies, so does (r, n - s). p256 0.14 does
-    // not enforce low-S for P-256 (`NORMALIZE_S = false`), and neither does jsonwebtoken, so
-    // the malleated token is expected to verify too. That is harmless here: the signature
-    // does not identify a seal (the registry keys on the certificate number and hash), and
-    // the claims are exactly the signed ones. The test documents whichever behaviour holds
-    // and only fails if the variant verifies with different claims.
+fn the_high_s_twin_of_an_es256_seal_is_refused() {
+    // ECDSA signatures are malleable: if (r, s) verifies, so does (r, n - s), and p256 0.14
+    // does not enforce low S for P-256. Cartouche does: the signer emits low S and the
+    // verifier refuses high S, so a seal has exactly one valid signature.
     install_crypto_provider();
     let ec = Issuer::new("FR", Algorithm::ES256);
     let ring = ring(&[&ec.entry], true);
     let claims = claims();
     let token = ec.seal(&claims);
+    assert_all_pass(&verify_seal(&token, &ring, now()), &claims);
     let (header, payload, signature) = split(&token);
     let signature = B64.decode(signature).unwrap();
     assert_eq!(signature.len(), 64);
@@ -872,15 +876,47 @@ fn an_es256_malleated_signature_cannot_change_the_claims() {
     malleated.extend_from_slice(&negate_mod_order(&signature[32..]));
     assert_ne!(malleated, signature);
     let variant = format!("{header}.{payload}.{}", B64.encode(&malleated));
-    assert_ne!(variant, token);
 
     let report = verify_seal(&variant, &ring, now());
-    if report.all_passed() {
-        assert_eq!(report.claims.as_ref(), Some(&claims));
-        eprintln!("note: the ES256 (r, n-s) variant verifies (no low-S enforcement); claims are identical");
-    } else {
-        assert_refused_unread(&report, "signature");
-        eprintln!("note: the ES256 (r, n-s) variant is refused (low-S enforced)");
+    assert_refused_unread(&report, "signature");
+    let detail = &report.checks.last().unwrap().detail;
+    assert!(detail.contains("not normalised"), "{detail}");
+}
+
+#[test]
+fn the_es256_signer_always_emits_low_s() {
+    // Without normalisation, half of all signatures would have a high S: 32 in a row low
+    // happens by chance once in 4 billion runs.
+    install_crypto_provider();
+    let ec = Issuer::new("FR", Algorithm::ES256);
+    let ring = ring(&[&ec.entry], true);
+    let mut claims = claims();
+    for i in 0..32 {
+        claims.iat = ISSUED_AT.unix_timestamp() + i;
+        let token = ec.seal(&claims);
+        let signature = B64.decode(split(&token).2).unwrap();
+        let s = &signature[32..];
+        assert!(s <= &negate_mod_order(s)[..], "seal {i} has a high S");
+        assert!(verify_seal(&token, &ring, now()).all_passed());
+    }
+}
+
+#[test]
+fn a_hostile_kid_is_quoted_and_escaped_in_every_detail() {
+    install_crypto_provider();
+    let fr = Issuer::new("FR", Algorithm::EdDSA);
+    for authoritative in [true, false] {
+        let ring = ring(&[&fr.entry], authoritative);
+        let kid = "\u{1b}[2J\u{1b}[32mVALID\u{202e}\u{9b}\"\\";
+        let header = b64_json(&json!({ "alg": "EdDSA", "kid": kid }));
+        let token = format!("{header}.{}.{}", B64.encode(b"{}"), B64.encode([1u8; 64]));
+        let report = verify_seal(&token, &ring, now());
+        assert_ne!(report.checks.last().unwrap().outcome, CheckOutcome::Pass);
+        for check in &report.checks {
+            assert!(!check.detail.chars().any(cartouche_seal::is_unsafe_to_print), "{:?}", check.detail);
+        }
+        let key = &report.checks.iter().find(|c| c.name == "key").unwrap().detail;
+        assert!(key.contains("\"\\u{1b}[2J\\u{1b}[32mVALID\\u{202e}\\u{9b}\\\"\\\\\""), "{key}");
     }
 }
 

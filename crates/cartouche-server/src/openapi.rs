@@ -1,17 +1,86 @@
 //! The OpenAPI 3.1 document, built with utoipa's builders from one table of routes.
 //!
-//! Its component schemas are the files in `schemas/` verbatim (OpenAPI 3.1 schemas are
-//! JSON Schema 2020-12), so the document cannot drift from the contract the service
-//! validates against. A snapshot test shows every API change in review.
+//! Its component schemas are the files in `schemas/` (OpenAPI 3.1 schemas are JSON
+//! Schema 2020-12), so the document cannot drift from the contract the service validates
+//! against. Each file's `$defs` become components of their own (`Application_country`)
+//! and every `$ref` is rewritten to point inside the document: a file's `$id` and its
+//! internal `#/$defs/...` references mean nothing once it is embedded. Parameters and
+//! request bodies are declared as strictly as the server checks them (certificate
+//! numbers, hashes, country codes, JSON bodies), so that a generated request the
+//! document allows is one the server accepts. A snapshot test shows every API change in
+//! review; `crates/cartouche-server/tests/openapi.rs` checks that every `$ref` resolves
+//! and that the document and the router list the same routes; `scripts/api-fuzz` runs
+//! schemathesis against the binary.
 
 use cartouche_model::validate::sources;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, Content, InfoBuilder, OpenApiBuilder, Paths, Ref, Required};
+
+/// `schemas/requests.schema.json`: request bodies and parameters.
+const REQUESTS: &str = include_str!("../../../schemas/requests.schema.json");
+
+/// Who may call a route.
+#[derive(Clone, Copy)]
+enum Auth {
+    /// Anyone, without a token.
+    None,
+    /// A bearer token with one of the roles described.
+    Required(&'static str),
+    /// Without a token, a smaller answer; with one, the roles described.
+    Optional(&'static str),
+}
+
+/// A route's request body.
+#[derive(Clone, Copy)]
+enum Body {
+    None,
+    /// A JSON document of the named component; `true` when it is required.
+    Json(&'static str, bool),
+    /// The image itself (`image/jpeg` or `image/png`).
+    Image,
+    /// `multipart/form-data` with the fields of the named component.
+    Multipart(&'static str),
+    /// Either a JSON document or a `multipart/form-data` upload.
+    JsonOrMultipart(&'static str, &'static str),
+}
+
+/// A path, query or header parameter whose schema is the named component.
+struct Param {
+    name: &'static str,
+    location: ParameterIn,
+    schema: &'static str,
+    required: bool,
+}
+
+const fn path(name: &'static str, schema: &'static str) -> Param {
+    Param { name, location: ParameterIn::Path, schema, required: true }
+}
+
+const fn query(name: &'static str, schema: &'static str) -> Param {
+    Param { name, location: ParameterIn::Query, schema, required: false }
+}
+
+/// Media types of an answer, each with the component describing it (if any).
+type Media = &'static [(&'static str, Option<&'static str>)];
+
+/// One documented answer: status, description, media types.
+type Answer = (&'static str, &'static str, Media);
+
+const JSON: Media = &[("application/json", None)];
+const ERROR_JSON: Media = &[("application/json", Some("Error"))];
+
+const ERRORS: Answer = (
+    "4XX",
+    "Error: `{\"error\": {\"code\", \"message\", \"details\"}}` with a stable code (401 without or with an unknown token, 403 forbidden, 404, 405, 408, 413, 415, ...)",
+    ERROR_JSON,
+);
+
+const NUMBER: Param = path("number", "Certificate_certificate_number");
+const SHA256: Param = path("sha256", "Application_sha256");
 
 struct Route {
     method: HttpMethod,
@@ -19,13 +88,11 @@ struct Route {
     id: &'static str,
     tag: &'static str,
     summary: &'static str,
-    auth: &'static str,
-    request: Option<&'static str>,
-    responses: &'static [(&'static str, &'static str, Option<&'static str>)],
+    auth: Auth,
+    params: &'static [Param],
+    body: Body,
+    responses: &'static [Answer],
 }
-
-const ERRORS: (&str, &str, Option<&str>) =
-    ("4XX", "Error: `{\"error\": {\"code\", \"message\", \"details\"}}` with a stable code", Some("Error"));
 
 const ROUTES: &[Route] = &[
     Route {
@@ -33,21 +100,28 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/certificates",
         id: "issue_certificate",
         tag: "certificates",
-        summary: "Issue a certificate (issuer of the application's issuing country). Supports Idempotency-Key.",
-        auth: "issuer",
-        request: Some("Application"),
+        summary: "Issue a certificate (issuer of the application's issuing country). Supports Idempotency-Key. Besides the schema, the cross-field rules (dating order, dates relative to the day of issue) and the issuing country's rules apply.",
+        auth: Auth::Required("issuer"),
+        params: &[Param {
+            name: "Idempotency-Key",
+            location: ParameterIn::Header,
+            schema: "Requests_idempotency_key",
+            required: false,
+        }],
+        body: Body::Json("Application", true),
         responses: &[
-            ("201", "Issued: the certificate record (certificate, token, qr_text, status, links)", None),
-            ("200", "Replay of an earlier request with the same Idempotency-Key", None),
-            ("400", "invalid_json, validation_failed (details.errors[].path), invalid_idempotency_key", Some("Error")),
-            ("403", "country_mismatch or forbidden", Some("Error")),
-            ("409", "idempotency_key_reused, no_signing_key, issuance_failed", Some("Error")),
-            ("413", "payload_too_large", Some("Error")),
+            ("201", "Issued: the certificate record (certificate, token, kid, qr_text, status, links)", JSON),
+            ("200", "Replay of an earlier request with the same Idempotency-Key", JSON),
+            ("400", "invalid_json, validation_failed (details.errors[].path), invalid_idempotency_key", ERROR_JSON),
+            ("403", "country_mismatch or forbidden", ERROR_JSON),
+            ("409", "idempotency_key_reused, no_signing_key, issuance_failed", ERROR_JSON),
+            ("413", "payload_too_large", ERROR_JSON),
             (
                 "422",
                 "rules_refused (a rule found an error) or rules_indeterminate (a rule could not be evaluated); details.rule_evaluations",
-                Some("Error"),
+                ERROR_JSON,
             ),
+            ERRORS,
         ],
     },
     Route {
@@ -55,10 +129,17 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/certificates",
         id: "list_certificates",
         tag: "certificates",
-        summary: "List and search certificates in number order (query: country, status, q, after, limit).",
-        auth: "issuer (own country), officer, admin",
-        request: None,
-        responses: &[("200", "{items: [...], next_after}", None), ERRORS],
+        summary: "List and search certificates in number order. Unknown query parameters are refused.",
+        auth: Auth::Required("issuer (own country), officer, admin"),
+        params: &[
+            query("country", "Application_country"),
+            query("status", "Requests_certificate_status"),
+            query("q", "Requests_search_text"),
+            query("after", "Certificate_certificate_number"),
+            query("limit", "Requests_list_limit"),
+        ],
+        body: Body::None,
+        responses: &[("200", "{items: [...], next_after}", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
@@ -66,19 +147,21 @@ const ROUTES: &[Route] = &[
         id: "get_certificate",
         tag: "certificates",
         summary: "The full record (issuer of its country, officer, admin) or, without a token, its status only.",
-        auth: "optional",
-        request: None,
-        responses: &[("200", "The record, or {number, issuing_country, status} without a token", None), ERRORS],
+        auth: Auth::Optional("issuer (own country), officer, admin for the full record"),
+        params: &[NUMBER],
+        body: Body::None,
+        responses: &[("200", "The record, or {number, issuing_country, status} without a token", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
         path: "/api/v1/certificates/{number}/qr.png",
         id: "certificate_qr_png",
         tag: "certificates",
-        summary: "The seal's QR code as PNG (query: size 100-4000 px, default 600; ec L|M|Q|H, default M), with a 4-module quiet zone.",
-        auth: "issuer (own country), officer, admin",
-        request: None,
-        responses: &[("200", "image/png", None), ERRORS],
+        summary: "The seal's QR code as PNG, with a 4-module quiet zone.",
+        auth: Auth::Required("issuer (own country), officer, admin"),
+        params: &[NUMBER, query("size", "Requests_qr_size"), query("ec", "Requests_qr_error_correction")],
+        body: Body::None,
+        responses: &[("200", "The QR code", &[("image/png", None)]), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
@@ -86,9 +169,10 @@ const ROUTES: &[Route] = &[
         id: "certificate_qr_svg",
         tag: "certificates",
         summary: "The seal's QR code as SVG (same query as qr.png).",
-        auth: "issuer (own country), officer, admin",
-        request: None,
-        responses: &[("200", "image/svg+xml", None), ERRORS],
+        auth: Auth::Required("issuer (own country), officer, admin"),
+        params: &[NUMBER, query("size", "Requests_qr_size"), query("ec", "Requests_qr_error_correction")],
+        body: Body::None,
+        responses: &[("200", "The QR code", &[("image/svg+xml", None)]), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
@@ -96,19 +180,24 @@ const ROUTES: &[Route] = &[
         id: "certificate_document_pdf",
         tag: "certificates",
         summary: "The printable certificate: A4 PDF in the order of the model form and the EU licence (boxes 1-25, labels in English and French, plus Italian or German for certificates in those languages), with the seal's QR code on page 1, the photos, and the number and page count on every page.",
-        auth: "issuer (own country), officer, admin",
-        request: None,
-        responses: &[("200", "application/pdf (Content-Disposition: inline; filename=\"{number}.pdf\")", None), ERRORS],
+        auth: Auth::Required("issuer (own country), officer, admin"),
+        params: &[NUMBER],
+        body: Body::None,
+        responses: &[
+            ("200", "The PDF (Content-Disposition: inline; filename=\"{number}.pdf\")", &[("application/pdf", None)]),
+            ERRORS,
+        ],
     },
     Route {
         method: HttpMethod::Post,
         path: "/api/v1/certificates/{number}/revoke",
         id: "revoke_certificate",
         tag: "certificates",
-        summary: "Revoke, with a reason {\"reason\": \"...\"} (final).",
-        auth: "issuer (own country), admin",
-        request: None,
-        responses: &[("200", "The updated record", None), ERRORS],
+        summary: "Revoke, with a reason (final).",
+        auth: Auth::Required("issuer (own country), admin"),
+        params: &[NUMBER],
+        body: Body::Json("Requests_status_change", true),
+        responses: &[("200", "The updated record", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Post,
@@ -116,9 +205,10 @@ const ROUTES: &[Route] = &[
         id: "suspend_certificate",
         tag: "certificates",
         summary: "Suspend, with a reason.",
-        auth: "issuer (own country), admin",
-        request: None,
-        responses: &[("200", "The updated record", None), ERRORS],
+        auth: Auth::Required("issuer (own country), admin"),
+        params: &[NUMBER],
+        body: Body::Json("Requests_status_change", true),
+        responses: &[("200", "The updated record", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Post,
@@ -126,21 +216,23 @@ const ROUTES: &[Route] = &[
         id: "reinstate_certificate",
         tag: "certificates",
         summary: "Lift a suspension, with a reason.",
-        auth: "issuer (own country), admin",
-        request: None,
-        responses: &[("200", "The updated record", None), ERRORS],
+        auth: Auth::Required("issuer (own country), admin"),
+        params: &[NUMBER],
+        body: Body::Json("Requests_status_change", true),
+        responses: &[("200", "The updated record", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Post,
         path: "/api/v1/certificates/{number}/events",
         id: "record_event",
         tag: "certificates",
-        summary: "Record an exit or a return: {\"kind\": \"exited\"|\"returned\", \"office\", \"declaration_ref\"?}.",
-        auth: "officer",
-        request: None,
+        summary: "Record an exit or a return.",
+        auth: Auth::Required("officer"),
+        params: &[NUMBER],
+        body: Body::Json("Requests_officer_event", true),
         responses: &[
-            ("200", "The updated record", None),
-            ("409", "already_exited, already_out, not_out, certificate_revoked, ...", Some("Error")),
+            ("200", "The updated record", JSON),
+            ("409", "already_exited, already_out, not_out, certificate_revoked, ...", ERROR_JSON),
             ERRORS,
         ],
     },
@@ -149,12 +241,14 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/verify",
         id: "verify",
         tag: "verification",
-        summary: "Verify a seal: JSON {\"qr\": \"<QR text or bare token>\", \"checkpoint_country\"?, \"import_check\"?: true to also run the destination's import rules}, or multipart/form-data with a photo of the QR code in the field `image` (PNG or JPEG, at most 15 MiB). Rate-limited per client address.",
-        auth: "none",
-        request: None,
+        summary: "Verify a seal: a JSON request (any text is answered with a verdict), or multipart/form-data with a photo of the QR code in the field `image` (PNG or JPEG, at most 15 MiB). Rate-limited per client address.",
+        auth: Auth::None,
+        params: &[],
+        body: Body::JsonOrMultipart("Requests_verify_request", "Requests_verify_upload"),
         responses: &[
-            ("200", "The verdict", Some("Verdict")),
-            ("429", "rate_limited, with Retry-After", Some("Error")),
+            ("200", "The verdict", &[("application/json", Some("Verdict"))]),
+            ("422", "no_qr_code, unsupported_image, image_unreadable, image_too_large (uploads)", ERROR_JSON),
+            ("429", "rate_limited, with Retry-After", ERROR_JSON),
             ERRORS,
         ],
     },
@@ -163,24 +257,44 @@ const ROUTES: &[Route] = &[
         path: "/v/{token}",
         id: "verify_link",
         tag: "verification",
-        summary: "The URL in the QR code: the officer's verdict screen for browsers (rendered on the server; ?lang=en|fr, ?checkpoint_country=, ?import_check=1), the JSON verdict with Accept: application/json.",
-        auth: "none",
-        request: None,
-        responses: &[("200", "The verdict", Some("Verdict"))],
+        summary: "The URL in the QR code: the officer's verdict screen for browsers (HTML rendered on the server, in English or French), the JSON verdict with Accept: application/json (which ignores the query). Rate-limited with verification.",
+        auth: Auth::None,
+        params: &[
+            path("token", "Requests_token"),
+            query("lang", "Requests_page_language"),
+            query("checkpoint_country", "Requests_page_checkpoint_country"),
+            query("import_check", "Requests_page_flag"),
+        ],
+        body: Body::None,
+        responses: &[
+            ("200", "The verdict", &[("text/html", None), ("application/json", Some("Verdict"))]),
+            (
+                "422",
+                "The verification page with the error (checkpoint_country is not a country code)",
+                &[("text/html", None)],
+            ),
+            (
+                "429",
+                "rate_limited, with Retry-After: a page for browsers, the JSON error otherwise",
+                &[("text/html", None), ("application/json", Some("Error"))],
+            ),
+            ERRORS,
+        ],
     },
     Route {
         method: HttpMethod::Post,
         path: "/api/v1/scan",
         id: "scan",
         tag: "verification",
-        summary: "Read the QR code in a photo or camera frame without verifying it: the body is the JPEG or PNG itself (at most 15 MiB); the answer is {\"qr\": \"<QR text>\"}. The officer page's camera sends frames here, then opens /v/{token}. Rate-limited with verification.",
-        auth: "none",
-        request: None,
+        summary: "Read the QR code in a photo or camera frame without verifying it: the body is the JPEG or PNG itself (at most 15 MiB). The officer page's camera sends frames here, then opens /v/{token}. Rate-limited with verification.",
+        auth: Auth::None,
+        params: &[],
+        body: Body::Image,
         responses: &[
-            ("200", "{qr: the text of the QR code}", None),
-            ("415", "unsupported_media_type", Some("Error")),
-            ("422", "no_qr_code, unsupported_image, image_unreadable, image_too_large", Some("Error")),
-            ("429", "rate_limited, with Retry-After", Some("Error")),
+            ("200", "{qr: the text of the QR code}", JSON),
+            ("415", "unsupported_media_type", ERROR_JSON),
+            ("422", "no_qr_code, unsupported_image, image_unreadable, image_too_large", ERROR_JSON),
+            ("429", "rate_limited, with Retry-After", ERROR_JSON),
             ERRORS,
         ],
     },
@@ -189,33 +303,36 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/plugins",
         id: "publish_plugin",
         tag: "plugins",
-        summary: "Publish a rule plugin: multipart/form-data with `manifest` (PluginManifest JSON), `component` (the WebAssembly component, at most 1 MiB) and `cases` (PluginCases JSON). The component may import only cartouche:rules/reference-data@1.0.0; its describe() must match the manifest; every case must pass twice with identical findings and fuel. Published versions are immutable; a version is used from its valid_from date.",
-        auth: "plugin_publisher of the jurisdiction; admin for EU and INT",
-        request: None,
+        summary: "Publish a rule plugin. The component may import only cartouche:rules/reference-data@1.0.0; its describe() must match the manifest; every case must pass twice with identical findings and fuel. Published versions are immutable; a version is used from its valid_from date.",
+        auth: Auth::Required("plugin_publisher of the jurisdiction; admin for EU and INT"),
+        params: &[],
+        body: Body::Multipart("Requests_plugin_upload"),
         responses: &[
             (
                 "201",
                 "{plugin: {id, jurisdiction, version, phases, sha256, active_from, active_until?, status}, cases: [...]}",
-                None,
+                JSON,
             ),
-            ("400", "invalid_upload", Some("Error")),
+            ("400", "invalid_upload", ERROR_JSON),
             (
                 "403",
                 "country_mismatch, forbidden, or plugin_id_taken (the id belongs to another jurisdiction)",
-                Some("Error"),
+                ERROR_JSON,
             ),
-            ("409", "version_exists", Some("Error")),
-            ("413", "payload_too_large, component_too_large", Some("Error")),
+            ("404", "plugins_disabled: the server runs without rule plugins", ERROR_JSON),
+            ("409", "version_exists", ERROR_JSON),
+            ("413", "payload_too_large, component_too_large", ERROR_JSON),
             (
                 "422",
                 "invalid_manifest, invalid_component, forbidden_import, wrong_exports, describe_mismatch, invalid_cases, cases_failed (details.cases)",
-                Some("Error"),
+                ERROR_JSON,
             ),
             (
                 "503",
                 "busy: the checks could not finish in time on a loaded machine (not the plugin's failure); retry",
-                Some("Error"),
+                ERROR_JSON,
             ),
+            ERRORS,
         ],
     },
     Route {
@@ -224,9 +341,10 @@ const ROUTES: &[Route] = &[
         id: "list_plugins",
         tag: "plugins",
         summary: "Every published plugin version: id, jurisdiction, version, phases, sha256, size, descriptions, source, active_from, active_until, status (active, scheduled, superseded).",
-        auth: "none",
-        request: None,
-        responses: &[("200", "{items: [...]}", None), ERRORS],
+        auth: Auth::None,
+        params: &[],
+        body: Body::None,
+        responses: &[("200", "{items: [...]}", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Post,
@@ -234,12 +352,14 @@ const ROUTES: &[Route] = &[
         id: "upload_photo",
         tag: "photos",
         summary: "Upload an object photo: the body is the JPEG or PNG itself (at most 15 MiB). It is re-encoded without metadata (EXIF, GPS) and stored under the SHA-256 of the clean JPEG, which applications reference.",
-        auth: "issuer",
-        request: None,
+        auth: Auth::Required("issuer"),
+        params: &[],
+        body: Body::Image,
         responses: &[
-            ("201", "{sha256, media_type, width, height, url, thumbnail_url}", None),
-            ("200", "Already stored (same clean bytes)", None),
-            ("422", "unsupported_image, image_too_large, image_too_small, image_unreadable", Some("Error")),
+            ("201", "{sha256, media_type, width, height, url, thumbnail_url}", JSON),
+            ("200", "Already stored (same clean bytes)", JSON),
+            ("415", "unsupported_media_type", ERROR_JSON),
+            ("422", "unsupported_image, image_too_large, image_too_small, image_unreadable", ERROR_JSON),
             ERRORS,
         ],
     },
@@ -248,20 +368,22 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/photos/{sha256}",
         id: "photo",
         tag: "photos",
-        summary: "A photo by the SHA-256 of its bytes (image/jpeg, immutable).",
-        auth: "none",
-        request: None,
-        responses: &[("200", "image/jpeg", None), ERRORS],
+        summary: "A photo by the SHA-256 of its bytes (immutable).",
+        auth: Auth::None,
+        params: &[SHA256],
+        body: Body::None,
+        responses: &[("200", "The photo", &[("image/jpeg", None)]), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
         path: "/api/v1/photos/{sha256}/thumbnail",
         id: "photo_thumbnail",
         tag: "photos",
-        summary: "Its thumbnail (image/jpeg, at most 320 px a side).",
-        auth: "none",
-        request: None,
-        responses: &[("200", "image/jpeg", None), ERRORS],
+        summary: "Its thumbnail (at most 320 px a side).",
+        auth: Auth::None,
+        params: &[SHA256],
+        body: Body::None,
+        responses: &[("200", "The thumbnail", &[("image/jpeg", None)]), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
@@ -269,9 +391,10 @@ const ROUTES: &[Route] = &[
         id: "trust_list",
         tag: "keys",
         summary: "Every country's public keys with their validity, for online and offline verifiers.",
-        auth: "none",
-        request: None,
-        responses: &[("200", "The trust list", Some("TrustList"))],
+        auth: Auth::None,
+        params: &[],
+        body: Body::None,
+        responses: &[("200", "The trust list", &[("application/json", Some("TrustList"))]), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
@@ -279,39 +402,43 @@ const ROUTES: &[Route] = &[
         id: "jwks",
         tag: "keys",
         summary: "The same public keys as a JWK Set.",
-        auth: "none",
-        request: None,
-        responses: &[("200", "{keys: [JWK with kid, alg, use]}", None)],
+        auth: Auth::None,
+        params: &[],
+        body: Body::None,
+        responses: &[("200", "{keys: [JWK with kid, alg, use]}", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Post,
         path: "/api/v1/countries/{country}/keys",
         id: "rotate_key",
         tag: "keys",
-        summary: "Rotate a country's signing key: {\"alg\"?: \"EdDSA\"|\"ES256\"}. The old key keeps verifying until it expires.",
-        auth: "admin",
-        request: None,
-        responses: &[("201", "{kid, country, alg, created_at, retired}", None), ERRORS],
+        summary: "Rotate a country's signing key. The old key keeps verifying until it expires.",
+        auth: Auth::Required("admin"),
+        params: &[path("country", "Application_country")],
+        body: Body::Json("Requests_key_rotation", false),
+        responses: &[("201", "{kid, country, alg, created_at, retired}", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Post,
         path: "/api/v1/tokens",
         id: "create_token",
         tag: "admin",
-        summary: "Create an API token: {\"role\", \"country\"?, \"label\"?}. The secret is returned once.",
-        auth: "admin",
-        request: None,
-        responses: &[("201", "{id, token, role, country, label}", None), ERRORS],
+        summary: "Create an API token. The secret is returned once.",
+        auth: Auth::Required("admin"),
+        params: &[],
+        body: Body::Json("Requests_token_request", true),
+        responses: &[("201", "{id, token, role, country, label}", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
         path: "/api/v1/audit",
         id: "audit",
         tag: "admin",
-        summary: "The latest audit entries, newest first (query: limit).",
-        auth: "admin",
-        request: None,
-        responses: &[("200", "{items: [...]}", None), ERRORS],
+        summary: "The latest audit entries, newest first.",
+        auth: Auth::Required("admin"),
+        params: &[query("limit", "Requests_audit_limit")],
+        body: Body::None,
+        responses: &[("200", "{items: [...]}", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
@@ -319,9 +446,10 @@ const ROUTES: &[Route] = &[
         id: "healthz",
         tag: "operations",
         summary: "Liveness and store health.",
-        auth: "none",
-        request: None,
-        responses: &[("200", "{status: ok}", None), ("503", "The store is unavailable", None)],
+        auth: Auth::None,
+        params: &[],
+        body: Body::None,
+        responses: &[("200", "{status: ok, store: ok, keys}", JSON), ("503", "The store is unavailable", JSON), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
@@ -329,9 +457,10 @@ const ROUTES: &[Route] = &[
         id: "metrics",
         tag: "operations",
         summary: "Prometheus metrics.",
-        auth: "none",
-        request: None,
-        responses: &[("200", "Prometheus text format", None)],
+        auth: Auth::None,
+        params: &[],
+        body: Body::None,
+        responses: &[("200", "Prometheus text format 0.0.4", &[("text/plain", None)]), ERRORS],
     },
     Route {
         method: HttpMethod::Get,
@@ -339,47 +468,92 @@ const ROUTES: &[Route] = &[
         id: "openapi",
         tag: "operations",
         summary: "This document.",
-        auth: "none",
-        request: None,
-        responses: &[("200", "OpenAPI 3.1", None)],
+        auth: Auth::None,
+        params: &[],
+        body: Body::None,
+        responses: &[("200", "OpenAPI 3.1", JSON), ERRORS],
     },
 ];
+
+fn schema_ref(component: &str) -> Ref {
+    Ref::from_schema_name(component)
+}
+
+fn content(component: Option<&str>) -> Content {
+    match component {
+        Some(component) => Content::new(Some(schema_ref(component))),
+        None => Content::default(),
+    }
+}
 
 /// The OpenAPI document as JSON.
 pub fn document() -> Value {
     let mut paths = Paths::new();
     for route in ROUTES {
+        let description = match route.auth {
+            Auth::None => "Authorization: none.".to_owned(),
+            Auth::Required(roles) => format!("Authorization: bearer token of {roles}."),
+            Auth::Optional(roles) => format!("Authorization: optional; {roles}."),
+        };
         let mut operation = OperationBuilder::new()
             .operation_id(Some(route.id))
             .tag(route.tag)
             .summary(Some(route.summary))
-            .description(Some(format!("Authorization: {}.", route.auth)));
-        for name in path_parameters(route.path) {
+            .description(Some(description));
+        for param in route.params {
             operation = operation.parameter(
                 ParameterBuilder::new()
-                    .name(name)
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+                    .name(param.name)
+                    .parameter_in(param.location.clone())
+                    .required(if param.required { Required::True } else { Required::False })
+                    .schema(Some(schema_ref(param.schema))),
             );
         }
-        if let Some(schema) = route.request {
-            operation = operation.request_body(Some(
+        let body = match route.body {
+            Body::None => None,
+            Body::Json(schema, required) => Some(
                 RequestBodyBuilder::new()
-                    .content("application/json", Content::new(Some(Ref::from_schema_name(schema))))
-                    .required(Some(Required::True))
-                    .build(),
-            ));
+                    .content("application/json", content(Some(schema)))
+                    .required(Some(if required { Required::True } else { Required::False })),
+            ),
+            Body::Image => Some(
+                RequestBodyBuilder::new()
+                    .content("image/jpeg", Content::default())
+                    .content("image/png", Content::default())
+                    .required(Some(Required::True)),
+            ),
+            Body::Multipart(schema) => Some(
+                RequestBodyBuilder::new()
+                    .content("multipart/form-data", content(Some(schema)))
+                    .required(Some(Required::True)),
+            ),
+            Body::JsonOrMultipart(json, form) => Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", content(Some(json)))
+                    .content("multipart/form-data", content(Some(form)))
+                    .required(Some(Required::True)),
+            ),
+        };
+        if let Some(body) = body {
+            operation = operation.request_body(Some(body.build()));
         }
-        for (status, description, schema) in route.responses {
+        for (status, description, media) in route.responses {
             let mut response = ResponseBuilder::new().description(*description);
-            if let Some(schema) = schema {
-                response = response.content("application/json", Content::new(Some(Ref::from_schema_name(*schema))));
+            for (media_type, schema) in *media {
+                response = response.content(*media_type, content(*schema));
             }
             operation = operation.response(*status, response.build());
         }
-        if route.auth != "none" {
-            operation = operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        match route.auth {
+            Auth::None => {}
+            Auth::Required(_) => {
+                operation = operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+            }
+            Auth::Optional(_) => {
+                operation = operation
+                    .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+                    .security(SecurityRequirement::default());
+            }
         }
         paths.add_path_operation(route.path, vec![route.method.clone()], operation.build());
     }
@@ -401,13 +575,107 @@ pub fn document() -> Value {
         .build();
     let mut value = serde_json::to_value(&api).unwrap_or_default();
     value["openapi"] = Value::from("3.1.0");
-    for (name, text) in sources::ALL {
-        let schema: Value = serde_json::from_str(text).unwrap_or_default();
-        value["components"]["schemas"][name] = schema;
+    let schemas = &mut value["components"]["schemas"];
+    for (name, schema) in embedded_schemas() {
+        schemas[name] = schema;
     }
     value
 }
 
-fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+/// The schema files as components: each file under its name (unless it only holds
+/// definitions), each of its `$defs` as `{Name}_{definition}`, every `$ref` rewritten to
+/// `#/components/schemas/...`, and the `$id`s and `$schema`s dropped (an `$id` would
+/// make the references inside the component resolve against it).
+fn embedded_schemas() -> Vec<(String, Value)> {
+    let files: Vec<(&str, &str)> = sources::ALL.iter().copied().chain([("Requests", REQUESTS)]).collect();
+    let parsed: Vec<(&str, Value)> =
+        files.iter().map(|(name, text)| (*name, serde_json::from_str(text).unwrap_or_default())).collect();
+    let ids: Vec<(String, &str)> = parsed
+        .iter()
+        .filter_map(|(name, schema)| schema.get("$id").and_then(Value::as_str).map(|id| (id.to_owned(), *name)))
+        .collect();
+    let mut out = Vec::new();
+    for (name, schema) in parsed {
+        let Value::Object(mut root) = schema else { continue };
+        root.remove("$id");
+        root.remove("$schema");
+        let defs = match root.remove("$defs") {
+            Some(Value::Object(defs)) => defs,
+            _ => Map::new(),
+        };
+        let only_definitions = root.keys().all(|key| matches!(key.as_str(), "title" | "description"));
+        if !only_definitions {
+            let mut root = Value::Object(root);
+            rewrite_refs(&mut root, name, &ids);
+            out.push((name.to_owned(), root));
+        }
+        for (definition, mut schema) in defs {
+            rewrite_refs(&mut schema, name, &ids);
+            out.push((format!("{name}_{definition}"), schema));
+        }
+    }
+    out
+}
+
+/// Rewrites every `$ref` in `schema` (a part of the component `name`) to point inside
+/// the OpenAPI document.
+fn rewrite_refs(schema: &mut Value, name: &str, ids: &[(String, &str)]) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match value {
+                    Value::String(reference) if key == "$ref" => {
+                        if let Some(rewritten) = rewrite_ref(reference, name, ids) {
+                            *reference = rewritten;
+                        }
+                    }
+                    _ => rewrite_refs(value, name, ids),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| rewrite_refs(item, name, ids)),
+        _ => {}
+    }
+}
+
+fn rewrite_ref(reference: &str, name: &str, ids: &[(String, &str)]) -> Option<String> {
+    let (resource, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+    let component = if resource.is_empty() {
+        name
+    } else {
+        ids.iter().find(|(id, _)| id == resource).map(|(_, component)| *component)?
+    };
+    let target = match fragment.strip_prefix("/$defs/") {
+        Some(rest) => {
+            let (definition, tail) = rest.split_once('/').map_or((rest, ""), |(d, t)| (d, t));
+            let tail = if tail.is_empty() { String::new() } else { format!("/{tail}") };
+            format!("{component}_{definition}{tail}")
+        }
+        None => format!("{component}{fragment}"),
+    };
+    Some(format!("#/components/schemas/{target}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_rewritten_into_the_document() {
+        let ids = vec![("urn:cartouche:schema:application".to_owned(), "Application")];
+        assert_eq!(rewrite_ref("#/$defs/country", "Verdict", &ids).unwrap(), "#/components/schemas/Verdict_country");
+        assert_eq!(
+            rewrite_ref("urn:cartouche:schema:application#/$defs/finding/properties/code", "Verdict", &ids).unwrap(),
+            "#/components/schemas/Application_finding/properties/code"
+        );
+        assert_eq!(
+            rewrite_ref("urn:cartouche:schema:application#/properties/id", "X", &ids).unwrap(),
+            "#/components/schemas/Application/properties/id"
+        );
+        assert_eq!(
+            rewrite_ref("urn:cartouche:schema:application", "X", &ids).unwrap(),
+            "#/components/schemas/Application"
+        );
+        assert_eq!(rewrite_ref("urn:elsewhere", "X", &ids), None);
+    }
 }
