@@ -199,10 +199,7 @@ fn rules(
             let checked = match rules.check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes()) {
                 Ok(checked) => checked,
                 Err(error @ cartouche_rules::PublishError::Busy(_)) => {
-                    bail!(
-                        "cannot publish the bundled plugin {}: {error}; start again when the machine is less loaded",
-                        plugin.id
-                    )
+                    bail!("cannot publish the bundled plugin {}: {error}", plugin.id)
                 }
                 Err(error @ cartouche_rules::PublishError::IdTaken { .. }) => bail!(
                     "cannot publish the bundled plugin {}: {error} (a stored publication took its id; start with --no-bundled-plugins to run without it)",
