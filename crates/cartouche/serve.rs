@@ -190,7 +190,6 @@ fn publish_bundled(core: &Core) -> anyhow::Result<usize> {
         .collect();
     let published = core.publish_bundled(&bundled).map_err(|error| {
         let hint = match error.code {
-            "busy" => "; start again when the machine is less loaded",
             "plugin_id_taken" => {
                 " (a stored publication took a bundled plugin's id; start with --no-bundled-plugins to run without it)"
             }
