@@ -304,7 +304,7 @@ fn verify_offline(seal: &str, path: &Path) -> anyhow::Result<Verdict> {
     if report.claims.is_some() {
         let age = (now - list.generated_at).whole_hours();
         checks.push(Check {
-            name: "registry_status".into(),
+            name: cartouche_model::CheckName::RegistryStatus,
             outcome: CheckOutcome::NotChecked,
             detail: format!("offline: revocation, suspension and exits are not known (trust list is {age} h old); verify online when you can"),
         });
@@ -350,7 +350,7 @@ fn print_verdict(verdict: &Verdict) -> std::io::Result<()> {
             CheckOutcome::Fail => "FAIL",
             CheckOutcome::NotChecked => "not checked",
         };
-        out!("  [{mark}] {}: {}", printable(&check.name), printable(&check.detail));
+        out!("  [{mark}] {}: {}", printable(check.name.as_str()), printable(&check.detail));
     }
     Ok(())
 }

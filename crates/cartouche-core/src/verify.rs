@@ -5,7 +5,7 @@
 
 use cartouche_model::canonical::canonical_sha256_hex;
 use cartouche_model::{
-    CertificateState, Check, CheckOutcome, ExportType, RuleEvaluation, RuleOutcome, Severity, Verdict,
+    CertificateState, Check, CheckName, CheckOutcome, ExportType, RuleEvaluation, RuleOutcome, Severity, Verdict,
 };
 use cartouche_seal::verify_seal;
 use cartouche_store::CertificateRecord;
@@ -68,7 +68,7 @@ fn registry_check(record: &CertificateRecord, today: time::Date) -> (Check, cart
     let reason = view.reason.clone().unwrap_or_default();
     let application = &record.certificate.application;
     let due = application.reimport_due_date.map(|d| d.to_string()).unwrap_or_default();
-    let name = "registry_status";
+    let name = CheckName::RegistryStatus;
     let check = match view.state {
         CertificateState::Active => Check::pass(name, "active: not used, not revoked, not suspended"),
         CertificateState::ExportedTemporarily => {
@@ -91,7 +91,7 @@ fn registry_check(record: &CertificateRecord, today: time::Date) -> (Check, cart
 }
 
 /// The check of a set of rule evaluations (`kind`: "exit-check" or "import").
-fn rules_check(name: &'static str, kind: &str, rules: &[RuleEvaluation], country: &str) -> Check {
+fn rules_check(name: CheckName, kind: &str, rules: &[RuleEvaluation], country: &str) -> Check {
     if rules.is_empty() {
         return Check::pass(name, format!("no {kind} rules are published for {country}"));
     }
@@ -140,10 +140,9 @@ impl Core {
                     let matched = hash == claims.certificate_sha256_hex()
                         && record.token == cartouche_seal::token_from_qr_text(&request.qr);
                     checks.push(if matched {
-                        Check::pass("certificate_hash", "the seal matches the registry's certificate")
+                        Check::pass(CheckName::CertificateHash, "the seal matches the registry's certificate")
                     } else {
-                        Check::fail(
-                            "certificate_hash",
+                        Check::fail(CheckName::CertificateHash,
                             "the seal does not match the certificate in the registry: it may have been re-issued or altered",
                         )
                     });
@@ -153,27 +152,26 @@ impl Core {
                     status = Some(view);
                     let country = request.checkpoint_country.as_deref();
                     let exit = self.rules.exit_check(&record.certificate, today, country);
-                    checks.push(rules_check("rules", "exit-check", &exit, &claims.c));
+                    checks.push(rules_check(CheckName::Rules, "exit-check", &exit, &claims.c));
                     rules = exit;
                     if request.import_check {
                         let import = self.rules.import_check(&record.certificate, today, country);
                         let destination = &record.certificate.application.destination_country;
-                        checks.push(rules_check("import_rules", "import", &import, destination));
+                        checks.push(rules_check(CheckName::ImportRules, "import", &import, destination));
                         rules.extend(import);
                     }
                     if matched {
                         matched_record = Some(record);
                     }
                 }
-                Ok(None) => checks.push(Check::fail(
-                    "registry_status",
+                Ok(None) => checks.push(Check::fail(CheckName::RegistryStatus,
                     format!(
                         "{number} is not in the registry, although its seal verifies: treat it as a forgery and report it"
                     ),
                 )),
                 Err(error) => {
                     tracing::error!(error = %error, number = %number, "registry lookup failed during verification");
-                    checks.push(Check::not_checked("registry_status", "the registry could not be reached: status unknown"));
+                    checks.push(Check::not_checked(CheckName::RegistryStatus, "the registry could not be reached: status unknown"));
                 }
             }
         }

@@ -45,12 +45,87 @@ pub enum CheckOutcome {
     NotChecked,
 }
 
+/// The name of a check: the vocabulary the seal, the core, the pages and the CLI share
+/// (each has a title and plain words in the pages' translation table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckName {
+    /// `format`.
+    Format,
+    /// `header`.
+    Header,
+    /// `key`.
+    Key,
+    /// `signature`.
+    Signature,
+    /// `issuing_country`.
+    IssuingCountry,
+    /// `key_validity`.
+    KeyValidity,
+    /// `validity_period`.
+    ValidityPeriod,
+    /// `certificate_hash`.
+    CertificateHash,
+    /// `registry_status`.
+    RegistryStatus,
+    /// `rules`.
+    Rules,
+    /// `import_rules`.
+    ImportRules,
+}
+
+impl CheckName {
+    /// Every check, in the order a verification makes them.
+    pub const ALL: [CheckName; 11] = [
+        CheckName::Format,
+        CheckName::Header,
+        CheckName::Key,
+        CheckName::Signature,
+        CheckName::IssuingCountry,
+        CheckName::KeyValidity,
+        CheckName::ValidityPeriod,
+        CheckName::CertificateHash,
+        CheckName::RegistryStatus,
+        CheckName::Rules,
+        CheckName::ImportRules,
+    ];
+
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckName::Format => "format",
+            CheckName::Header => "header",
+            CheckName::Key => "key",
+            CheckName::Signature => "signature",
+            CheckName::IssuingCountry => "issuing_country",
+            CheckName::KeyValidity => "key_validity",
+            CheckName::ValidityPeriod => "validity_period",
+            CheckName::CertificateHash => "certificate_hash",
+            CheckName::RegistryStatus => "registry_status",
+            CheckName::Rules => "rules",
+            CheckName::ImportRules => "import_rules",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for CheckName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One check of a verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
-    /// Stable name (`signature`, `registry_status`, ...).
-    pub name: String,
+    /// Which check.
+    pub name: CheckName,
     /// Its outcome.
     pub outcome: CheckOutcome,
     /// What was found, for a person.
@@ -59,16 +134,16 @@ pub struct Check {
 
 impl Check {
     /// A passed check.
-    pub fn pass(name: &str, detail: impl Into<String>) -> Self {
-        Self { name: name.to_owned(), outcome: CheckOutcome::Pass, detail: detail.into() }
+    pub fn pass(name: CheckName, detail: impl Into<String>) -> Self {
+        Self { name, outcome: CheckOutcome::Pass, detail: detail.into() }
     }
     /// A failed check.
-    pub fn fail(name: &str, detail: impl Into<String>) -> Self {
-        Self { name: name.to_owned(), outcome: CheckOutcome::Fail, detail: detail.into() }
+    pub fn fail(name: CheckName, detail: impl Into<String>) -> Self {
+        Self { name, outcome: CheckOutcome::Fail, detail: detail.into() }
     }
     /// A check that could not be made.
-    pub fn not_checked(name: &str, detail: impl Into<String>) -> Self {
-        Self { name: name.to_owned(), outcome: CheckOutcome::NotChecked, detail: detail.into() }
+    pub fn not_checked(name: CheckName, detail: impl Into<String>) -> Self {
+        Self { name, outcome: CheckOutcome::NotChecked, detail: detail.into() }
     }
 }
 
@@ -208,12 +283,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn check_names_serialize_as_their_stable_names() {
+        for name in CheckName::ALL {
+            assert_eq!(serde_json::to_value(name).unwrap(), serde_json::json!(name.as_str()));
+            assert_eq!(name, name.as_str());
+        }
+    }
+
+    #[test]
     fn verdict_folding() {
         assert_eq!(verdict_of(&[]), VerdictKind::Indeterminate);
-        assert_eq!(verdict_of(&[Check::pass("a", "")]), VerdictKind::Valid);
-        assert_eq!(verdict_of(&[Check::pass("a", ""), Check::not_checked("b", "")]), VerdictKind::Indeterminate);
+        assert_eq!(verdict_of(&[Check::pass(CheckName::Format, "")]), VerdictKind::Valid);
         assert_eq!(
-            verdict_of(&[Check::not_checked("b", ""), Check::fail("c", ""), Check::pass("a", "")]),
+            verdict_of(&[Check::pass(CheckName::Format, ""), Check::not_checked(CheckName::Header, "")]),
+            VerdictKind::Indeterminate
+        );
+        assert_eq!(
+            verdict_of(&[
+                Check::not_checked(CheckName::Header, ""),
+                Check::fail(CheckName::Key, ""),
+                Check::pass(CheckName::Format, "")
+            ]),
             VerdictKind::Invalid
         );
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use cartouche_model::validate::{SchemaKind, check_schema};
 use cartouche_model::{
-    Algorithm, Application, Certificate, CertificateState, Check, KeyInfo, StatusView, Verdict, VerdictKind,
+    Algorithm, Application, Certificate, CertificateState, Check, CheckName, KeyInfo, StatusView, Verdict, VerdictKind,
     validate_application,
 };
 use serde_json::Value;
@@ -104,7 +104,7 @@ fn certificates_and_verdicts_made_by_the_types_validate() {
     let verdict = Verdict {
         verdict: VerdictKind::Indeterminate,
         checked_at: datetime!(2026-11-28 09:30 UTC),
-        checks: vec![Check::pass("signature", "ok"), Check::not_checked("registry_status", "offline")],
+        checks: vec![Check::pass(CheckName::Signature, "ok"), Check::not_checked(CheckName::RegistryStatus, "offline")],
         certificate: None,
         status: Some(StatusView { state: CertificateState::Active, since: None, reason: None, events: Vec::new() }),
         key: Some(KeyInfo { kid: "abc".into(), country: "FR".into(), alg: Algorithm::EdDSA }),

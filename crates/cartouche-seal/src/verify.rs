@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use cartouche_model::{Algorithm, Check, CheckOutcome, KeyInfo};
+use cartouche_model::{Algorithm, Check, CheckName, CheckOutcome, KeyInfo};
 use jsonwebtoken::DecodingKey;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -118,7 +118,7 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     // 1. Size and shape, before any decoding.
     if token.len() > MAX_TOKEN_BYTES {
         report.checks.push(Check::fail(
-            "format",
+            CheckName::Format,
             format!("the seal is {} bytes, more than the {MAX_TOKEN_BYTES} allowed", token.len()),
         ));
         return report;
@@ -129,20 +129,22 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     let (header_b64, payload_b64, signature_b64) =
         (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     if !shape_ok || header_b64.is_empty() || payload_b64.is_empty() || signature_b64.is_empty() {
-        report
-            .checks
-            .push(Check::fail("format", "not a Cartouche seal: expected a compact JWS (three base64url parts)"));
+        report.checks.push(Check::fail(
+            CheckName::Format,
+            "not a Cartouche seal: expected a compact JWS (three base64url parts)",
+        ));
         return report;
     }
-    report.checks.push(Check::pass("format", "compact JWS"));
+    report.checks.push(Check::pass(CheckName::Format, "compact JWS"));
 
     // 2. Header.
     let header =
         B64.decode(header_b64).ok().and_then(|bytes| serde_json::from_slice::<StrictObject>(&bytes).ok()).map(|o| o.0);
     let Some(header) = header else {
-        report
-            .checks
-            .push(Check::fail("header", "the header is not a base64url JSON object without duplicate members"));
+        report.checks.push(Check::fail(
+            CheckName::Header,
+            "the header is not a base64url JSON object without duplicate members",
+        ));
         return report;
     };
     let alg = match header.get("alg").and_then(Value::as_str) {
@@ -151,13 +153,13 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         Some(other) => {
             let shown: String = other.chars().take(16).collect();
             report.checks.push(Check::fail(
-                "header",
+                CheckName::Header,
                 format!("algorithm {} is not allowed (allowed: EdDSA, ES256)", quoted(&shown)),
             ));
             return report;
         }
         None => {
-            report.checks.push(Check::fail("header", "the header names no algorithm"));
+            report.checks.push(Check::fail(CheckName::Header, "the header names no algorithm"));
             return report;
         }
     };
@@ -170,42 +172,44 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
             }
             _ => format!("header parameter {shown} is not allowed (allowed: alg, kid, typ, zip)"),
         };
-        report.checks.push(Check::fail("header", detail));
+        report.checks.push(Check::fail(CheckName::Header, detail));
         return report;
     }
     let compressed = match header.get("zip") {
         None => false,
         Some(zip) if zip == "DEF" => true,
         Some(_) => {
-            report
-                .checks
-                .push(Check::fail("header", "the only payload compression allowed is zip \"DEF\" (raw DEFLATE)"));
+            report.checks.push(Check::fail(
+                CheckName::Header,
+                "the only payload compression allowed is zip \"DEF\" (raw DEFLATE)",
+            ));
             return report;
         }
     };
     if header.get("typ").is_some_and(|typ| typ != "JWT") {
-        report.checks.push(Check::fail("header", "the header's typ must be \"JWT\" when present"));
+        report.checks.push(Check::fail(CheckName::Header, "the header's typ must be \"JWT\" when present"));
         return report;
     }
     let Some(kid) = header.get("kid").and_then(Value::as_str).filter(|kid| !kid.is_empty() && kid.len() <= 64) else {
-        report.checks.push(Check::fail("header", "the header has no usable key id (kid)"));
+        report.checks.push(Check::fail(CheckName::Header, "the header has no usable key id (kid)"));
         return report;
     };
     // The kid is unverified input until it is found in the ring: quoted and escaped in
     // every detail, which terminals and pages show.
-    report.checks.push(Check::pass("header", format!("alg {}, kid {}", alg.as_str(), quoted(kid))));
+    report.checks.push(Check::pass(CheckName::Header, format!("alg {}, kid {}", alg.as_str(), quoted(kid))));
 
     // 3. The key.
     let Some(ring_key) = ring.keys.get(kid) else {
         let kid = quoted(kid);
         let age = ring.generated_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         if ring.authoritative {
-            report
-                .checks
-                .push(Check::fail("key", format!("key {kid} is not in the trust list: no issuing authority holds it")));
+            report.checks.push(Check::fail(
+                CheckName::Key,
+                format!("key {kid} is not in the trust list: no issuing authority holds it"),
+            ));
         } else {
             report.checks.push(Check::not_checked(
-                "key",
+                CheckName::Key,
                 format!(
                     "key {kid} is not in this trust list (generated {age}); refresh the trust list and verify again"
                 ),
@@ -218,13 +222,13 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     let kid = kid_text.as_ref();
     if entry.alg != alg {
         report.checks.push(Check::fail(
-            "key",
+            CheckName::Key,
             format!("key {kid} is a {} key but the seal claims {}", entry.alg.as_str(), alg.as_str()),
         ));
         return report;
     }
     report.key = Some(KeyInfo { kid: entry.kid.clone(), country: entry.country.clone(), alg });
-    report.checks.push(Check::pass("key", format!("key {kid} of {}", entry.country)));
+    report.checks.push(Check::pass(CheckName::Key, format!("key {kid} of {}", entry.country)));
 
     // 4. Signature, over the exact bytes received; only then are the claims parsed.
     // (Times are checked below against our own clock, not the system's.)
@@ -235,7 +239,7 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
     if alg == Algorithm::ES256 && B64.decode(signature_b64).is_ok_and(|signature| is_high_s(&signature)) {
         report.checks.push(Check::fail(
-            "signature",
+            CheckName::Signature,
             "the ES256 signature is not normalised (S above half the group order): a malleated copy of a seal, refused",
         ));
         return report;
@@ -245,7 +249,7 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         Ok(true)
     ) {
         report.checks.push(Check::fail(
-            "signature",
+            CheckName::Signature,
             "the signature does not verify: the seal was altered or not signed by this key",
         ));
         return report;
@@ -258,18 +262,17 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
         }
     });
     let Some(claims) = payload.and_then(|bytes| serde_json::from_slice::<SealClaims>(&bytes).ok()) else {
-        report.checks.push(Check::fail(
-            "signature",
+        report.checks.push(Check::fail(CheckName::Signature,
             format!("the signature verifies but the payload is not a Cartouche claim set (or inflates past {MAX_INFLATED_BYTES} bytes)"),
         ));
         return report;
     };
-    report.checks.push(Check::pass("signature", format!("{} signature by key {kid}", alg.as_str())));
+    report.checks.push(Check::pass(CheckName::Signature, format!("{} signature by key {kid}", alg.as_str())));
 
     // 5. The key may only sign its own country's certificates.
     if claims.c != entry.country {
         report.checks.push(Check::fail(
-            "issuing_country",
+            CheckName::IssuingCountry,
             format!(
                 "the certificate claims issuing country {} but key {kid} belongs to {}",
                 quoted(&claims.c),
@@ -280,43 +283,45 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     }
     if !claims.n.starts_with(&format!("{}-", claims.c)) {
         report.checks.push(Check::fail(
-            "issuing_country",
+            CheckName::IssuingCountry,
             format!("certificate number {} does not belong to {}", quoted(&claims.n), claims.c),
         ));
         return report;
     }
-    report.checks.push(Check::pass("issuing_country", format!("issued by {}", claims.c)));
+    report.checks.push(Check::pass(CheckName::IssuingCountry, format!("issued by {}", claims.c)));
 
     // 6. The key's own validity.
     let iat = claims.iat;
     let now_ts = now.unix_timestamp();
     if now_ts > entry.expires_at.unix_timestamp() {
         report.checks.push(Check::fail(
-            "key_validity",
+            CheckName::KeyValidity,
             format!("key {kid} expired on {}", rfc3339(entry.expires_at.unix_timestamp())),
         ));
     } else if iat < entry.created_at.unix_timestamp() - LEEWAY_SECONDS {
-        report.checks.push(Check::fail("key_validity", format!("signed at {} before key {kid} existed", rfc3339(iat))));
+        report
+            .checks
+            .push(Check::fail(CheckName::KeyValidity, format!("signed at {} before key {kid} existed", rfc3339(iat))));
     } else if let Some(retired) = entry.retired_at.filter(|retired| iat > retired.unix_timestamp() + LEEWAY_SECONDS) {
         report.checks.push(Check::fail(
-            "key_validity",
+            CheckName::KeyValidity,
             format!("signed at {} after key {kid} was retired on {}", rfc3339(iat), rfc3339(retired.unix_timestamp())),
         ));
     } else {
         report.checks.push(Check::pass(
-            "key_validity",
+            CheckName::KeyValidity,
             format!("key {kid} valid until {}", rfc3339(entry.expires_at.unix_timestamp())),
         ));
     }
 
     // 7. Validity period.
     if now_ts + LEEWAY_SECONDS < claims.nbf {
-        report.checks.push(Check::fail("validity_period", format!("not valid before {}", rfc3339(claims.nbf))));
+        report.checks.push(Check::fail(CheckName::ValidityPeriod, format!("not valid before {}", rfc3339(claims.nbf))));
     } else if now_ts - LEEWAY_SECONDS >= claims.exp {
-        report.checks.push(Check::fail("validity_period", format!("expired at {}", rfc3339(claims.exp))));
+        report.checks.push(Check::fail(CheckName::ValidityPeriod, format!("expired at {}", rfc3339(claims.exp))));
     } else {
         report.checks.push(Check::pass(
-            "validity_period",
+            CheckName::ValidityPeriod,
             format!("valid from {} until {} (leeway {LEEWAY_SECONDS} s)", rfc3339(claims.nbf), rfc3339(claims.exp)),
         ));
     }
