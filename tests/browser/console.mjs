@@ -194,6 +194,11 @@ export async function consoleScenario({ browser, base, issuerToken, shots, log, 
     await page.waitForSelector(`#example-select option[value="${EXAMPLE}"]`, { state: 'attached' });
     await page.selectOption('#example-select', EXAMPLE);
     await page.click('#example-load');
+    // Wait for the example to be in the form, or it overwrites the date filled below.
+    await page.waitForFunction(() => {
+      const input = document.querySelector('input[data-pointer="/valid_until"]');
+      return input && input.value === '2027-11-27';
+    });
     await page.locator('input[data-pointer="/valid_until"]').fill('2032-12-01');
     await page.click('#application-submit');
     const french = page.locator('.field[data-pointer="/valid_until"] .finding', { hasText: 'IT.ALC_VALIDITY' });
