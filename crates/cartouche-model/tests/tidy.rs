@@ -183,3 +183,85 @@ fn dependency_arrows_are_the_allowed_ones() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The modules of each crate (the top-level modules under `src/`, a folder counting as
+/// one) reference one another without a cycle: `a` uses `crate::b` and `b` uses
+/// `crate::a` is a cycle (the pages and the verification API once were). The crate root
+/// (`lib.rs`, `main.rs`), which declares and re-exports them, is not a node.
+#[test]
+fn no_cycle_between_the_modules_of_a_crate() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut sources: Vec<PathBuf> = vec![root.join("crates/cartouche")];
+    for dir in ["crates", "plugins"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path().join("src");
+            if path.is_dir() {
+                sources.push(path);
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for source in sources {
+        let mut files = Vec::new();
+        rust_files(&source, &mut files);
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut modules = BTreeSet::new();
+        for file in &files {
+            let relative = file.strip_prefix(&source).unwrap();
+            let first = relative.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+            let module = first.trim_end_matches(".rs").to_owned();
+            if relative.components().count() == 1 && matches!(module.as_str(), "lib" | "main") {
+                continue;
+            }
+            modules.insert(module.clone());
+            let text = std::fs::read_to_string(file).unwrap();
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find("crate::") {
+                let after = &rest[at + 7..];
+                let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if !name.is_empty() && name != module {
+                    edges.entry(module.clone()).or_default().insert(name);
+                }
+                rest = after;
+            }
+        }
+        // Keep only edges between modules of this crate, then look for a cycle.
+        for targets in edges.values_mut() {
+            targets.retain(|target| modules.contains(target));
+        }
+        fn visit(
+            node: &str,
+            edges: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) -> Option<Vec<String>> {
+            if let Some(start) = path.iter().position(|n| n == node) {
+                let mut cycle = path[start..].to_vec();
+                cycle.push(node.to_owned());
+                return Some(cycle);
+            }
+            if done.contains(node) {
+                return None;
+            }
+            path.push(node.to_owned());
+            for next in edges.get(node).into_iter().flatten() {
+                if let Some(cycle) = visit(next, edges, path, done) {
+                    return Some(cycle);
+                }
+            }
+            path.pop();
+            done.insert(node.to_owned());
+            None
+        }
+        let mut done = BTreeSet::new();
+        for module in &modules {
+            if let Some(cycle) = visit(module, &edges, &mut Vec::new(), &mut done) {
+                let crate_dir = source.strip_prefix(&root).unwrap_or(&source).display().to_string();
+                problems.push(format!("{crate_dir}: {}", cycle.join(" -> ")));
+                break;
+            }
+        }
+    }
+    assert!(problems.is_empty(), "module cycles:\n{}", problems.join("\n"));
+}
