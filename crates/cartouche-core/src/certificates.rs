@@ -18,7 +18,7 @@ use crate::audit::{self, AuditAction, Outcome};
 use crate::views::{
     CertificateLinks, CertificateRead, CertificateView, Issued, ListItem, ListPage, PublicState, PublicStatus, rfc3339,
 };
-use crate::{Action, Caller, Core, CoreError, ErrorKind, certificate_number};
+use crate::{Action, Caller, Core, CoreError, certificate_number};
 
 /// Longest `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
@@ -399,13 +399,7 @@ impl Core {
             EventKind::Revoked => AuditAction::CertificateRevoke,
             EventKind::Suspended => AuditAction::CertificateSuspend,
             EventKind::Reinstated => AuditAction::CertificateReinstate,
-            other => {
-                return Err(CoreError::new(
-                    ErrorKind::Internal,
-                    "internal",
-                    format!("{other:?} is not a status change"),
-                ));
-            }
+            other => return Err(CoreError::internal(format!("{other:?} is not a status change"))),
         };
         let parsed = certificate_number(number)?;
         self.authorize(caller, Action::ChangeStatus, Some(parsed.country()), number)?;

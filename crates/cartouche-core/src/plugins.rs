@@ -38,14 +38,7 @@ pub struct PluginPublished {
 }
 
 fn no_plugins() -> CoreError {
-    CoreError::not_found("this server runs without rule plugins").with_code("plugins_disabled")
-}
-
-impl CoreError {
-    fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
-        self
-    }
+    CoreError::new(ErrorKind::NotFound, "plugins_disabled", "this server runs without rule plugins")
 }
 
 /// The error of a refused publication.
