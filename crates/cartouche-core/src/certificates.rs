@@ -156,7 +156,7 @@ fn seal_record(
         country: None,
         declaration_ref: None,
     };
-    Ok(CertificateRecord { certificate, token, kid: signer.kid.clone(), events: vec![issued] })
+    Ok(CertificateRecord { certificate, token, kid: signer.kid.clone(), events: vec![issued], log_index: None })
 }
 
 fn matches_query(certificate: &Certificate, needle: &str) -> bool {

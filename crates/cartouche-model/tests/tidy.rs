@@ -117,13 +117,14 @@ fn dependency_arrows_are_the_allowed_ones() {
         ("cartouche-seal", &["cartouche-model", "cartouche-image"]),
         ("cartouche-document", &["cartouche-model", "cartouche-i18n"]),
         ("cartouche-i18n", &[]),
-        ("cartouche-store", &["cartouche-model"]),
+        ("cartouche-log", &["cartouche-model"]),
+        ("cartouche-store", &["cartouche-model", "cartouche-log"]),
         ("cartouche-rules-sdk", &["cartouche-model"]),
         ("cartouche-rules", &["cartouche-model"]),
         ("cartouche-plugins", &[]),
         (
             "cartouche-core",
-            &["cartouche-model", "cartouche-seal", "cartouche-store", "cartouche-image", "cartouche-rules"],
+            &["cartouche-model", "cartouche-seal", "cartouche-store", "cartouche-image", "cartouche-rules", "cartouche-log"],
         ),
         (
             "cartouche-server",
@@ -146,6 +147,7 @@ fn dependency_arrows_are_the_allowed_ones() {
                 "cartouche-store",
                 "cartouche-rules",
                 "cartouche-plugins",
+                "cartouche-log",
             ],
         ),
     ];

@@ -55,6 +55,7 @@ fn record_for(number: &str, application: &Application) -> CertificateRecord {
             country: None,
             declaration_ref: None,
         }],
+        log_index: None,
     }
 }
 
@@ -111,6 +112,87 @@ pub fn concurrent_issuance_is_gapless(store: Arc<dyn Store>) {
     numbers.sort();
     let expected: Vec<String> = (1..=200).map(|n| format!("DE-2026-{n:06}")).collect();
     assert_eq!(numbers, expected);
+    assert_eq!(store.log_size().unwrap(), 200, "one log entry per certificate");
+    let mut indexes: Vec<u64> =
+        numbers.iter().map(|number| store.certificate(number).unwrap().unwrap().log_index.unwrap()).collect();
+    indexes.sort();
+    assert_eq!(indexes, (0..200).collect::<Vec<u64>>(), "each certificate has its own entry");
+    check_log_tree(&*store);
+}
+
+/// The stored tree hashes agree with a tree recomputed from the stored entries.
+fn check_log_tree(store: &dyn Store) {
+    let size = store.log_size().unwrap();
+    let mut tree = cartouche_log::tree::MemoryTree::new();
+    for entry in store.log_entries(0, size).unwrap() {
+        cartouche_log::LogEntry::from_bytes(&entry).expect("every entry is canonical");
+        tree.push(&entry).unwrap();
+    }
+    for at in [1, size / 2, size] {
+        if at > 0 {
+            let stored = cartouche_log::tree::root(at, &crate::StoreHashes(store)).unwrap();
+            assert_eq!(stored, tree.root_at(at).unwrap(), "the stored tree at size {at}");
+        }
+    }
+}
+
+/// Every write a verifier depends on appends its entry in the same write, and only then:
+/// issuance, each later event, a seal key, a plugin version; a refused event, a failed
+/// build, a replay and a repeated plugin version append nothing.
+pub fn log_follows_every_write(store: &dyn Store) {
+    use crate::log::{issued_entry, key_entry, plugin_entry, status_entry};
+    assert_eq!(store.log_size().unwrap(), 0);
+    let _ = store.issue("FR", 2026, None, audit("certificate.issue"), &mut |_| Err("signing failed".into()));
+    assert_eq!(store.log_size().unwrap(), 0, "a failed build logs nothing");
+    let key_record = key("fr-1", ISSUED_AT);
+    store.rotate_key(key_record.clone(), audit("key.create")).unwrap();
+    let idempotency = Idempotency { scoped_key: "tok:log".into(), request_sha256: "aa".into() };
+    let record = created(issue(store, "FR", Some(&idempotency)).unwrap());
+    assert_eq!(record.log_index, Some(1));
+    let _ = issue(store, "FR", Some(&idempotency)).unwrap();
+    let number = record.certificate.number.as_str();
+    let today: Date = ISSUED_AT.date() + Duration::days(1);
+    let suspended = event(EventKind::Suspended);
+    store.record_event(number, suspended.clone(), today, audit("certificate.suspend")).unwrap();
+    assert!(store.record_event(number, event(EventKind::Exited), today, audit("certificate.exit")).is_err());
+    let plugin = plugin_record("fr-log", "1.0.0", b"\0asm component");
+    store.publish_plugin(plugin.clone(), audit("plugin.publish")).unwrap();
+    assert!(store.publish_plugin(plugin.clone(), audit("plugin.publish")).is_err());
+    let expected = vec![
+        key_entry(&key_record).unwrap(),
+        issued_entry(&store.certificate(number).unwrap().unwrap()).unwrap(),
+        status_entry(number, &suspended).unwrap(),
+        plugin_entry(&plugin).unwrap(),
+    ];
+    assert_eq!(store.log_size().unwrap(), 4);
+    assert_eq!(store.log_entries(0, 4).unwrap(), expected);
+    assert!(store.log_entries(3, 5).is_err(), "no entry past the end");
+    check_log_tree(store);
+}
+
+/// The latest checkpoint, service keys (created once) and the witness's state, which
+/// only advances from the size it is at.
+pub fn log_checkpoint_keys_and_witness_state(store: &dyn Store) {
+    assert_eq!(store.log_checkpoint().unwrap(), None);
+    store.put_log_checkpoint(b"origin\n0\nroot\n\n- sig\n").unwrap();
+    assert_eq!(store.log_checkpoint().unwrap().unwrap(), b"origin\n0\nroot\n\n- sig\n");
+    let service = |secret: u8| crate::ServiceKey {
+        purpose: "log".into(),
+        name: "registry.example/log".into(),
+        secret: vec![secret; 32],
+        created_at: ISSUED_AT,
+    };
+    assert_eq!(store.service_key("log").unwrap(), None);
+    assert_eq!(store.create_service_key(service(1), audit("log.key")).unwrap().secret, vec![1; 32]);
+    assert_eq!(store.create_service_key(service(2), audit("log.key")).unwrap().secret, vec![1; 32], "kept, not replaced");
+    assert_eq!(store.service_key("log").unwrap().unwrap().secret, vec![1; 32]);
+    let state = |size| crate::WitnessState { size, root: [size as u8; 32] };
+    assert_eq!(store.witness_state("a.example/log").unwrap(), None);
+    assert_eq!(store.advance_witness_state("a.example/log", 0, state(3)).unwrap(), Ok(()));
+    assert_eq!(store.advance_witness_state("a.example/log", 0, state(4)).unwrap(), Err(3));
+    assert_eq!(store.advance_witness_state("a.example/log", 3, state(5)).unwrap(), Ok(()));
+    assert_eq!(store.witness_state("a.example/log").unwrap(), Some(state(5)));
+    assert_eq!(store.witness_state("b.example/log").unwrap(), None);
 }
 
 /// The same idempotency key and request returns the original; another request is refused.

@@ -43,6 +43,37 @@ pub(crate) fn open<T: DeserializeOwned>(tree: &'static str, key: &[u8], bytes: &
     serde_json::from_slice(body).map_err(|error| corrupt(&format!("cannot decode: {error}")))
 }
 
+/// Frames raw bytes (log entries, which are served byte for byte): the same header, the
+/// bytes as they are.
+pub(crate) fn seal_raw(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + bytes.len());
+    out.push(ENVELOPE_VERSION);
+    out.extend_from_slice(&Sha256::digest(bytes));
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// The bytes framed by [`seal_raw`], checksum verified.
+pub(crate) fn open_raw(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let corrupt = |reason: &str| StoreError::Corrupt { tree, key: hex_key(key), reason: reason.to_owned() };
+    if bytes.len() < HEADER_LEN || bytes[0] != ENVELOPE_VERSION {
+        return Err(corrupt("not a framed record"));
+    }
+    let (checksum, body) = (&bytes[1..HEADER_LEN], &bytes[HEADER_LEN..]);
+    if Sha256::digest(body).as_slice() != checksum {
+        return Err(corrupt("checksum mismatch"));
+    }
+    Ok(body.to_vec())
+}
+
+/// A binary key for messages: a big-endian index as its number, anything else as text.
+pub(crate) fn hex_key(key: &[u8]) -> String {
+    match <[u8; 8]>::try_from(key) {
+        Ok(index) => u64::from_be_bytes(index).to_string(),
+        Err(_) => String::from_utf8_lossy(key).into_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

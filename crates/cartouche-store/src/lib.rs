@@ -12,13 +12,20 @@
 //!   are written in one transaction;
 //! - status events go through [`cartouche_model::lifecycle::check_transition`], under the
 //!   same lock as the write, so two officers cannot both record the first exit;
-//! - a store written by another format version is refused at open.
+//! - every write that changes what a verifier concludes (issuance, a status event, a
+//!   seal key, a plugin version) appends its entry to the issuance log in the same
+//!   transaction ([`log`] builds the entries; `cartouche-log` defines them), with the
+//!   log's stored tree hashes, so no acknowledged event is missing from the log and no
+//!   entry exists without its event;
+//! - a store written by another format version is refused at open (format 1, from before
+//!   the log, is migrated: its history is appended to a new log, once).
 //!
 //! The trait is synchronous: callers on an async runtime run it on a blocking thread.
 //! This crate knows nothing of HTTP.
 
 pub mod conformance;
 mod envelope;
+pub mod log;
 mod sled_store;
 
 use cartouche_model::{Actor, Algorithm, Certificate, LifecycleError, Role, StatusEvent};
@@ -28,7 +35,9 @@ use time::{Date, OffsetDateTime};
 pub use sled_store::SledStore;
 
 /// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+pub use cartouche_log::witness::WitnessState;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +119,9 @@ pub struct CertificateRecord {
     pub kid: String,
     /// Status events, oldest first; the first is `issued`.
     pub events: Vec<StatusEvent>,
+    /// Index of its issuance entry in the issuance log (set by the store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
 }
 
 /// A signing key with its secret. Never serialized outside the store.
@@ -161,6 +173,28 @@ pub(crate) mod b64 {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(deserializer)?;
         STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A key of the registry itself (not a seal key): the log's checkpoint key, the
+/// witness's cosigning key. Never serialized outside the store.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceKey {
+    /// What it is for: `log` or `witness`.
+    pub purpose: String,
+    /// Its key name (the log's origin, the witness's name).
+    pub name: String,
+    /// Ed25519 secret.
+    #[serde(with = "b64")]
+    pub secret: Vec<u8>,
+    /// Created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for ServiceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceKey").field("purpose", &self.purpose).field("name", &self.name).finish_non_exhaustive()
     }
 }
 
@@ -347,4 +381,51 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reads every record and checks its checksum; the number of records checked.
     fn verify_integrity(&self) -> Result<usize, StoreError>;
+
+    /// Entries in the issuance log.
+    fn log_size(&self) -> Result<u64, StoreError>;
+
+    /// Entries `start..end` of the log (`end` at most the size), checksums verified.
+    fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// Stored tree hashes, by stored-hash index (`cartouche_log::tree::stored_hash_index`).
+    fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError>;
+
+    /// The latest signed checkpoint note, with its cosignatures.
+    fn log_checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Replaces the latest signed checkpoint; the caller has checked that it is
+    /// consistent with the one before. Durable.
+    fn put_log_checkpoint(&self, note: &[u8]) -> Result<(), StoreError>;
+
+    /// A service key by purpose.
+    fn service_key(&self, purpose: &str) -> Result<Option<ServiceKey>, StoreError>;
+
+    /// Stores a service key unless its purpose has one; returns the one kept. Durable,
+    /// audited when new.
+    fn create_service_key(&self, key: ServiceKey, audit: AuditEvent) -> Result<ServiceKey, StoreError>;
+
+    /// The latest checkpoint this registry cosigned, as a witness, for a log.
+    fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>, StoreError>;
+
+    /// Records `new` as the latest cosigned checkpoint of `origin` if the latest is still
+    /// of `expected_size` (0 for none); otherwise `Ok(Err(latest size))`. Atomic, durable.
+    fn advance_witness_state(
+        &self,
+        origin: &str,
+        expected_size: u64,
+        new: WitnessState,
+    ) -> Result<Result<(), u64>, StoreError>;
+}
+
+/// Reads a store's log hashes for the tree algorithms of `cartouche-log`.
+pub struct StoreHashes<'a>(pub &'a dyn Store);
+
+impl cartouche_log::tree::HashReader for StoreHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<cartouche_log::Hash>, cartouche_log::tree::TreeError> {
+        self.0
+            .log_hashes(indexes)
+            .map(|hashes| hashes.into_iter().map(cartouche_log::Hash).collect())
+            .map_err(|error| cartouche_log::tree::TreeError::InvalidInput(error.to_string()))
+    }
 }

@@ -14,12 +14,13 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use time::Date;
 
-use crate::envelope::{open, seal};
+use crate::envelope::{hex_key, open, open_raw, seal, seal_raw};
 use crate::{
     AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
     Store, StoreError, TokenRecord,
 };
-use crate::{PhotoRecord, PluginRecord};
+use crate::{PhotoRecord, PluginRecord, ServiceKey, WitnessState};
+use cartouche_log::tree::{HashReader, TreeError, leaf_hash, stored_hash_index};
 
 const META: &str = "meta";
 const CERTIFICATES: &str = "certificates";
@@ -31,7 +32,16 @@ const AUDIT: &str = "audit";
 const PHOTOS: &str = "photos";
 const PLUGINS: &str = "plugins";
 const ARTIFACTS: &str = "artifacts";
+const LOG_ENTRIES: &str = "log_entries";
+const LOG_HASHES: &str = "log_hashes";
+const LOG_META: &str = "log_meta";
+const SERVICE_KEYS: &str = "service_keys";
+const WITNESS: &str = "witness";
 const FORMAT_KEY: &[u8] = b"format_version";
+const CHECKPOINT_KEY: &[u8] = b"checkpoint";
+
+/// The format before the issuance log, migrated at open.
+const FORMAT_WITHOUT_LOG: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
 struct IdempotencyRecord {
@@ -42,6 +52,53 @@ struct IdempotencyRecord {
 /// Derived bytes (a compiled plugin), framed like every record.
 #[derive(Serialize, Deserialize)]
 struct Artifact(#[serde(with = "crate::b64")] Vec<u8>);
+
+#[derive(Serialize, Deserialize)]
+struct StoredWitnessState {
+    size: u64,
+    root: String,
+}
+
+/// One log append, prepared under the writer lock and written in the event's transaction.
+struct LogWrite {
+    index: u64,
+    framed: Vec<u8>,
+    hashes: Vec<([u8; 8], [u8; 32])>,
+}
+
+impl LogWrite {
+    fn apply(
+        &self,
+        entries: &sled::transaction::TransactionalTree,
+        hashes: &sled::transaction::TransactionalTree,
+    ) -> Result<(), sled::transaction::UnabortableTransactionError> {
+        entries.insert(&self.index.to_be_bytes(), self.framed.as_slice())?;
+        for (key, hash) in &self.hashes {
+            hashes.insert(key, &hash[..])?;
+        }
+        Ok(())
+    }
+}
+
+/// The stored hashes, read for the tree algorithms.
+struct SledHashes<'a>(&'a sled::Tree);
+
+impl HashReader for SledHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<cartouche_log::Hash>, TreeError> {
+        indexes
+            .iter()
+            .map(|index| {
+                let bytes = self
+                    .0
+                    .get(index.to_be_bytes())
+                    .map_err(|error| TreeError::InvalidInput(error.to_string()))?
+                    .ok_or(TreeError::IndexesNotInTree)?;
+                let hash = <[u8; 32]>::try_from(bytes.as_ref()).map_err(|_| TreeError::MalformedHash)?;
+                Ok(cartouche_log::Hash(hash))
+            })
+            .collect()
+    }
+}
 
 /// The sled-backed [`Store`].
 pub struct SledStore {
@@ -55,6 +112,11 @@ pub struct SledStore {
     photos: sled::Tree,
     plugins: sled::Tree,
     artifacts: sled::Tree,
+    log_entries: sled::Tree,
+    log_hashes: sled::Tree,
+    log_meta: sled::Tree,
+    service_keys: sled::Tree,
+    witness: sled::Tree,
     write_lock: Mutex<()>,
     flushes: std::sync::atomic::AtomicU64,
 }
@@ -96,6 +158,11 @@ impl SledStore {
             photos: tree(PHOTOS)?,
             plugins: tree(PLUGINS)?,
             artifacts: tree(ARTIFACTS)?,
+            log_entries: tree(LOG_ENTRIES)?,
+            log_hashes: tree(LOG_HASHES)?,
+            log_meta: tree(LOG_META)?,
+            service_keys: tree(SERVICE_KEYS)?,
+            witness: tree(WITNESS)?,
             db,
             write_lock: Mutex::new(()),
             flushes: std::sync::atomic::AtomicU64::new(0),
@@ -103,7 +170,9 @@ impl SledStore {
         match meta.get(FORMAT_KEY).map_err(backend)? {
             Some(bytes) => {
                 let found: u32 = open(META, FORMAT_KEY, &bytes)?;
-                if found != FORMAT_VERSION {
+                if found == FORMAT_WITHOUT_LOG {
+                    store.migrate_to_log(&meta)?;
+                } else if found != FORMAT_VERSION {
                     return Err(StoreError::IncompatibleFormat { found: found.to_string(), expected: FORMAT_VERSION });
                 }
             }
@@ -142,6 +211,95 @@ impl SledStore {
 
     fn audit_key(&self) -> Result<[u8; 8], StoreError> {
         Ok(self.db.generate_id().map_err(backend)?.to_be_bytes())
+    }
+
+    fn next_log_index(&self) -> Result<u64, StoreError> {
+        match self.log_entries.last().map_err(backend)? {
+            Some((key, _)) => {
+                let index = <[u8; 8]>::try_from(key.as_ref()).map_err(|_| StoreError::Corrupt {
+                    tree: LOG_ENTRIES,
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    reason: "a key that is not an index".into(),
+                })?;
+                Ok(u64::from_be_bytes(index) + 1)
+            }
+            None => Ok(0),
+        }
+    }
+
+    /// Prepares the append of `entry` (under the writer lock): its index and the tree
+    /// hashes it completes.
+    fn prepare_log(&self, entry: &[u8]) -> Result<LogWrite, StoreError> {
+        let index = self.next_log_index()?;
+        let hashes = cartouche_log::tree::stored_hashes(index, leaf_hash(entry), &SledHashes(&self.log_hashes))
+            .map_err(|error| StoreError::Corrupt { tree: LOG_HASHES, key: index.to_string(), reason: error.to_string() })?;
+        let first = stored_hash_index(0, index);
+        Ok(LogWrite {
+            index,
+            framed: seal_raw(entry),
+            hashes: hashes.iter().enumerate().map(|(offset, hash)| ((first + offset as u64).to_be_bytes(), hash.0)).collect(),
+        })
+    }
+
+    /// Appends one entry on its own (the migration), optionally with the certificate
+    /// record that points at it.
+    fn append_alone(&self, entry: &[u8], certificate: Option<&mut CertificateRecord>) -> Result<(), StoreError> {
+        let write = self.prepare_log(entry)?;
+        let certificate_bytes = match certificate {
+            Some(record) => {
+                record.log_index = Some(write.index);
+                Some((record.certificate.number.clone(), seal(&*record)?))
+            }
+            None => None,
+        };
+        (&self.log_entries, &self.log_hashes, &self.certificates)
+            .transaction(|(entries, hashes, certificates)| {
+                write.apply(entries, hashes)?;
+                if let Some((number, bytes)) = &certificate_bytes {
+                    certificates.insert(number.as_bytes(), bytes.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(transaction_error)
+    }
+
+    /// Format 1 had no log: append the existing history to a new one (keys, plugins,
+    /// then each certificate's issuance and later events, in number order), then mark
+    /// the store format 2. A migration cut short is started again from an empty log.
+    fn migrate_to_log(&self, meta: &sled::Tree) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        self.log_entries.clear().map_err(backend)?;
+        self.log_hashes.clear().map_err(backend)?;
+        let mut keys = self.keys()?;
+        keys.sort_by_key(|key| (key.created_at, key.kid.clone()));
+        for key in &keys {
+            self.append_alone(&crate::log::key_entry(key)?, None)?;
+        }
+        for plugin in self.plugins()? {
+            self.append_alone(&crate::log::plugin_entry(&plugin)?, None)?;
+        }
+        let mut migrated = 0u64;
+        let numbers: Vec<sled::IVec> =
+            self.certificates.iter().keys().collect::<Result<_, _>>().map_err(backend)?;
+        for number in numbers {
+            let number = String::from_utf8_lossy(&number).into_owned();
+            let Some(mut record) = self.certificate(&number)? else { continue };
+            let entry = crate::log::issued_entry(&record)?;
+            let events: Vec<_> = record.events.iter().skip(1).cloned().collect();
+            self.append_alone(&entry, Some(&mut record))?;
+            for event in &events {
+                self.append_alone(&crate::log::status_entry(&number, event)?, None)?;
+            }
+            migrated += 1;
+        }
+        meta.insert(FORMAT_KEY, seal(&FORMAT_VERSION)?).map_err(backend)?;
+        self.flush()?;
+        tracing::warn!(
+            certificates = migrated,
+            entries = self.next_log_index()?,
+            "store migrated from format 1 to 2: the existing history was appended to the new issuance log"
+        );
+        Ok(())
     }
 }
 
@@ -185,7 +343,9 @@ impl Store for SledStore {
             .and_then(|year| CertificateNumber::new(country, year, sequence))
             .ok_or_else(|| StoreError::SequenceExhausted { country: country.to_owned(), year })?
             .to_string();
-        let record = build(&number).map_err(StoreError::Build)?;
+        let mut record = build(&number).map_err(StoreError::Build)?;
+        let log = self.prepare_log(&crate::log::issued_entry(&record)?)?;
+        record.log_index = Some(log.index);
         audit.target = number.clone();
         let certificate_bytes = seal(&record)?;
         let counter_bytes = seal(&sequence)?;
@@ -198,8 +358,8 @@ impl Store for SledStore {
         };
         let audit_key = self.audit_key()?;
         let audit_bytes = seal(&audit)?;
-        (&self.certificates, &self.counters, &self.idempotency, &self.audit)
-            .transaction(|(certificates, counters, idempotency_tree, audit_tree)| {
+        (&self.certificates, &self.counters, &self.idempotency, &self.audit, &self.log_entries, &self.log_hashes)
+            .transaction(|(certificates, counters, idempotency_tree, audit_tree, log_entries, log_hashes)| {
                 if certificates.get(number.as_bytes())?.is_some() {
                     return Err(abort(StoreError::Corrupt {
                         tree: CERTIFICATES,
@@ -213,6 +373,7 @@ impl Store for SledStore {
                     idempotency_tree.insert(idempotency.scoped_key.as_bytes(), bytes.as_slice())?;
                 }
                 audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                log.apply(log_entries, log_hashes)?;
                 Ok(())
             })
             .map_err(transaction_error)?;
@@ -272,15 +433,17 @@ impl Store for SledStore {
         if event.kind == EventKind::Exited {
             check_exit_date(&record.certificate, today)?;
         }
+        let log = self.prepare_log(&crate::log::status_entry(number, &event)?)?;
         record.events.push(event);
         audit.target = number.to_owned();
         let certificate_bytes = seal(&record)?;
         let audit_key = self.audit_key()?;
         let audit_bytes = seal(&audit)?;
-        (&self.certificates, &self.audit)
-            .transaction(|(certificates, audit_tree)| {
+        (&self.certificates, &self.audit, &self.log_entries, &self.log_hashes)
+            .transaction(|(certificates, audit_tree, log_entries, log_hashes)| {
                 certificates.insert(number.as_bytes(), certificate_bytes.as_slice())?;
                 audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                log.apply(log_entries, log_hashes)?;
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })
             .map_err(transaction_error)?;
@@ -311,13 +474,15 @@ impl Store for SledStore {
         let new_bytes = seal(&key)?;
         let audit_key = self.audit_key()?;
         let audit_bytes = seal(&audit)?;
-        (&self.keys, &self.audit)
-            .transaction(|(keys, audit_tree)| {
+        let log = self.prepare_log(&crate::log::key_entry(&key)?)?;
+        (&self.keys, &self.audit, &self.log_entries, &self.log_hashes)
+            .transaction(|(keys, audit_tree, log_entries, log_hashes)| {
                 for (kid, bytes) in &retired {
                     keys.insert(kid.as_bytes(), bytes.as_slice())?;
                 }
                 keys.insert(key.kid.as_bytes(), new_bytes.as_slice())?;
                 audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                log.apply(log_entries, log_hashes)?;
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })
             .map_err(transaction_error)?;
@@ -434,10 +599,12 @@ impl Store for SledStore {
         let plugin_bytes = seal(&plugin)?;
         let audit_key = self.audit_key()?;
         let audit_bytes = seal(&audit)?;
-        (&self.plugins, &self.audit)
-            .transaction(|(plugins, audit_tree)| {
+        let log = self.prepare_log(&crate::log::plugin_entry(&plugin)?)?;
+        (&self.plugins, &self.audit, &self.log_entries, &self.log_hashes)
+            .transaction(|(plugins, audit_tree, log_entries, log_hashes)| {
                 plugins.insert(key.as_bytes(), plugin_bytes.as_slice())?;
                 audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                log.apply(log_entries, log_hashes)?;
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })
             .map_err(transaction_error)?;
@@ -499,11 +666,166 @@ impl Store for SledStore {
                 checked += 1;
             }
         }
+        let more: [(&'static str, &sled::Tree, fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>); 5] = [
+            (LOG_ENTRIES, &self.log_entries, |t, k, b| open_raw(t, k, b).map(drop)),
+            (LOG_HASHES, &self.log_hashes, |t, k, b| {
+                if b.len() == 32 {
+                    Ok(())
+                } else {
+                    Err(StoreError::Corrupt { tree: t, key: hex_key(k), reason: "not a 32-byte hash".into() })
+                }
+            }),
+            (LOG_META, &self.log_meta, |t, k, b| open_raw(t, k, b).map(drop)),
+            (SERVICE_KEYS, &self.service_keys, |t, k, b| open::<ServiceKey>(t, k, b).map(drop)),
+            (WITNESS, &self.witness, |t, k, b| open::<StoredWitnessState>(t, k, b).map(drop)),
+        ];
+        for (name, tree, check) in more {
+            for item in tree.iter() {
+                let (key, bytes) = item.map_err(backend)?;
+                check(name, &key, &bytes)?;
+                checked += 1;
+            }
+        }
         Ok(checked)
+    }
+
+    fn log_size(&self) -> Result<u64, StoreError> {
+        self.next_log_index()
+    }
+
+    fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut entries = Vec::with_capacity(usize::try_from(end.saturating_sub(start)).unwrap_or(0).min(4096));
+        for item in self.log_entries.range(start.to_be_bytes()..end.to_be_bytes()) {
+            let (key, bytes) = item.map_err(backend)?;
+            let expected = start + entries.len() as u64;
+            if key.as_ref() != expected.to_be_bytes() {
+                return Err(StoreError::Corrupt {
+                    tree: LOG_ENTRIES,
+                    key: expected.to_string(),
+                    reason: "the entry is missing: the log has a gap".into(),
+                });
+            }
+            entries.push(open_raw(LOG_ENTRIES, &key, &bytes)?);
+        }
+        if (entries.len() as u64) < end.saturating_sub(start) {
+            return Err(StoreError::NotFound { what: "log entry", key: (start + entries.len() as u64).to_string() });
+        }
+        Ok(entries)
+    }
+
+    fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        indexes
+            .iter()
+            .map(|index| {
+                let bytes = self
+                    .log_hashes
+                    .get(index.to_be_bytes())
+                    .map_err(backend)?
+                    .ok_or(StoreError::NotFound { what: "log hash", key: index.to_string() })?;
+                <[u8; 32]>::try_from(bytes.as_ref()).map_err(|_| StoreError::Corrupt {
+                    tree: LOG_HASHES,
+                    key: index.to_string(),
+                    reason: "not a 32-byte hash".into(),
+                })
+            })
+            .collect()
+    }
+
+    fn log_checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.log_meta.get(CHECKPOINT_KEY).map_err(backend)? {
+            Some(bytes) => Ok(Some(open_raw(LOG_META, CHECKPOINT_KEY, &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_log_checkpoint(&self, note: &[u8]) -> Result<(), StoreError> {
+        let guard = self.lock();
+        self.log_meta.insert(CHECKPOINT_KEY, seal_raw(note)).map_err(backend)?;
+        drop(guard);
+        self.flush()
+    }
+
+    fn service_key(&self, purpose: &str) -> Result<Option<ServiceKey>, StoreError> {
+        match self.service_keys.get(purpose).map_err(backend)? {
+            Some(bytes) => Ok(Some(open(SERVICE_KEYS, purpose.as_bytes(), &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn create_service_key(&self, key: ServiceKey, audit: AuditEvent) -> Result<ServiceKey, StoreError> {
+        let guard = self.lock();
+        if let Some(existing) = self.service_key(&key.purpose)? {
+            drop(guard);
+            self.flush()?;
+            return Ok(existing);
+        }
+        let key_bytes = seal(&key)?;
+        let audit_key = self.audit_key()?;
+        let audit_bytes = seal(&audit)?;
+        (&self.service_keys, &self.audit)
+            .transaction(|(service_keys, audit_tree)| {
+                service_keys.insert(key.purpose.as_bytes(), key_bytes.as_slice())?;
+                audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(transaction_error)?;
+        drop(guard);
+        self.flush()?;
+        Ok(key)
+    }
+
+    fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>, StoreError> {
+        let Some(bytes) = self.witness.get(origin).map_err(backend)? else {
+            return Ok(None);
+        };
+        let stored: StoredWitnessState = open(WITNESS, origin.as_bytes(), &bytes)?;
+        let root = decode_hex32(&stored.root).ok_or_else(|| StoreError::Corrupt {
+            tree: WITNESS,
+            key: origin.to_owned(),
+            reason: "the root is not 32 bytes of hex".into(),
+        })?;
+        Ok(Some(WitnessState { size: stored.size, root }))
+    }
+
+    fn advance_witness_state(
+        &self,
+        origin: &str,
+        expected_size: u64,
+        new: WitnessState,
+    ) -> Result<Result<(), u64>, StoreError> {
+        let guard = self.lock();
+        let latest = self.witness_state(origin)?.map_or(0, |state| state.size);
+        if latest != expected_size {
+            return Ok(Err(latest));
+        }
+        let bytes = seal(&StoredWitnessState { size: new.size, root: cartouche_model::canonical::hex(&new.root) })?;
+        self.witness.insert(origin.as_bytes(), bytes).map_err(backend)?;
+        drop(guard);
+        self.flush()?;
+        Ok(Ok(()))
     }
 }
 
+fn decode_hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
 impl SledStore {
+    /// Replaces a log entry with other bytes, correctly framed (so that only the log's
+    /// own checks can notice): for tests of tampering; not part of the [`Store`] trait.
+    #[doc(hidden)]
+    pub fn rewrite_log_entry_for_tests(&self, index: u64, entry: &[u8]) -> Result<(), StoreError> {
+        self.log_entries.insert(index.to_be_bytes(), seal_raw(entry)).map_err(backend)?;
+        self.flush()
+    }
+
     /// Overwrites a stored certificate's bytes without framing. For tests of the checksum
     /// (a damaged record must be detected); not part of the [`Store`] trait.
     #[doc(hidden)]

@@ -45,7 +45,9 @@ conformance_tests!(
     key_rotation,
     tokens,
     photos,
-    plugins
+    plugins,
+    log_follows_every_write,
+    log_checkpoint_keys_and_witness_state
 );
 
 #[test]
@@ -63,7 +65,11 @@ fn records_survive_reopening_and_numbering_continues() {
     }
     let store = reopen(|| SledStore::open(dir.path())).unwrap();
     assert!(store.certificate("FR-2026-000002").unwrap().is_some());
-    assert_eq!(store.verify_integrity().unwrap(), 3 + 2 + 3, "3 certificates, 2 counters, 3 audit entries");
+    assert_eq!(
+        store.verify_integrity().unwrap(),
+        3 + 2 + 3 + 3 + 4,
+        "3 certificates, 2 counters, 3 audit entries, 3 log entries and their 4 stored hashes"
+    );
 }
 
 #[test]
@@ -100,6 +106,47 @@ fn an_incompatible_format_version_is_refused() {
     }
 }
 
+/// A store of format 1 (before the issuance log) is migrated at open: its history is
+/// appended to a new log, each certificate points at its issuance entry, and the store is
+/// format 2 from then on (an interrupted migration starts again from an empty log).
+#[test]
+fn a_format_1_store_is_migrated_to_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let number;
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        conformance::lifecycle_events(&store);
+        number = "FR-2026-000001".to_owned();
+        assert!(store.log_size().unwrap() > 0);
+    }
+    {
+        // Make it look like a release-1 store: format 1, no log, no log index.
+        let db = reopen(|| sled::open(dir.path())).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        let body = b"1";
+        let mut framed = vec![1u8];
+        framed.extend_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(body));
+        framed.extend_from_slice(body);
+        meta.insert("format_version", framed).unwrap();
+        // Half a migration: one stray entry that must not survive.
+        db.open_tree("log_hashes").unwrap().clear().unwrap();
+        let entries = db.open_tree("log_entries").unwrap();
+        let first = entries.get(0u64.to_be_bytes()).unwrap().unwrap();
+        entries.clear().unwrap();
+        entries.insert(0u64.to_be_bytes(), first).unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen(|| SledStore::open(dir.path())).unwrap();
+    let record = store.certificate(&number).unwrap().unwrap();
+    // Issuance, then the suspension, reinstatement and exit of lifecycle_events.
+    assert_eq!(store.log_size().unwrap(), 4);
+    let index = record.log_index.unwrap();
+    assert_eq!(store.log_entries(index, index + 1).unwrap()[0], cartouche_store::log::issued_entry(&record).unwrap());
+    drop(store);
+    let again = reopen(|| SledStore::open(dir.path())).unwrap();
+    assert_eq!(again.log_size().unwrap(), 4, "migrated once");
+}
+
 /// A 200 means "on disk": a replayed idempotent issuance and a photo that was already
 /// stored are acknowledged only after a flush, like the writes they answer for (the
 /// original request releases the writer lock before its own flush, so without one a
@@ -134,6 +181,7 @@ fn replays_and_already_stored_photos_wait_for_a_flush() {
             token: "t".into(),
             kid: "k".into(),
             events: vec![],
+            log_index: None,
         })
     };
     store.issue("FR", 2024, Some(&key), audit(), &mut build).unwrap();
