@@ -6,6 +6,7 @@
 //! This is the only crate that uses `anyhow`; the libraries have typed errors.
 
 mod client;
+mod monitor;
 mod plugin;
 mod serve;
 
@@ -111,6 +112,38 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Check a registry's public issuance log (for monitors, other countries' customs,
+    /// journalists).
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Download the log, recompute its tree, check the checkpoint's signature, its
+    /// consistency with the last run's, and each certificate's public status. Exit codes:
+    /// 0 good, 1 unreadable, 2 bad signature, 3 entries or tiles not matching the
+    /// checkpoint, 4 history rewritten or rolled back since the saved checkpoint, 5 the
+    /// registry's public status contradicts the log.
+    Verify {
+        /// The registry's public URL, or its log's (`https://registry.example/log`).
+        #[arg(long)]
+        url: String,
+        /// The checkpoint of the last run, checked against and then replaced (created if
+        /// missing); it also pins the log key.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// The log's verifier key, obtained out of band (the trust list, the ministry's
+        /// publication); without it and without a state file, the key the registry serves
+        /// is trusted on first use.
+        #[arg(long)]
+        vkey: Option<String>,
+        /// Skip the comparison with the registry's public status pages.
+        #[arg(long)]
+        no_reconcile: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +243,9 @@ fn main() -> ExitCode {
             client::rotate(&client, &country, alg)
         }
         Command::TrustList { client } => client::trust_list(&client),
+        Command::Log { command: LogCommand::Verify { url, state, vkey, no_reconcile } } => {
+            monitor::verify(&url, state.as_deref(), vkey.as_deref(), !no_reconcile)
+        }
         Command::Plugin { command } => match command {
             PluginCommand::New { id, jurisdiction, dir } => plugin::new(&id, &jurisdiction, dir),
             PluginCommand::Build { dir, out } => plugin::build(&dir, out),

@@ -40,6 +40,23 @@ pub struct ServeArgs {
     /// Do not publish the bundled rule plugins (plugins/) on start.
     #[arg(long, env = "CARTOUCHE_NO_BUNDLED_PLUGINS")]
     no_bundled_plugins: bool,
+    /// A witness asked to cosign this registry's log checkpoints, as URL=VKEY: its
+    /// submission prefix (`https://other.example/witness`) and its key (`GET
+    /// /witness/vkey` there). Repeatable; in the environment, separated by spaces.
+    #[arg(long = "witness", env = "CARTOUCHE_WITNESSES", value_delimiter = ' ')]
+    witnesses: Vec<String>,
+    /// How many of the witnesses must have cosigned the checkpoint that covers an
+    /// issuance for the verdict's `log` check to pass (0: the log's own signature suffices).
+    #[arg(long, env = "CARTOUCHE_WITNESS_QUORUM", default_value_t = 0)]
+    witness_quorum: usize,
+    /// Another registry's log that this one witnesses: its verifier key (`GET /log/vkey`
+    /// there). Repeatable; in the environment, separated by spaces.
+    #[arg(long = "witness-log", env = "CARTOUCHE_WITNESS_LOGS", value_delimiter = ' ')]
+    witness_logs: Vec<String>,
+    /// Seconds between checks for new log entries; a new checkpoint is signed (and sent to
+    /// the witnesses) at most this long after an event.
+    #[arg(long, env = "CARTOUCHE_LOG_INTERVAL", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    log_interval: u64,
     /// Testing only: run with the clock set to this RFC 3339 instant (moving forward from
     /// it). Never use in production: seals would be judged at the wrong time.
     #[arg(long, env = "CARTOUCHE_UNSAFE_FAKE_CLOCK", hide = true)]
@@ -119,6 +136,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let mut config = CoreConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
     config.clock = clock;
+    config.log = cartouche_core::log::LogSettings::parse(&args.witnesses, args.witness_quorum, &args.witness_logs)
+        .map_err(|error| anyhow::anyhow!("{}", error.message))?;
     let admin_path = args.data_dir.join("admin.token");
     let mut persist = |secret: &str| write_secret(&admin_path, secret).map_err(|error| format!("{error:#}"));
     let now = (config.clock)().replace_nanosecond(0).unwrap_or_else(|_| (config.clock)());
@@ -135,10 +154,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let public_url = config.public_url.clone();
     let core = Core::new(store, config, rules)
         .map_err(|error| anyhow::anyhow!("cannot load the signing keys: {}", error.message))?;
+    let health = core.check_log().map_err(|error| {
+        anyhow::anyhow!(
+            "the issuance log in {} is damaged, refusing to start: {} (restore the data directory from a backup; the log's witnesses and monitors hold its signed checkpoints)",
+            store_dir.display(),
+            error.message
+        )
+    })?;
+    tracing::info!(entries = health.size, checkpoint = health.checkpoint_size, origin = %core.log_origin(), "issuance log checked");
     let published = if args.no_bundled_plugins { 0 } else { publish_bundled(&core)? };
+    core.sign_checkpoint().map_err(|error| anyhow::anyhow!("cannot sign the log's checkpoint: {}", error.message))?;
+    let core = Arc::new(core);
     tracing::info!(loaded, published, elapsed_ms = started.elapsed().as_millis() as u64, "rule plugins ready");
     let options = ServerOptions { verify_rate_per_minute: std::num::NonZeroU32::new(args.verify_rate_limit) };
-    let router = app(AppState::new(Arc::new(core), options));
+    let router = app(AppState::new(Arc::clone(&core), options));
+    let log_interval = std::time::Duration::from_secs(args.log_interval);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -146,6 +176,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tracing::info!(%address, public_url = %public_url, data_dir = %args.data_dir.display(), "Cartouche is listening");
         eprintln!("Cartouche listening on http://{address} (QR codes point at {public_url})");
+        tokio::spawn(checkpoints(core, log_interval));
         cartouche_server::serve(listener, router, shutdown()).await?;
         tracing::info!("stopped");
         anyhow::Ok(())
@@ -199,6 +230,48 @@ fn publish_bundled(core: &Core) -> anyhow::Result<usize> {
         anyhow::anyhow!("cannot publish the bundled plugins: {}{cause}{hint}", error.message)
     })?;
     Ok(published)
+}
+
+/// Signs a checkpoint whenever the log grew, and asks the witnesses to cosign it, every
+/// `interval`. Failures are logged and retried at the next tick.
+async fn checkpoints(core: Arc<Core>, interval: std::time::Duration) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let core = Arc::clone(&core);
+        let agent = agent.clone();
+        let work = tokio::task::spawn_blocking(move || {
+            if let Err(error) = core.sign_checkpoint() {
+                tracing::error!(code = error.code, error = %error.message, cause = ?error.internal, "cannot sign a log checkpoint");
+                return;
+            }
+            let post = |url: &str, body: Vec<u8>| -> Result<(u16, Vec<u8>), String> {
+                let mut response = agent
+                    .post(url)
+                    .header("content-type", "text/plain")
+                    .send(&body[..])
+                    .map_err(|error| error.to_string())?;
+                let status = response.status().as_u16();
+                let body = response
+                    .body_mut()
+                    .with_config()
+                    .limit(64 * 1024)
+                    .read_to_vec()
+                    .map_err(|error| error.to_string())?;
+                Ok((status, body))
+            };
+            if let Err(error) = core.collect_cosignatures(&post) {
+                tracing::error!(code = error.code, error = %error.message, "cannot collect cosignatures");
+            }
+        });
+        let _ = work.await;
+    }
 }
 
 async fn shutdown() {

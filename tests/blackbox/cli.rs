@@ -83,7 +83,7 @@ fn hostile_titles_in_a_signed_seal_are_escaped_and_the_verdict_line_is_true() {
         now + time::Duration::days(400),
     )
     .unwrap();
-    let list = TrustList { generated_at: now, keys: vec![entry] };
+    let list = TrustList { generated_at: now, keys: vec![entry], log: None };
     let list_path = work.path().join("trust.json");
     std::fs::write(&list_path, serde_json::to_vec(&list).unwrap()).unwrap();
 

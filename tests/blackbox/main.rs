@@ -10,6 +10,7 @@ mod document;
 mod durability;
 mod hostile;
 mod lifecycle;
+mod log;
 mod photos;
 mod plugins;
 mod qr;

@@ -59,6 +59,8 @@ pub struct Start {
     pub no_bundled_plugins: bool,
     /// `--reference-data FILE` for the rule plugins.
     pub reference_data: Option<PathBuf>,
+    /// More arguments of `serve`.
+    pub args: Vec<String>,
 }
 
 impl Server {
@@ -101,6 +103,8 @@ impl Server {
         if options.no_bundled_plugins {
             command.arg("--no-bundled-plugins");
         }
+        command.args(&options.args);
+        command.env("CARTOUCHE_LOG_INTERVAL", "1");
         if let Some(path) = &options.reference_data {
             command.arg("--reference-data").arg(path);
         }

@@ -56,7 +56,7 @@ impl KeyMaterial {
             }
         }
         trusted.sort_by(|a, b| (&a.country, a.created_at).cmp(&(&b.country, b.created_at)));
-        let trust_list = TrustList { generated_at: now, keys: trusted };
+        let trust_list = TrustList { generated_at: now, keys: trusted, log: None };
         let ring = KeyRing::new(&trust_list, true).map_err(|error| StoreError::Corrupt {
             tree: "keys",
             key: "*".into(),
@@ -101,6 +101,11 @@ impl Core {
     pub fn trust_list(&self) -> TrustList {
         let mut list = self.keys().trust_list.clone();
         list.generated_at = self.now();
+        list.log = Some(cartouche_seal::TrustedLog {
+            origin: self.log_origin().to_owned(),
+            vkey: self.log_vkey(),
+            url: format!("{}/log/", self.config.public_url),
+        });
         list
     }
 

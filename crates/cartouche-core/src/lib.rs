@@ -23,6 +23,7 @@ pub mod bootstrap;
 pub mod certificates;
 pub mod error;
 pub mod keys;
+pub mod log;
 pub mod photos;
 pub mod plugins;
 pub mod rules;
@@ -60,6 +61,8 @@ pub struct CoreConfig {
     pub key_lifetime: time::Duration,
     /// The clock.
     pub clock: Clock,
+    /// The issuance log's witnesses, quorum and witnessed logs.
+    pub log: log::LogSettings,
 }
 
 impl CoreConfig {
@@ -70,6 +73,7 @@ impl CoreConfig {
             default_alg: Algorithm::EdDSA,
             key_lifetime: time::Duration::days(10 * 365),
             clock: Arc::new(OffsetDateTime::now_utc),
+            log: log::LogSettings::default(),
         }
     }
 }
@@ -81,14 +85,18 @@ pub struct Core {
     keys: RwLock<Arc<KeyMaterial>>,
     rules: Arc<dyn RulesHook>,
     token_failures: Mutex<tokens::FailureWindow>,
+    log: log::LogState,
 }
 
 impl Core {
-    /// The use-cases over `store`, loading and validating every key in it.
+    /// The use-cases over `store`, loading and validating every key in it (the log's
+    /// and the witness's keys are created on first start).
     pub fn new(store: Arc<dyn Store>, config: CoreConfig, rules: Arc<dyn RulesHook>) -> Result<Self, CoreError> {
         let now = (config.clock)();
         let keys = KeyMaterial::load(&*store, now)?;
+        let log = log::LogState::open(&*store, &config.public_url, config.log.clone(), now)?;
         Ok(Self {
+            log,
             store,
             config,
             keys: RwLock::new(Arc::new(keys)),

@@ -149,6 +149,7 @@ impl Core {
                     let today = now.date();
                     let (check, view) = registry_check(&record, today);
                     checks.push(check);
+                    checks.push(self.log_check(&record));
                     status = Some(view);
                     let country = request.checkpoint_country.as_deref();
                     let exit = self.rules.exit_check(&record.certificate, today, country);

@@ -10,7 +10,7 @@ use cartouche_core::{Caller, Core, CoreConfig, IssueRequest, NoRules, VerifyRequ
 use cartouche_model::{Role, VerdictKind};
 use cartouche_store::{
     AuditEvent, BuildRecord, CertificateRecord, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page, PhotoRecord,
-    PluginRecord, SledStore, Store, StoreError, TokenRecord,
+    PluginRecord, ServiceKey, SledStore, Store, StoreError, TokenRecord, WitnessState,
 };
 use time::{Date, OffsetDateTime};
 
@@ -91,6 +91,38 @@ impl Store for Counting {
     }
     fn verify_integrity(&self) -> Result<usize, StoreError> {
         self.inner.verify_integrity()
+    }
+    fn log_size(&self) -> Result<u64, StoreError> {
+        self.inner.log_size()
+    }
+    fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.inner.log_entries(start, end)
+    }
+    fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.inner.log_hashes(indexes)
+    }
+    fn log_checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.log_checkpoint()
+    }
+    fn put_log_checkpoint(&self, note: &[u8]) -> Result<(), StoreError> {
+        self.inner.put_log_checkpoint(note)
+    }
+    fn service_key(&self, purpose: &str) -> Result<Option<ServiceKey>, StoreError> {
+        self.inner.service_key(purpose)
+    }
+    fn create_service_key(&self, key: ServiceKey, audit: AuditEvent) -> Result<ServiceKey, StoreError> {
+        self.inner.create_service_key(key, audit)
+    }
+    fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>, StoreError> {
+        self.inner.witness_state(origin)
+    }
+    fn advance_witness_state(
+        &self,
+        origin: &str,
+        expected_size: u64,
+        new: WitnessState,
+    ) -> Result<Result<(), u64>, StoreError> {
+        self.inner.advance_witness_state(origin, expected_size, new)
     }
 }
 

@@ -68,6 +68,8 @@ pub enum CheckName {
     CertificateHash,
     /// `registry_status`.
     RegistryStatus,
+    /// `log`: the issuance is in the registry's transparency log.
+    Log,
     /// `rules`.
     Rules,
     /// `import_rules`.
@@ -76,7 +78,7 @@ pub enum CheckName {
 
 impl CheckName {
     /// Every check, in the order a verification makes them.
-    pub const ALL: [CheckName; 11] = [
+    pub const ALL: [CheckName; 12] = [
         CheckName::Format,
         CheckName::Header,
         CheckName::Key,
@@ -86,6 +88,7 @@ impl CheckName {
         CheckName::ValidityPeriod,
         CheckName::CertificateHash,
         CheckName::RegistryStatus,
+        CheckName::Log,
         CheckName::Rules,
         CheckName::ImportRules,
     ];
@@ -104,6 +107,7 @@ impl CheckName {
             CheckName::RegistryStatus => "registry_status",
             CheckName::Rules => "rules",
             CheckName::ImportRules => "import_rules",
+            CheckName::Log => "log",
         }
     }
 }

@@ -124,7 +124,14 @@ fn dependency_arrows_are_the_allowed_ones() {
         ("cartouche-plugins", &[]),
         (
             "cartouche-core",
-            &["cartouche-model", "cartouche-seal", "cartouche-store", "cartouche-image", "cartouche-rules", "cartouche-log"],
+            &[
+                "cartouche-model",
+                "cartouche-seal",
+                "cartouche-store",
+                "cartouche-image",
+                "cartouche-rules",
+                "cartouche-log",
+            ],
         ),
         (
             "cartouche-server",

@@ -53,7 +53,7 @@ fn benches(c: &mut Criterion) {
         keys.push(trusted(country, &KeyPair::generate(alg).expect("key")));
     }
     assert_eq!(keys.len(), 12);
-    let ring = KeyRing::new(&TrustList { generated_at: ISSUED_AT, keys }, true).expect("ring");
+    let ring = KeyRing::new(&TrustList { generated_at: ISSUED_AT, keys, log: None }, true).expect("ring");
 
     let claims = SealClaims::for_certificate(&certificate).expect("claims");
     for (name, pair) in [("EdDSA", &ed), ("ES256", &ec)] {

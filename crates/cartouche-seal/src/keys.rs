@@ -288,6 +288,21 @@ pub struct TrustList {
     pub generated_at: OffsetDateTime,
     /// The keys.
     pub keys: Vec<TrustedKey>,
+    /// The registry's issuance log: its origin and checkpoint verifier key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<TrustedLog>,
+}
+
+/// The issuance log a registry publishes (C2SP tlog-checkpoint, signed note).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedLog {
+    /// The checkpoint's origin line.
+    pub origin: String,
+    /// The verifier key, `<origin>+<hex key id>+<base64(0x01 || Ed25519 key)>`.
+    pub vkey: String,
+    /// Where its checkpoint and tiles are served (`<public URL>/log/`).
+    pub url: String,
 }
 
 #[cfg(test)]

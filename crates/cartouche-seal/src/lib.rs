@@ -11,7 +11,7 @@ pub mod scan;
 pub mod verify;
 
 pub use claims::{SealClaims, SealObject};
-pub use keys::{KeyError, KeyPair, PublicJwk, Signer, TrustList, TrustedKey, kid_for, random_bytes};
+pub use keys::{KeyError, KeyPair, PublicJwk, Signer, TrustList, TrustedKey, TrustedLog, kid_for, random_bytes};
 pub use qr::qr_text;
 pub use verify::{
     KeyRing, LEEWAY_SECONDS, MAX_INFLATED_BYTES, MAX_TOKEN_BYTES, SealReport, SignError, sign, token_from_qr_text,

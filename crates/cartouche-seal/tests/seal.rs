@@ -85,7 +85,7 @@ impl Issuer {
 }
 
 fn ring(keys: &[&TrustedKey], authoritative: bool) -> KeyRing {
-    let list = TrustList { generated_at: ISSUED_AT, keys: keys.iter().map(|key| (*key).clone()).collect() };
+    let list = TrustList { generated_at: ISSUED_AT, keys: keys.iter().map(|key| (*key).clone()).collect(), log: None };
     KeyRing::new(&list, authoritative).expect("key ring")
 }
 
@@ -686,7 +686,8 @@ fn a_malformed_key_in_the_trust_list_is_an_error_not_a_panic() {
     install_crypto_provider();
     let fr = Issuer::new("FR", Algorithm::EdDSA);
     let ec = Issuer::new("FR", Algorithm::ES256);
-    let list_with = |entry: TrustedKey| TrustList { generated_at: ISSUED_AT, keys: vec![fr.entry.clone(), entry] };
+    let list_with =
+        |entry: TrustedKey| TrustList { generated_at: ISSUED_AT, keys: vec![fr.entry.clone(), entry], log: None };
 
     let mut short = fr.entry.clone();
     short.public_key_jwk.x = B64.encode([7u8; 8]);
@@ -726,8 +727,11 @@ fn a_malformed_key_in_the_trust_list_is_an_error_not_a_panic() {
 
     // The same list without the bad key is fine.
     assert!(
-        KeyRing::new(&TrustList { generated_at: ISSUED_AT, keys: vec![fr.entry.clone(), ec.entry.clone()] }, true)
-            .is_ok()
+        KeyRing::new(
+            &TrustList { generated_at: ISSUED_AT, keys: vec![fr.entry.clone(), ec.entry.clone()], log: None },
+            true
+        )
+        .is_ok()
     );
 }
 

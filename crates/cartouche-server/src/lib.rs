@@ -12,6 +12,7 @@ mod document;
 pub mod error;
 mod extract;
 mod keys;
+mod log;
 pub mod openapi;
 mod ops;
 mod photos;
@@ -202,6 +203,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/certificates/{number}/suspend", post(certificates::suspend))
         .route("/api/v1/certificates/{number}/reinstate", post(certificates::reinstate))
         .route("/api/v1/certificates/{number}/events", post(certificates::record_event))
+        .route("/api/v1/certificates/{number}/proof", get(log::proof))
+        .route("/log/checkpoint", get(log::checkpoint))
+        .route("/log/vkey", get(log::vkey))
+        .route("/log/tile/{*path}", get(log::tile))
+        .route("/witness/vkey", get(log::witness_vkey))
         .route("/api/v1/photos/{sha256}", get(photos::photo))
         .route("/api/v1/photos/{sha256}/thumbnail", get(photos::thumbnail))
         .route("/api/v1/trust-list", get(keys::trust_list))
@@ -227,11 +233,16 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/plugins", post(plugins::publish).get(plugins::list))
         .layer(DefaultBodyLimit::max(cartouche_core::plugins::MAX_PUBLISH_BYTES))
         .layer(RequestBodyLimitLayer::new(cartouche_core::plugins::MAX_PUBLISH_BYTES));
+    let witness = Router::new()
+        .route("/witness/add-checkpoint", post(log::add_checkpoint))
+        .layer(DefaultBodyLimit::max(cartouche_core::log::MAX_WITNESS_REQUEST_BYTES))
+        .layer(RequestBodyLimitLayer::new(cartouche_core::log::MAX_WITNESS_REQUEST_BYTES));
     let uploads = Router::new()
         .route("/api/v1/photos", post(photos::upload))
         .layer(DefaultBodyLimit::max(cartouche_image::MAX_PHOTO_BYTES))
         .layer(RequestBodyLimitLayer::new(cartouche_image::MAX_PHOTO_BYTES));
-    harden(api.merge(verification).merge(uploads).merge(plugin_routes).merge(web::routes())).with_state(state)
+    harden(api.merge(verification).merge(uploads).merge(plugin_routes).merge(witness).merge(web::routes()))
+        .with_state(state)
 }
 
 /// The layers every route runs under: JSON errors for bare statuses (404 fallback, 405,
@@ -297,6 +308,11 @@ async fn rate_limit_verification(
 
 /// Gives every error produced outside a handler (routing 404/405, body limit 413,
 /// timeout 408) the JSON error shape, adds security headers, and records metrics.
+/// Marks an answer of a text protocol with its own error bodies (the witness's 409 body is
+/// a tree size), which the JSON error layer must leave as it is.
+#[derive(Clone, Copy)]
+pub(crate) struct ProtocolAnswer;
+
 async fn json_errors_and_metrics(request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = method_label(request.method());
@@ -312,7 +328,8 @@ async fn json_errors_and_metrics(request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/json") || value.starts_with("text/html"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json_or_page {
+    let protocol_answer = response.extensions().get::<ProtocolAnswer>().is_some();
+    if (status.is_client_error() || status.is_server_error()) && !is_json_or_page && !protocol_answer {
         let (code, message) = code_for_status(status);
         let body = error_body(code, message, None);
         let mut replaced = (status, axum::Json(body)).into_response();

@@ -46,6 +46,8 @@ enum Body {
     Multipart(&'static str),
     /// Either a JSON document or a `multipart/form-data` upload.
     JsonOrMultipart(&'static str, &'static str),
+    /// Plain text (the witness protocol).
+    Text,
 }
 
 /// A path, query or header parameter whose schema is the named component.
@@ -72,6 +74,7 @@ type Answer = (&'static str, &'static str, Media);
 
 const JSON: Media = &[("application/json", None)];
 const ERROR_JSON: Media = &[("application/json", Some("Error"))];
+const TEXT: Media = &[("text/plain", None)];
 
 const ERRORS: Answer = (
     "4XX",
@@ -233,6 +236,91 @@ const ROUTES: &[Route] = &[
         responses: &[
             ("200", "The updated record", JSON),
             ("409", "already_exited, already_out, not_out, certificate_revoked, ...", ERROR_JSON),
+            ERRORS,
+        ],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/api/v1/certificates/{number}/proof",
+        id: "certificate_log_proof",
+        tag: "log",
+        summary: "A c2sp.org/tlog-proof@v1 that the certificate's issuance entry is in the registry's log: the index, the inclusion proof and the latest checkpoint with its cosignatures (the extra line is the certificate number). Check it with the log's vkey.",
+        auth: Auth::None,
+        params: &[NUMBER],
+        body: Body::None,
+        responses: &[
+            ("200", "The proof (text)", TEXT),
+            ("400", "invalid_number", ERROR_JSON),
+            ("404", "No such certificate", ERROR_JSON),
+            ("409", "not_logged: the registry holds no log entry for it", ERROR_JSON),
+            ERRORS,
+        ],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/log/checkpoint",
+        id: "log_checkpoint",
+        tag: "log",
+        summary: "The log's latest checkpoint (C2SP tlog-checkpoint): origin, size and root hash, signed by the log key, with witness cosignatures. Not cached.",
+        auth: Auth::None,
+        params: &[],
+        body: Body::None,
+        responses: &[("200", "The signed checkpoint note", TEXT), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/log/vkey",
+        id: "log_vkey",
+        tag: "log",
+        summary: "The checkpoint verifier key, <origin>+<key id>+<base64 key>.",
+        auth: Auth::None,
+        params: &[],
+        body: Body::None,
+        responses: &[("200", "The verifier key and a newline", TEXT), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/log/tile/{path}",
+        id: "log_tile",
+        tag: "log",
+        summary: "A tile of the latest checkpoint's tree (C2SP tlog-tiles): <L>/<N>[.p/<W>] for hashes, entries/<N>[.p/<W>] for entry bundles. Full tiles are immutable.",
+        auth: Auth::None,
+        params: &[path("path", "Requests_tile_path")],
+        body: Body::None,
+        responses: &[
+            ("200", "The tile bytes", &[("application/octet-stream", None)]),
+            ("400", "invalid_tile_path", ERROR_JSON),
+            ("404", "tile_not_found: past the latest checkpoint", ERROR_JSON),
+            ERRORS,
+        ],
+    },
+    Route {
+        method: HttpMethod::Get,
+        path: "/witness/vkey",
+        id: "witness_vkey",
+        tag: "log",
+        summary: "This registry's witness key (Ed25519 cosignature/v1, type 0x04), to configure it as a witness elsewhere.",
+        auth: Auth::None,
+        params: &[],
+        body: Body::None,
+        responses: &[("200", "The verifier key and a newline", TEXT), ERRORS],
+    },
+    Route {
+        method: HttpMethod::Post,
+        path: "/witness/add-checkpoint",
+        id: "witness_add_checkpoint",
+        tag: "log",
+        summary: "C2SP tlog-witness add-checkpoint for a log this registry witnesses (serve --witness-log): `old <size>`, the consistency proof lines, a blank line, the signed checkpoint. Answers the cosignature line.",
+        auth: Auth::None,
+        params: &[],
+        body: Body::Text,
+        responses: &[
+            ("200", "The cosignature line", TEXT),
+            ("400", "A malformed request, or an old size above the checkpoint's", TEXT),
+            ("403", "Not signed by the log's key", TEXT),
+            ("404", "A log this registry does not witness", TEXT),
+            ("409", "The old size is not the last cosigned size; the body is that size", &[("text/x.tlog.size", None)]),
+            ("422", "The consistency proof does not verify", TEXT),
             ERRORS,
         ],
     },
@@ -527,6 +615,9 @@ pub fn document() -> Value {
                     .content("multipart/form-data", content(Some(schema)))
                     .required(Some(Required::True)),
             ),
+            Body::Text => {
+                Some(RequestBodyBuilder::new().content("text/plain", Content::default()).required(Some(Required::True)))
+            }
             Body::JsonOrMultipart(json, form) => Some(
                 RequestBodyBuilder::new()
                     .content("application/json", content(Some(json)))

@@ -61,6 +61,7 @@ fn fill(template: &str) -> String {
         .replace("{sha256}", &"ab".repeat(32))
         .replace("{country}", "FR")
         .replace("{token}", "aGVhZGVy.cGF5bG9hZA.c2ln")
+        .replace("{path}", "0/000.p/1")
 }
 
 #[tokio::test]

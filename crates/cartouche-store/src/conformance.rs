@@ -184,7 +184,11 @@ pub fn log_checkpoint_keys_and_witness_state(store: &dyn Store) {
     };
     assert_eq!(store.service_key("log").unwrap(), None);
     assert_eq!(store.create_service_key(service(1), audit("log.key")).unwrap().secret, vec![1; 32]);
-    assert_eq!(store.create_service_key(service(2), audit("log.key")).unwrap().secret, vec![1; 32], "kept, not replaced");
+    assert_eq!(
+        store.create_service_key(service(2), audit("log.key")).unwrap().secret,
+        vec![1; 32],
+        "kept, not replaced"
+    );
     assert_eq!(store.service_key("log").unwrap().unwrap().secret, vec![1; 32]);
     let state = |size| crate::WitnessState { size, root: [size as u8; 32] };
     assert_eq!(store.witness_state("a.example/log").unwrap(), None);

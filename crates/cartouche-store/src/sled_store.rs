@@ -231,13 +231,19 @@ impl SledStore {
     /// hashes it completes.
     fn prepare_log(&self, entry: &[u8]) -> Result<LogWrite, StoreError> {
         let index = self.next_log_index()?;
-        let hashes = cartouche_log::tree::stored_hashes(index, leaf_hash(entry), &SledHashes(&self.log_hashes))
-            .map_err(|error| StoreError::Corrupt { tree: LOG_HASHES, key: index.to_string(), reason: error.to_string() })?;
+        let hashes =
+            cartouche_log::tree::stored_hashes(index, leaf_hash(entry), &SledHashes(&self.log_hashes)).map_err(
+                |error| StoreError::Corrupt { tree: LOG_HASHES, key: index.to_string(), reason: error.to_string() },
+            )?;
         let first = stored_hash_index(0, index);
         Ok(LogWrite {
             index,
             framed: seal_raw(entry),
-            hashes: hashes.iter().enumerate().map(|(offset, hash)| ((first + offset as u64).to_be_bytes(), hash.0)).collect(),
+            hashes: hashes
+                .iter()
+                .enumerate()
+                .map(|(offset, hash)| ((first + offset as u64).to_be_bytes(), hash.0))
+                .collect(),
         })
     }
 
@@ -279,8 +285,7 @@ impl SledStore {
             self.append_alone(&crate::log::plugin_entry(&plugin)?, None)?;
         }
         let mut migrated = 0u64;
-        let numbers: Vec<sled::IVec> =
-            self.certificates.iter().keys().collect::<Result<_, _>>().map_err(backend)?;
+        let numbers: Vec<sled::IVec> = self.certificates.iter().keys().collect::<Result<_, _>>().map_err(backend)?;
         for number in numbers {
             let number = String::from_utf8_lossy(&number).into_owned();
             let Some(mut record) = self.certificate(&number)? else { continue };
