@@ -280,6 +280,10 @@ fn the_log_is_checked_independently_tiles_checkpoint_and_proofs() {
     // Keys and plugins are logged too.
     let parsed: Vec<Value> = all.iter().map(|e| serde_json::from_slice(e).unwrap()).collect();
     assert!(count(&parsed, "key") >= 1 && count(&parsed, "plugin") >= 1, "{parsed:?}");
+    for entry in &parsed {
+        cartouche_model::validate::check_schema(cartouche_model::validate::SchemaKind::LogEntry, entry)
+            .unwrap_or_else(|error| panic!("{entry} does not match schemas/log-entry.schema.json: {error}"));
+    }
     // A tile past the checkpoint is not there; a hostile path is refused.
     assert_eq!(get(&server, "/log/tile/0/999").0, 404);
     assert_eq!(get(&server, "/log/tile/0/000.p/0").0, 400);

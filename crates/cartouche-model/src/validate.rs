@@ -32,9 +32,11 @@ pub mod sources {
     pub const PLUGIN_CASES: &str = include_str!("../../../schemas/plugin-cases.schema.json");
     /// `schemas/reference-data.schema.json`.
     pub const REFERENCE_DATA: &str = include_str!("../../../schemas/reference-data.schema.json");
+    /// `schemas/log-entry.schema.json`.
+    pub const LOG_ENTRY: &str = include_str!("../../../schemas/log-entry.schema.json");
 
     /// Every schema with its `$id`, for tools that publish them (the OpenAPI document).
-    pub const ALL: [(&str, &str); 8] = [
+    pub const ALL: [(&str, &str); 9] = [
         ("Application", APPLICATION),
         ("Certificate", CERTIFICATE),
         ("Verdict", VERDICT),
@@ -43,6 +45,7 @@ pub mod sources {
         ("PluginManifest", PLUGIN_MANIFEST),
         ("PluginCases", PLUGIN_CASES),
         ("ReferenceData", REFERENCE_DATA),
+        ("LogEntry", LOG_ENTRY),
     ];
 }
 
@@ -65,6 +68,8 @@ pub enum SchemaKind {
     PluginCases,
     /// `reference-data.schema.json`.
     ReferenceData,
+    /// `log-entry.schema.json`.
+    LogEntry,
 }
 
 struct Validators {
@@ -76,6 +81,7 @@ struct Validators {
     plugin_manifest: Validator,
     plugin_cases: Validator,
     reference_data: Validator,
+    log_entry: Validator,
 }
 
 fn parse(text: &str) -> Value {
@@ -107,6 +113,7 @@ static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
         plugin_manifest: build(sources::PLUGIN_MANIFEST),
         plugin_cases: build(sources::PLUGIN_CASES),
         reference_data: build(sources::REFERENCE_DATA),
+        log_entry: build(sources::LOG_ENTRY),
     }
 });
 
@@ -148,6 +155,7 @@ pub fn check_schema(kind: SchemaKind, instance: &Value) -> Result<(), Validation
         SchemaKind::PluginManifest => &validators.plugin_manifest,
         SchemaKind::PluginCases => &validators.plugin_cases,
         SchemaKind::ReferenceData => &validators.reference_data,
+        SchemaKind::LogEntry => &validators.log_entry,
     };
     let errors: Vec<FieldError> = validator
         .iter_errors(instance)
