@@ -6,7 +6,7 @@
 //! The store appends the entries (in the same transaction as each event); this module
 //! never writes one.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cartouche_log::note::{CosignatureVerifier, Cosigner, LogSigner, LogVerifier, OpenedCheckpoint, open_checkpoint};
 use cartouche_log::proof::TlogProof;
@@ -85,6 +85,9 @@ pub(crate) struct LogState {
     /// Serialises checkpoint signing and cosignature collection; holds the size each
     /// witness last acknowledged (`None`: not known yet).
     checkpointing: Mutex<Vec<Option<u64>>>,
+    /// The last checkpoint note opened, to verify its signatures once, not at every
+    /// verification.
+    opened: Mutex<Option<(Vec<u8>, Arc<OpenedCheckpoint>)>>,
 }
 
 /// The key name a public URL gives: `https://cartouche.example.org/` → `cartouche.example.org`.
@@ -130,7 +133,7 @@ impl LogState {
         let cosigner =
             Cosigner::new(&witness_name, &witness_secret).map_err(|error| CoreError::internal(error.to_string()))?;
         let checkpointing = Mutex::new(vec![None; settings.witnesses.len()]);
-        Ok(Self { signer, cosigner, settings, checkpointing })
+        Ok(Self { signer, cosigner, settings, checkpointing, opened: Mutex::new(None) })
     }
 }
 
@@ -191,15 +194,24 @@ impl Core {
         self.log().cosigner.vkey().to_string()
     }
 
-    /// The latest signed checkpoint, opened with the configured witnesses.
-    fn latest_checkpoint(&self) -> Result<Option<OpenedCheckpoint>, CoreError> {
+    /// The latest signed checkpoint, opened with the configured witnesses (its
+    /// signatures are verified once per note).
+    fn latest_checkpoint(&self) -> Result<Option<Arc<OpenedCheckpoint>>, CoreError> {
         let Some(note) = self.store.log_checkpoint()? else {
             return Ok(None);
         };
+        let mut cached = self.log().opened.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((bytes, opened)) = cached.as_ref() {
+            if *bytes == note {
+                return Ok(Some(Arc::clone(opened)));
+            }
+        }
         let witnesses: Vec<_> = self.log().settings.witnesses.iter().map(|w| w.verifier.clone()).collect();
-        open_checkpoint(&note, &self.log().signer.verifier(), &witnesses)
-            .map(Some)
-            .map_err(|error| damaged(format!("the stored checkpoint does not verify with the log key: {error}")))
+        let opened = open_checkpoint(&note, &self.log().signer.verifier(), &witnesses)
+            .map(Arc::new)
+            .map_err(|error| damaged(format!("the stored checkpoint does not verify with the log key: {error}")))?;
+        *cached = Some((note, Arc::clone(&opened)));
+        Ok(Some(opened))
     }
 
     /// Signs a checkpoint of the log as it is now, if it grew since the last one (or
@@ -295,12 +307,13 @@ impl Core {
         if self.checkpoint_size()? <= index {
             self.sign_checkpoint()?;
         }
-        let note = self.log_checkpoint()?;
+        // One checkpoint for both the hashes and the note (another may be signed meanwhile).
         let opened = self.latest_checkpoint()?.ok_or_else(|| CoreError::internal("no checkpoint"))?;
         let size = opened.checkpoint.size();
         let hashes = tree::inclusion_proof(size, index, &StoreHashes(&*self.store))
             .map_err(|error| damaged(format!("cannot prove entry {index}: {error}")))?;
-        let proof = TlogProof { extra: Some(number.as_bytes().to_vec()), index, hashes, checkpoint: note };
+        let proof =
+            TlogProof { extra: Some(number.as_bytes().to_vec()), index, hashes, checkpoint: opened.note.clone() };
         Ok(proof.to_text())
     }
 
@@ -418,7 +431,9 @@ impl Core {
         &self,
         post: &dyn Fn(&str, Vec<u8>) -> Result<(u16, Vec<u8>), String>,
     ) -> Result<Vec<WitnessOutcome>, CoreError> {
-        let mut known = self.log().checkpointing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // The witnesses are asked without holding the lock (one may take its full
+        // timeout); the answers are kept under it, and only for the checkpoint asked about.
+        let mut known = self.log().checkpointing.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         let Some(opened) = self.latest_checkpoint()? else {
             return Ok(Vec::new());
         };
@@ -448,11 +463,19 @@ impl Core {
                 let body = AddCheckpoint { old_size: old, proof, checkpoint: opened.note.clone() }.to_bytes();
                 match post(&format!("{}/add-checkpoint", witness.url), body) {
                     Ok((200, lines)) => {
+                        let mut shared =
+                            self.log().checkpointing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                        let current = self.latest_checkpoint()?;
+                        if current.as_ref().map(|current| &current.text) != Some(&opened.text) {
+                            result = Err("a newer checkpoint was signed meanwhile; it is sent next".into());
+                            break;
+                        }
                         let note = self.store.log_checkpoint()?.unwrap_or_default();
                         match cartouche_log::note::add_cosignature(&note, &log_verifier, &witness.verifier, &lines) {
                             Ok((cosigned, _)) => {
                                 self.store.put_log_checkpoint(&cosigned)?;
                                 known[position] = Some(size);
+                                shared[position] = Some(size);
                                 result = Ok(size);
                             }
                             Err(error) => result = Err(format!("a bad cosignature: {error}")),
@@ -464,6 +487,8 @@ impl Core {
                         match theirs {
                             Some(theirs) if theirs <= size && known[position] != Some(theirs) => {
                                 known[position] = Some(theirs);
+                                self.log().checkpointing.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+                                    [position] = Some(theirs);
                                 result = Err(format!("the witness is at size {theirs}"));
                             }
                             Some(theirs) if theirs > size => {

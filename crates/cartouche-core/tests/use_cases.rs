@@ -3,7 +3,7 @@
 //! without reading one).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use cartouche_core::bootstrap::bootstrap;
 use cartouche_core::{Caller, Core, CoreConfig, IssueRequest, NoRules, VerifyRequest};
@@ -14,10 +14,23 @@ use cartouche_store::{
 };
 use time::{Date, OffsetDateTime};
 
-/// A store that counts full photo reads.
+/// A store that counts full photo reads, and can lose its log or forget log indexes.
 struct Counting {
     inner: SledStore,
     photo_reads: AtomicUsize,
+    log_unreadable: AtomicBool,
+    hide_log_index: AtomicBool,
+}
+
+impl Counting {
+    fn new(inner: SledStore) -> Self {
+        Self {
+            inner,
+            photo_reads: AtomicUsize::new(0),
+            log_unreadable: AtomicBool::new(false),
+            hide_log_index: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Store for Counting {
@@ -32,7 +45,13 @@ impl Store for Counting {
         self.inner.issue(country, year, idempotency, audit, build)
     }
     fn certificate(&self, number: &str) -> Result<Option<CertificateRecord>, StoreError> {
-        self.inner.certificate(number)
+        let mut record = self.inner.certificate(number)?;
+        if self.hide_log_index.load(Ordering::SeqCst) {
+            if let Some(record) = record.as_mut() {
+                record.log_index = None;
+            }
+        }
+        Ok(record)
     }
     fn list_certificates(&self, query: &ListQuery<'_>) -> Result<Page, StoreError> {
         self.inner.list_certificates(query)
@@ -96,6 +115,9 @@ impl Store for Counting {
         self.inner.log_size()
     }
     fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        if self.log_unreadable.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend("the disk is gone".into()));
+        }
         self.inner.log_entries(start, end)
     }
     fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
@@ -142,7 +164,7 @@ fn png() -> Vec<u8> {
 fn issue_then_verify_without_http_and_the_page_reads_no_photo() {
     cartouche_seal::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Counting { inner: SledStore::open(dir.path()).unwrap(), photo_reads: AtomicUsize::new(0) });
+    let store = Arc::new(Counting::new(SledStore::open(dir.path()).unwrap()));
     let mut config = CoreConfig::new("https://cartouche.test");
     let now = start();
     config.clock = Arc::new(move || now);
@@ -179,4 +201,51 @@ fn issue_then_verify_without_http_and_the_page_reads_no_photo() {
     let admin = Caller { token_id: "tok_admin".into(), role: Role::Admin, country: None };
     let audit = core.audit_log(&admin, Some(10)).unwrap();
     assert!(audit.items.iter().any(|e| e.outcome == "denied" && e.action == "certificate.issue"));
+}
+
+/// The verdict's `log` check: pass when the issuance entry proves against the signed
+/// checkpoint, fail (INVALID) when the registry holds a certificate it never logged, not
+/// checked (INDETERMINATE) when the log cannot be read.
+#[test]
+fn the_log_check_passes_fails_or_is_not_checked() {
+    cartouche_seal::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Counting::new(SledStore::open(dir.path()).unwrap()));
+    let mut config = CoreConfig::new("https://cartouche.test");
+    let now = start();
+    config.clock = Arc::new(move || now);
+    bootstrap(&*store, &["FR".to_owned()], config.default_alg, config.key_lifetime, now, &mut |_| Ok(())).unwrap();
+    let core = Core::new(store.clone(), config, Arc::new(NoRules)).unwrap();
+    let issuer = Caller { token_id: "tok_issuer".into(), role: Role::Issuer, country: Some("FR".into()) };
+    let body = include_bytes!("../../../schemas/examples/fr-painting-to-us.json");
+    let issued = core.issue(&issuer, IssueRequest { body, idempotency_key: None }).unwrap();
+    let request = VerifyRequest::new(&issued.view.qr_text, None, false).unwrap();
+    let log_check = |core: &Core| {
+        let verdict = core.verify(&request).unwrap().verdict;
+        let check = verdict.checks.iter().find(|check| check.name == cartouche_model::CheckName::Log).cloned();
+        (verdict.verdict, check.expect("a log check"))
+    };
+    // Before any checkpoint: in the log, the next checkpoint includes it.
+    let (kind, check) = log_check(&core);
+    assert_eq!((kind, check.outcome), (VerdictKind::Valid, cartouche_model::CheckOutcome::Pass), "{}", check.detail);
+    assert!(check.detail.contains("next checkpoint"), "{}", check.detail);
+    core.sign_checkpoint().unwrap();
+    let (_, check) = log_check(&core);
+    assert!(check.detail.contains("signed checkpoint"), "{}", check.detail);
+    assert_eq!(core.check_log().unwrap().checkpoint_size, store.log_size().unwrap());
+    // A certificate the registry holds but never logged.
+    store.hide_log_index.store(true, Ordering::SeqCst);
+    let (kind, check) = log_check(&core);
+    assert_eq!((kind, check.outcome), (VerdictKind::Invalid, cartouche_model::CheckOutcome::Fail), "{}", check.detail);
+    assert!(check.detail.contains("never recorded"), "{}", check.detail);
+    store.hide_log_index.store(false, Ordering::SeqCst);
+    // A log that cannot be read.
+    store.log_unreadable.store(true, Ordering::SeqCst);
+    let (kind, check) = log_check(&core);
+    assert_eq!(
+        (kind, check.outcome),
+        (VerdictKind::Indeterminate, cartouche_model::CheckOutcome::NotChecked),
+        "{}",
+        check.detail
+    );
 }
