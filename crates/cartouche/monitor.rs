@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -34,14 +33,6 @@ struct State {
     size: u64,
     root: String,
     checked_at: String,
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
 }
 
 fn get(agent: &ureq::Agent, url: &str, limit: u64) -> anyhow::Result<(u16, Vec<u8>)> {
@@ -95,7 +86,7 @@ pub fn verify(url: &str, state_path: Option<&Path>, vkey: Option<&str>, reconcil
         Some(registry) => (registry.to_owned(), base.to_owned()),
         None => (base.to_owned(), format!("{base}/log")),
     };
-    let agent = agent();
+    let agent = crate::client::agent();
     let saved: Option<State> = match state_path {
         Some(path) if path.exists() => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;

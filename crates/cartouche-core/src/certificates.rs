@@ -156,7 +156,14 @@ fn seal_record(
         country: None,
         declaration_ref: None,
     };
-    Ok(CertificateRecord { certificate, token, kid: signer.kid.clone(), events: vec![issued], log_index: None })
+    Ok(CertificateRecord {
+        certificate,
+        token,
+        kid: signer.kid.clone(),
+        events: vec![issued],
+        log_index: None,
+        certificate_sha256: Some(claims.certificate_sha256_hex()),
+    })
 }
 
 fn matches_query(certificate: &Certificate, needle: &str) -> bool {

@@ -160,8 +160,8 @@ fn png() -> Vec<u8> {
     bytes
 }
 
-#[test]
-fn issue_then_verify_without_http_and_the_page_reads_no_photo() {
+/// A registry for FR on a fresh store, at a fixed instant, without rules.
+fn registry() -> (tempfile::TempDir, Arc<Counting>, Core) {
     cartouche_seal::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Counting::new(SledStore::open(dir.path()).unwrap()));
@@ -170,6 +170,12 @@ fn issue_then_verify_without_http_and_the_page_reads_no_photo() {
     config.clock = Arc::new(move || now);
     bootstrap(&*store, &["FR".to_owned()], config.default_alg, config.key_lifetime, now, &mut |_| Ok(())).unwrap();
     let core = Core::new(store.clone(), config, Arc::new(NoRules)).unwrap();
+    (dir, store, core)
+}
+
+#[test]
+fn issue_then_verify_without_http_and_the_page_reads_no_photo() {
+    let (_dir, store, core) = registry();
     let issuer = Caller { token_id: "tok_issuer".into(), role: Role::Issuer, country: Some("FR".into()) };
 
     let photo = core.upload_photo(&issuer, &png()).unwrap();
@@ -208,14 +214,7 @@ fn issue_then_verify_without_http_and_the_page_reads_no_photo() {
 /// checked (INDETERMINATE) when the log cannot be read.
 #[test]
 fn the_log_check_passes_fails_or_is_not_checked() {
-    cartouche_seal::install_crypto_provider();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Counting::new(SledStore::open(dir.path()).unwrap()));
-    let mut config = CoreConfig::new("https://cartouche.test");
-    let now = start();
-    config.clock = Arc::new(move || now);
-    bootstrap(&*store, &["FR".to_owned()], config.default_alg, config.key_lifetime, now, &mut |_| Ok(())).unwrap();
-    let core = Core::new(store.clone(), config, Arc::new(NoRules)).unwrap();
+    let (_dir, store, core) = registry();
     let issuer = Caller { token_id: "tok_issuer".into(), role: Role::Issuer, country: Some("FR".into()) };
     let body = include_bytes!("../../../schemas/examples/fr-painting-to-us.json");
     let issued = core.issue(&issuer, IssueRequest { body, idempotency_key: None }).unwrap();
@@ -225,6 +224,15 @@ fn the_log_check_passes_fails_or_is_not_checked() {
         let check = verdict.checks.iter().find(|check| check.name == cartouche_model::CheckName::Log).cloned();
         (verdict.verdict, check.expect("a log check"))
     };
+    // The issuance entry carries the hash the seal was made with, which is the canonical
+    // hash of the certificate as stored.
+    let record = store.certificate(&issued.view.certificate.number).unwrap().unwrap();
+    let index = record.log_index.unwrap();
+    let entry: serde_json::Value = serde_json::from_slice(&store.log_entries(index, index + 1).unwrap()[0]).unwrap();
+    assert_eq!(
+        entry["event"]["certificate_sha256"],
+        cartouche_model::canonical::canonical_sha256_hex(&record.certificate).unwrap()
+    );
     // Before any checkpoint: in the log, the next checkpoint includes it.
     let (kind, check) = log_check(&core);
     assert_eq!((kind, check.outcome), (VerdictKind::Valid, cartouche_model::CheckOutcome::Pass), "{}", check.detail);

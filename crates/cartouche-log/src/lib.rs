@@ -52,3 +52,39 @@ impl LogError {
         LogError::Malformed { what, reason: reason.into() }
     }
 }
+
+/// Splits `<header lines>` + blank line + `<signed checkpoint>` (the shape of a tlog-proof
+/// and of an add-checkpoint request): the header as text, the note as bytes.
+pub(crate) fn split_head<'a>(bytes: &'a [u8], what: &'static str, max: usize) -> Result<(&'a str, &'a [u8]), LogError> {
+    if bytes.len() > max {
+        return Err(LogError::malformed(what, format!("longer than {} KiB", max / 1024)));
+    }
+    let split = bytes
+        .windows(2)
+        .position(|pair| pair == b"\n\n")
+        .ok_or_else(|| LogError::malformed(what, "no blank line before the checkpoint"))?;
+    let head = std::str::from_utf8(&bytes[..split]).map_err(|_| LogError::malformed(what, "not UTF-8"))?;
+    Ok((head, &bytes[split + 2..]))
+}
+
+/// Base64 hash lines, at most `max` of them.
+pub(crate) fn parse_hash_lines<'a>(
+    lines: impl Iterator<Item = &'a str>,
+    what: &'static str,
+    max: usize,
+) -> Result<Vec<tree::Hash>, LogError> {
+    use base64::Engine;
+    let mut hashes = Vec::new();
+    for line in lines {
+        if hashes.len() == max {
+            return Err(LogError::malformed(what, format!("more than {max} proof hashes")));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(line)
+            .map_err(|_| LogError::malformed(what, "a proof line is not base64"))?;
+        let hash = <[u8; 32]>::try_from(decoded.as_slice())
+            .map_err(|_| LogError::malformed(what, "a proof line is not a 32-byte hash"))?;
+        hashes.push(tree::Hash(hash));
+    }
+    Ok(hashes)
+}

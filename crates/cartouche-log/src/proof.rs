@@ -47,15 +47,8 @@ impl TlogProof {
     /// Parses the text form.
     pub fn parse(bytes: &[u8]) -> Result<Self, LogError> {
         let bad = |reason: &str| LogError::malformed("tlog proof", reason.to_owned());
-        if bytes.len() > MAX_PROOF_BYTES {
-            return Err(bad("longer than 64 KiB"));
-        }
-        let split = bytes
-            .windows(2)
-            .position(|pair| pair == b"\n\n")
-            .ok_or_else(|| bad("no blank line before the checkpoint"))?;
-        let head = std::str::from_utf8(&bytes[..split]).map_err(|_| bad("not UTF-8"))?;
-        let checkpoint = bytes[split + 2..].to_vec();
+        let (head, checkpoint) = crate::split_head(bytes, "tlog proof", MAX_PROOF_BYTES)?;
+        let checkpoint = checkpoint.to_vec();
         let mut lines = head.split('\n');
         if lines.next() != Some(HEADER) {
             return Err(bad("the first line is not c2sp.org/tlog-proof@v1"));
@@ -72,16 +65,7 @@ impl TlogProof {
             return Err(bad("the index is a decimal number without leading zeros"));
         }
         let index: u64 = index.parse().map_err(|_| bad("the index is too large"))?;
-        let mut hashes = Vec::new();
-        for line in lines {
-            if hashes.len() == 64 {
-                return Err(bad("more than 64 proof hashes"));
-            }
-            let decoded = STANDARD.decode(line).map_err(|_| bad("a proof line is not base64"))?;
-            let hash =
-                <[u8; 32]>::try_from(decoded.as_slice()).map_err(|_| bad("a proof line is not a 32-byte hash"))?;
-            hashes.push(Hash(hash));
-        }
+        let hashes = crate::parse_hash_lines(lines, "tlog proof", 64)?;
         Ok(Self { extra, index, hashes, checkpoint })
     }
 

@@ -7,7 +7,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-pub use tlog_tiles::{EMPTY_HASH, Error as TreeError, Hash, HashReader, stored_hash_index};
+pub use tlog_tiles::{EMPTY_HASH, Error as TreeError, Hash, HashReader, split_stored_hash_index, stored_hash_index};
 
 use crate::LogError;
 

@@ -40,14 +40,7 @@ impl AddCheckpoint {
     /// Parses a request body (a malformed one is a 400).
     pub fn parse(bytes: &[u8]) -> Result<Self, LogError> {
         let bad = |reason: &str| LogError::malformed("add-checkpoint request", reason.to_owned());
-        if bytes.len() > MAX_REQUEST_BYTES {
-            return Err(bad("longer than 64 KiB"));
-        }
-        let split = bytes
-            .windows(2)
-            .position(|pair| pair == b"\n\n")
-            .ok_or_else(|| bad("no blank line before the checkpoint"))?;
-        let head = std::str::from_utf8(&bytes[..split]).map_err(|_| bad("not UTF-8"))?;
+        let (head, checkpoint) = crate::split_head(bytes, "add-checkpoint request", MAX_REQUEST_BYTES)?;
         let mut lines = head.split('\n');
         let old = lines
             .next()
@@ -57,17 +50,8 @@ impl AddCheckpoint {
             return Err(bad("the old size is a decimal number without leading zeros"));
         }
         let old_size: u64 = old.parse().map_err(|_| bad("the old size is too large"))?;
-        let mut proof = Vec::new();
-        for line in lines {
-            if proof.len() == 63 {
-                return Err(bad("more than 63 proof lines"));
-            }
-            let decoded = STANDARD.decode(line).map_err(|_| bad("a proof line is not base64"))?;
-            proof.push(Hash(
-                <[u8; 32]>::try_from(decoded.as_slice()).map_err(|_| bad("a proof line is not a 32-byte hash"))?,
-            ));
-        }
-        Ok(Self { old_size, proof, checkpoint: bytes[split + 2..].to_vec() })
+        let proof = crate::parse_hash_lines(lines, "add-checkpoint request", 63)?;
+        Ok(Self { old_size, proof, checkpoint: checkpoint.to_vec() })
     }
 
     /// The checkpoint's origin line, read before any signature is checked (to find the

@@ -56,6 +56,7 @@ fn record_for(number: &str, application: &Application) -> CertificateRecord {
             declaration_ref: None,
         }],
         log_index: None,
+        certificate_sha256: None,
     }
 }
 

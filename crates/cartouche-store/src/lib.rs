@@ -122,6 +122,11 @@ pub struct CertificateRecord {
     /// Index of its issuance entry in the issuance log (set by the store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_index: Option<u64>,
+    /// Lower-case hex SHA-256 of the canonical certificate, as sealed (the seal's `h`),
+    /// given by whoever built the record so that the log entry does not hash it again;
+    /// computed when absent (records from before the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_sha256: Option<String>,
 }
 
 /// A signing key with its secret. Never serialized outside the store.

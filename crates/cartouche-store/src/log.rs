@@ -17,8 +17,11 @@ fn bytes(entry: LogEntry) -> Result<Vec<u8>, StoreError> {
 
 /// The issuance entry of a certificate record.
 pub fn issued_entry(record: &CertificateRecord) -> Result<Vec<u8>, StoreError> {
-    let certificate_sha256 = canonical_sha256_hex(&record.certificate)
-        .map_err(|error| StoreError::Build(format!("cannot hash the certificate: {error}")))?;
+    let certificate_sha256 = match &record.certificate_sha256 {
+        Some(hash) => hash.clone(),
+        None => canonical_sha256_hex(&record.certificate)
+            .map_err(|error| StoreError::Build(format!("cannot hash the certificate: {error}")))?,
+    };
     bytes(LogEntry::new(
         record.certificate.issued_at,
         Event::Issued {

@@ -20,7 +20,7 @@ use crate::{
     Store, StoreError, TokenRecord,
 };
 use crate::{PhotoRecord, PluginRecord, ServiceKey, WitnessState};
-use cartouche_log::tree::{HashReader, TreeError, leaf_hash, stored_hash_index};
+use cartouche_log::tree::{HashReader, TreeError, leaf_hash};
 
 const META: &str = "meta";
 const CERTIFICATES: &str = "certificates";
@@ -32,8 +32,7 @@ const AUDIT: &str = "audit";
 const PHOTOS: &str = "photos";
 const PLUGINS: &str = "plugins";
 const ARTIFACTS: &str = "artifacts";
-const LOG_ENTRIES: &str = "log_entries";
-const LOG_HASHES: &str = "log_hashes";
+const LOG: &str = "log";
 const LOG_META: &str = "log_meta";
 const SERVICE_KEYS: &str = "service_keys";
 const WITNESS: &str = "witness";
@@ -59,42 +58,87 @@ struct StoredWitnessState {
     root: String,
 }
 
+/// One leaf of the log as stored: the entry with the tree hashes its append completed
+/// (its leaf hash first, then one per level; see `cartouche_log::tree::stored_hashes`),
+/// in one checksummed record, so that an append is one insert.
+struct LogLeaf {
+    hashes: Vec<[u8; 32]>,
+    entry: Vec<u8>,
+}
+
+impl LogLeaf {
+    fn encode(&self) -> Vec<u8> {
+        let mut body = Vec::with_capacity(1 + 32 * self.hashes.len() + self.entry.len());
+        body.push(self.hashes.len() as u8);
+        for hash in &self.hashes {
+            body.extend_from_slice(hash);
+        }
+        body.extend_from_slice(&self.entry);
+        seal_raw(&body)
+    }
+
+    fn decode(key: &[u8], bytes: &[u8]) -> Result<Self, StoreError> {
+        let body = open_raw(LOG, key, bytes)?;
+        let count = usize::from(*body.first().unwrap_or(&0));
+        if count == 0 || body.len() < 1 + 32 * count {
+            return Err(StoreError::Corrupt {
+                tree: LOG,
+                key: hex_key(key),
+                reason: "a log leaf without its hashes".into(),
+            });
+        }
+        let hashes =
+            body[1..1 + 32 * count].chunks_exact(32).map(|chunk| chunk.try_into().expect("32 bytes")).collect();
+        Ok(Self { hashes, entry: body[1 + 32 * count..].to_vec() })
+    }
+}
+
 /// One log append, prepared under the writer lock and written in the event's transaction.
 struct LogWrite {
     index: u64,
     framed: Vec<u8>,
-    hashes: Vec<([u8; 8], [u8; 32])>,
 }
 
 impl LogWrite {
     fn apply(
         &self,
-        entries: &sled::transaction::TransactionalTree,
-        hashes: &sled::transaction::TransactionalTree,
+        log: &sled::transaction::TransactionalTree,
     ) -> Result<(), sled::transaction::UnabortableTransactionError> {
-        entries.insert(&self.index.to_be_bytes(), self.framed.as_slice())?;
-        for (key, hash) in &self.hashes {
-            hashes.insert(key, &hash[..])?;
-        }
+        log.insert(&self.index.to_be_bytes(), self.framed.as_slice())?;
         Ok(())
     }
 }
 
-/// The stored hashes, read for the tree algorithms.
+/// The stored hashes, read for the tree algorithms: the hash at (level, n) was stored with
+/// leaf ((n + 1) << level) - 1, at position `level`.
 struct SledHashes<'a>(&'a sled::Tree);
+
+impl SledHashes<'_> {
+    fn read(&self, index: u64) -> Result<[u8; 32], StoreError> {
+        let missing = || StoreError::NotFound { what: "log hash", key: index.to_string() };
+        let (level, n) = cartouche_log::tree::split_stored_hash_index(index);
+        let leaf = n
+            .checked_add(1)
+            .and_then(|next| next.checked_shl(u32::from(level)))
+            .filter(|end| end.leading_zeros() >= u32::from(level))
+            .map(|end| end - 1)
+            .ok_or_else(missing)?;
+        let key = leaf.to_be_bytes();
+        let bytes = self.0.get(key).map_err(backend)?.ok_or_else(missing)?;
+        LogLeaf::decode(&key, &bytes)?.hashes.get(usize::from(level)).copied().ok_or_else(|| StoreError::Corrupt {
+            tree: LOG,
+            key: leaf.to_string(),
+            reason: format!("no stored hash at level {level}"),
+        })
+    }
+}
 
 impl HashReader for SledHashes<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<cartouche_log::Hash>, TreeError> {
         indexes
             .iter()
-            .map(|index| {
-                let bytes = self
-                    .0
-                    .get(index.to_be_bytes())
-                    .map_err(|error| TreeError::InvalidInput(error.to_string()))?
-                    .ok_or(TreeError::IndexesNotInTree)?;
-                let hash = <[u8; 32]>::try_from(bytes.as_ref()).map_err(|_| TreeError::MalformedHash)?;
-                Ok(cartouche_log::Hash(hash))
+            .map(|&index| {
+                self.read(index).map(cartouche_log::Hash).map_err(|error| TreeError::InvalidInput(error.to_string()))
             })
             .collect()
     }
@@ -112,8 +156,7 @@ pub struct SledStore {
     photos: sled::Tree,
     plugins: sled::Tree,
     artifacts: sled::Tree,
-    log_entries: sled::Tree,
-    log_hashes: sled::Tree,
+    log: sled::Tree,
     log_meta: sled::Tree,
     service_keys: sled::Tree,
     witness: sled::Tree,
@@ -158,8 +201,7 @@ impl SledStore {
             photos: tree(PHOTOS)?,
             plugins: tree(PLUGINS)?,
             artifacts: tree(ARTIFACTS)?,
-            log_entries: tree(LOG_ENTRIES)?,
-            log_hashes: tree(LOG_HASHES)?,
+            log: tree(LOG)?,
             log_meta: tree(LOG_META)?,
             service_keys: tree(SERVICE_KEYS)?,
             witness: tree(WITNESS)?,
@@ -214,10 +256,10 @@ impl SledStore {
     }
 
     fn next_log_index(&self) -> Result<u64, StoreError> {
-        match self.log_entries.last().map_err(backend)? {
+        match self.log.last().map_err(backend)? {
             Some((key, _)) => {
                 let index = <[u8; 8]>::try_from(key.as_ref()).map_err(|_| StoreError::Corrupt {
-                    tree: LOG_ENTRIES,
+                    tree: LOG,
                     key: String::from_utf8_lossy(&key).into_owned(),
                     reason: "a key that is not an index".into(),
                 })?;
@@ -231,20 +273,10 @@ impl SledStore {
     /// hashes it completes.
     fn prepare_log(&self, entry: &[u8]) -> Result<LogWrite, StoreError> {
         let index = self.next_log_index()?;
-        let hashes =
-            cartouche_log::tree::stored_hashes(index, leaf_hash(entry), &SledHashes(&self.log_hashes)).map_err(
-                |error| StoreError::Corrupt { tree: LOG_HASHES, key: index.to_string(), reason: error.to_string() },
-            )?;
-        let first = stored_hash_index(0, index);
-        Ok(LogWrite {
-            index,
-            framed: seal_raw(entry),
-            hashes: hashes
-                .iter()
-                .enumerate()
-                .map(|(offset, hash)| ((first + offset as u64).to_be_bytes(), hash.0))
-                .collect(),
-        })
+        let hashes = cartouche_log::tree::stored_hashes(index, leaf_hash(entry), &SledHashes(&self.log))
+            .map_err(|error| StoreError::Corrupt { tree: LOG, key: index.to_string(), reason: error.to_string() })?;
+        let leaf = LogLeaf { hashes: hashes.iter().map(|hash| hash.0).collect(), entry: entry.to_vec() };
+        Ok(LogWrite { index, framed: leaf.encode() })
     }
 
     /// Appends one entry on its own (the migration), optionally with the certificate
@@ -258,9 +290,9 @@ impl SledStore {
             }
             None => None,
         };
-        (&self.log_entries, &self.log_hashes, &self.certificates)
-            .transaction(|(entries, hashes, certificates)| {
-                write.apply(entries, hashes)?;
+        (&self.log, &self.certificates)
+            .transaction(|(log, certificates)| {
+                write.apply(log)?;
                 if let Some((number, bytes)) = &certificate_bytes {
                     certificates.insert(number.as_bytes(), bytes.as_slice())?;
                 }
@@ -274,8 +306,7 @@ impl SledStore {
     /// the store format 2. A migration cut short is started again from an empty log.
     fn migrate_to_log(&self, meta: &sled::Tree) -> Result<(), StoreError> {
         let _guard = self.lock();
-        self.log_entries.clear().map_err(backend)?;
-        self.log_hashes.clear().map_err(backend)?;
+        self.log.clear().map_err(backend)?;
         let mut keys = self.keys()?;
         keys.sort_by_key(|key| (key.created_at, key.kid.clone()));
         for key in &keys {
@@ -363,8 +394,8 @@ impl Store for SledStore {
         };
         let audit_key = self.audit_key()?;
         let audit_bytes = seal(&audit)?;
-        (&self.certificates, &self.counters, &self.idempotency, &self.audit, &self.log_entries, &self.log_hashes)
-            .transaction(|(certificates, counters, idempotency_tree, audit_tree, log_entries, log_hashes)| {
+        (&self.certificates, &self.counters, &self.idempotency, &self.audit, &self.log)
+            .transaction(|(certificates, counters, idempotency_tree, audit_tree, log_tree)| {
                 if certificates.get(number.as_bytes())?.is_some() {
                     return Err(abort(StoreError::Corrupt {
                         tree: CERTIFICATES,
@@ -378,7 +409,7 @@ impl Store for SledStore {
                     idempotency_tree.insert(idempotency.scoped_key.as_bytes(), bytes.as_slice())?;
                 }
                 audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
-                log.apply(log_entries, log_hashes)?;
+                log.apply(log_tree)?;
                 Ok(())
             })
             .map_err(transaction_error)?;
@@ -444,11 +475,11 @@ impl Store for SledStore {
         let certificate_bytes = seal(&record)?;
         let audit_key = self.audit_key()?;
         let audit_bytes = seal(&audit)?;
-        (&self.certificates, &self.audit, &self.log_entries, &self.log_hashes)
-            .transaction(|(certificates, audit_tree, log_entries, log_hashes)| {
+        (&self.certificates, &self.audit, &self.log)
+            .transaction(|(certificates, audit_tree, log_tree)| {
                 certificates.insert(number.as_bytes(), certificate_bytes.as_slice())?;
                 audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
-                log.apply(log_entries, log_hashes)?;
+                log.apply(log_tree)?;
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })
             .map_err(transaction_error)?;
@@ -480,14 +511,14 @@ impl Store for SledStore {
         let audit_key = self.audit_key()?;
         let audit_bytes = seal(&audit)?;
         let log = self.prepare_log(&crate::log::key_entry(&key)?)?;
-        (&self.keys, &self.audit, &self.log_entries, &self.log_hashes)
-            .transaction(|(keys, audit_tree, log_entries, log_hashes)| {
+        (&self.keys, &self.audit, &self.log)
+            .transaction(|(keys, audit_tree, log_tree)| {
                 for (kid, bytes) in &retired {
                     keys.insert(kid.as_bytes(), bytes.as_slice())?;
                 }
                 keys.insert(key.kid.as_bytes(), new_bytes.as_slice())?;
                 audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
-                log.apply(log_entries, log_hashes)?;
+                log.apply(log_tree)?;
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })
             .map_err(transaction_error)?;
@@ -605,11 +636,11 @@ impl Store for SledStore {
         let audit_key = self.audit_key()?;
         let audit_bytes = seal(&audit)?;
         let log = self.prepare_log(&crate::log::plugin_entry(&plugin)?)?;
-        (&self.plugins, &self.audit, &self.log_entries, &self.log_hashes)
-            .transaction(|(plugins, audit_tree, log_entries, log_hashes)| {
+        (&self.plugins, &self.audit, &self.log)
+            .transaction(|(plugins, audit_tree, log_tree)| {
                 plugins.insert(key.as_bytes(), plugin_bytes.as_slice())?;
                 audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
-                log.apply(log_entries, log_hashes)?;
+                log.apply(log_tree)?;
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })
             .map_err(transaction_error)?;
@@ -671,15 +702,8 @@ impl Store for SledStore {
                 checked += 1;
             }
         }
-        let more: [(&'static str, &sled::Tree, fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>); 5] = [
-            (LOG_ENTRIES, &self.log_entries, |t, k, b| open_raw(t, k, b).map(drop)),
-            (LOG_HASHES, &self.log_hashes, |t, k, b| {
-                if b.len() == 32 {
-                    Ok(())
-                } else {
-                    Err(StoreError::Corrupt { tree: t, key: hex_key(k), reason: "not a 32-byte hash".into() })
-                }
-            }),
+        let more: [(&'static str, &sled::Tree, fn(&'static str, &[u8], &[u8]) -> Result<(), StoreError>); 4] = [
+            (LOG, &self.log, |_, k, b| LogLeaf::decode(k, b).map(drop)),
             (LOG_META, &self.log_meta, |t, k, b| open_raw(t, k, b).map(drop)),
             (SERVICE_KEYS, &self.service_keys, |t, k, b| open::<ServiceKey>(t, k, b).map(drop)),
             (WITNESS, &self.witness, |t, k, b| open::<StoredWitnessState>(t, k, b).map(drop)),
@@ -700,17 +724,17 @@ impl Store for SledStore {
 
     fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut entries = Vec::with_capacity(usize::try_from(end.saturating_sub(start)).unwrap_or(0).min(4096));
-        for item in self.log_entries.range(start.to_be_bytes()..end.to_be_bytes()) {
+        for item in self.log.range(start.to_be_bytes()..end.to_be_bytes()) {
             let (key, bytes) = item.map_err(backend)?;
             let expected = start + entries.len() as u64;
             if key.as_ref() != expected.to_be_bytes() {
                 return Err(StoreError::Corrupt {
-                    tree: LOG_ENTRIES,
+                    tree: LOG,
                     key: expected.to_string(),
                     reason: "the entry is missing: the log has a gap".into(),
                 });
             }
-            entries.push(open_raw(LOG_ENTRIES, &key, &bytes)?);
+            entries.push(LogLeaf::decode(&key, &bytes)?.entry);
         }
         if (entries.len() as u64) < end.saturating_sub(start) {
             return Err(StoreError::NotFound { what: "log entry", key: (start + entries.len() as u64).to_string() });
@@ -719,21 +743,8 @@ impl Store for SledStore {
     }
 
     fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
-        indexes
-            .iter()
-            .map(|index| {
-                let bytes = self
-                    .log_hashes
-                    .get(index.to_be_bytes())
-                    .map_err(backend)?
-                    .ok_or(StoreError::NotFound { what: "log hash", key: index.to_string() })?;
-                <[u8; 32]>::try_from(bytes.as_ref()).map_err(|_| StoreError::Corrupt {
-                    tree: LOG_HASHES,
-                    key: index.to_string(),
-                    reason: "not a 32-byte hash".into(),
-                })
-            })
-            .collect()
+        let reader = SledHashes(&self.log);
+        indexes.iter().map(|&index| reader.read(index)).collect()
     }
 
     fn log_checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
@@ -827,7 +838,14 @@ impl SledStore {
     /// own checks can notice): for tests of tampering; not part of the [`Store`] trait.
     #[doc(hidden)]
     pub fn rewrite_log_entry_for_tests(&self, index: u64, entry: &[u8]) -> Result<(), StoreError> {
-        self.log_entries.insert(index.to_be_bytes(), seal_raw(entry)).map_err(backend)?;
+        let key = index.to_be_bytes();
+        let bytes = self
+            .log
+            .get(key)
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound { what: "log entry", key: index.to_string() })?;
+        let leaf = LogLeaf { entry: entry.to_vec(), ..LogLeaf::decode(&key, &bytes)? };
+        self.log.insert(key, leaf.encode()).map_err(backend)?;
         self.flush()
     }
 
