@@ -46,8 +46,8 @@ enum Body {
     Multipart(&'static str),
     /// Either a JSON document or a `multipart/form-data` upload.
     JsonOrMultipart(&'static str, &'static str),
-    /// Plain text (the witness protocol).
-    Text,
+    /// Plain text (the witness protocol) described by the named component.
+    Text(&'static str),
 }
 
 /// A path, query or header parameter whose schema is the named component.
@@ -313,7 +313,7 @@ const ROUTES: &[Route] = &[
         summary: "C2SP tlog-witness add-checkpoint for a log this registry witnesses (serve --witness-log): `old <size>`, the consistency proof lines, a blank line, the signed checkpoint. Answers the cosignature line.",
         auth: Auth::None,
         params: &[],
-        body: Body::Text,
+        body: Body::Text("Requests_witness_request"),
         responses: &[
             ("200", "The cosignature line", TEXT),
             ("400", "A malformed request, or an old size above the checkpoint's", TEXT),
@@ -615,9 +615,9 @@ pub fn document() -> Value {
                     .content("multipart/form-data", content(Some(schema)))
                     .required(Some(Required::True)),
             ),
-            Body::Text => {
-                Some(RequestBodyBuilder::new().content("text/plain", Content::default()).required(Some(Required::True)))
-            }
+            Body::Text(schema) => Some(
+                RequestBodyBuilder::new().content("text/plain", content(Some(schema))).required(Some(Required::True)),
+            ),
             Body::JsonOrMultipart(json, form) => Some(
                 RequestBodyBuilder::new()
                     .content("application/json", content(Some(json)))
