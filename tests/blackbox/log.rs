@@ -392,6 +392,19 @@ fn a_tampered_log_refuses_to_start_and_the_monitor_reports_it() {
         .unwrap();
     let forged = String::from_utf8(all[index].clone()).unwrap().replace(&number, "FR-2026-999999").into_bytes();
 
+    // A monitor served the genuine log by a host that knows none of its certificates:
+    // the log and the public status disagree (exit 5).
+    let mut genuine = HashMap::new();
+    genuine.insert("/log/vkey".to_owned(), vkey.clone().into_bytes());
+    genuine.insert("/log/checkpoint".to_owned(), text(&server, "/log/checkpoint").into_bytes());
+    for path in [format!("/log/tile/entries/000.p/{}", note.size), format!("/log/tile/0/000.p/{}", note.size)] {
+        genuine.insert(path.clone(), get(&server, &path).1);
+    }
+    let fake = serve_files(genuine);
+    let (code, stdout, stderr) = cli(&["log", "verify", "--url", &fake.base, "--vkey", vkey.trim()], &[], server.dir.path());
+    assert_eq!(code, 5, "{stdout}\n{stderr}");
+    assert!(stderr.contains(&format!("{number}: issued in the log, unknown to the registry")), "{stderr}");
+
     // A monitor served the altered entry bundle (everything else genuine) says so: exit 3.
     let mut files = HashMap::new();
     files.insert("/log/vkey".to_owned(), vkey.clone().into_bytes());
