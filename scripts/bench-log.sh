@@ -11,8 +11,10 @@
 #     the same run.
 #
 # Usage: scripts/bench-log.sh     Settings: BASE (default d6ef8da), LOAD_SECONDS (10),
-# LOAD_PORT (8198). Traffic goes to 127.0.0.1 only. Takes 10-20 minutes, most of it
-# compiling the base's store in release once (kept in target/bench-base/).
+# LOAD_PORT (8198), BIN (the server binary, default target/release/cartouche), PARTS
+# (which parts to run, default "1 2 3"). Traffic goes to 127.0.0.1 only. Takes 10-20
+# minutes, most of it compiling the base's store in release once (kept in
+# target/bench-base/).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,7 +23,8 @@ SECONDS_PER_RUN=${LOAD_SECONDS:-10}
 PORT=${LOAD_PORT:-8198}
 HOST=127.0.0.1
 URL="http://$HOST:$PORT"
-BIN=target/release/cartouche
+BIN=${BIN:-target/release/cartouche}
+PARTS=${PARTS:-1 2 3}
 die() { echo "bench-log.sh: $*" >&2; exit 1; }
 [[ $SECONDS_PER_RUN =~ ^[1-9][0-9]{0,2}$ ]] || die "LOAD_SECONDS must be 1 to 999"
 [[ $PORT =~ ^[1-9][0-9]{0,4}$ ]] || die "LOAD_PORT must be a port number"
@@ -36,6 +39,7 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 middle() { grep -A1 "^$1" | grep -o 'time:.*' | sed -E 's/time: *\[[^ ]+ [^ ]+ ([^ ]+) ([^ ]+) .*/\1 \2/'; }
 to_us() { awk -v v="$1" -v u="$2" 'BEGIN { f = (u == "ns") ? 0.001 : (u == "ms") ? 1000 : (u == "s") ? 1000000 : 1; printf "%.1f", v * f }'; }
 
+if [[ " $PARTS " == *" 1 "* ]]; then
 echo "== 1. durable issuance through the store, without the log ($BASE_COMMIT) and with it ($(git rev-parse --short HEAD))"
 WORKTREE=target/bench-base/tree
 if [[ ! -d $WORKTREE ]]; then
@@ -55,10 +59,16 @@ read -r V2 U2 <<<"$(middle store/issue_durable <target/bench-base/with.txt)"
 WITHOUT=$(to_us "$V1" "$U1"); WITH=$(to_us "$V2" "$U2")
 awk -v a="$WITHOUT" -v b="$WITH" 'BEGIN { printf "   without the log: %.1f µs (%.0f/s); with it: %.1f µs (%.0f/s); ratio %.2f\n", a, 1e6/a, b, 1e6/b, b/a }'
 
+fi
+
+if [[ " $PARTS " == *" 2 "* ]]; then
 echo "== 2. proofs at 1,000 and 100,000 entries"
 cargo bench -q -p cartouche-log --bench proofs -- --noplot 2>&1 | grep -E "^proof at|^prove/|^verify/|time:"
+fi
 
-echo "== 3. tile serving over HTTP"
+[[ " $PARTS " == *" 3 "* ]] || exit 0
+
+echo "== 3. tile serving over HTTP ($BIN)"
 [[ -x $BIN ]] || cargo build --release --bin cartouche
 WORK=$(mktemp -d)
 SERVER_PID=

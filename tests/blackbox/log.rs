@@ -401,7 +401,8 @@ fn a_tampered_log_refuses_to_start_and_the_monitor_reports_it() {
         genuine.insert(path.clone(), get(&server, &path).1);
     }
     let fake = serve_files(genuine);
-    let (code, stdout, stderr) = cli(&["log", "verify", "--url", &fake.base, "--vkey", vkey.trim()], &[], server.dir.path());
+    let (code, stdout, stderr) =
+        cli(&["log", "verify", "--url", &fake.base, "--vkey", vkey.trim()], &[], server.dir.path());
     assert_eq!(code, 5, "{stdout}\n{stderr}");
     assert!(stderr.contains(&format!("{number}: issued in the log, unknown to the registry")), "{stderr}");
 

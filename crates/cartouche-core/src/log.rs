@@ -88,7 +88,13 @@ pub(crate) struct LogState {
     /// The last checkpoint note opened, to verify its signatures once, not at every
     /// verification.
     opened: Mutex<Option<(Vec<u8>, Arc<OpenedCheckpoint>)>>,
+    /// Full tiles, which never change, by path (at most [`TILE_CACHE`] of them).
+    full_tiles: Mutex<std::collections::HashMap<String, Arc<Vec<u8>>>>,
 }
+
+/// How many full tiles are kept in memory (an entry bundle is at most 256 entries of a
+/// few hundred bytes, a hash tile 8 KiB: a few MiB in all).
+const TILE_CACHE: usize = 64;
 
 /// The key name a public URL gives: `https://cartouche.example.org/` → `cartouche.example.org`.
 fn host_name(public_url: &str) -> String {
@@ -133,7 +139,14 @@ impl LogState {
         let cosigner =
             Cosigner::new(&witness_name, &witness_secret).map_err(|error| CoreError::internal(error.to_string()))?;
         let checkpointing = Mutex::new(vec![None; settings.witnesses.len()]);
-        Ok(Self { signer, cosigner, settings, checkpointing, opened: Mutex::new(None) })
+        Ok(Self {
+            signer,
+            cosigner,
+            settings,
+            checkpointing,
+            opened: Mutex::new(None),
+            full_tiles: Mutex::new(std::collections::HashMap::new()),
+        })
     }
 }
 
@@ -281,6 +294,13 @@ impl Core {
                 format!("{} is not in the log's latest checkpoint ({size} entries)", tile.to_path()),
             ));
         }
+        let path = tile.to_path();
+        if tile.is_full() {
+            let cache = self.log().full_tiles.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(bytes) = cache.get(&path) {
+                return Ok(Tile { bytes: bytes.to_vec(), immutable: true });
+            }
+        }
         let bytes = match tile.kind {
             TileKind::Entries => {
                 let range = tile.entry_range();
@@ -289,6 +309,15 @@ impl Core {
             }
             TileKind::Hashes { .. } => self.store.log_hashes(&tile.hash_indexes())?.concat(),
         };
+        if tile.is_full() {
+            let mut cache = self.log().full_tiles.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if cache.len() >= TILE_CACHE {
+                if let Some(evicted) = cache.keys().next().cloned() {
+                    cache.remove(&evicted);
+                }
+            }
+            cache.insert(path, Arc::new(bytes.clone()));
+        }
         Ok(Tile { bytes, immutable: tile.is_full() })
     }
 

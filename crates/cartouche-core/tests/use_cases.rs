@@ -257,3 +257,37 @@ fn the_log_check_passes_fails_or_is_not_checked() {
         check.detail
     );
 }
+
+/// A full tile is served the same from the store and from the in-memory cache, and is
+/// what the entries hash to; a partial tile is never cached past the checkpoint.
+#[test]
+fn full_tiles_are_the_same_from_the_store_and_the_cache() {
+    let (_dir, store, core) = registry();
+    let issuer = Caller { token_id: "tok_issuer".into(), role: Role::Issuer, country: Some("FR".into()) };
+    let body = include_bytes!("../../../schemas/examples/fr-painting-to-us.json");
+    while store.log_size().unwrap() < 257 {
+        core.issue(&issuer, IssueRequest { body, idempotency_key: None }).unwrap();
+    }
+    assert!(core.log_tile("0/000").is_err(), "not in a checkpoint yet");
+    core.sign_checkpoint().unwrap();
+    let first = core.log_tile("0/000").unwrap();
+    let second = core.log_tile("0/000").unwrap();
+    assert!(first.immutable && second.immutable);
+    assert_eq!(first.bytes, second.bytes);
+    let leaves: Vec<u8> =
+        store.log_entries(0, 256).unwrap().iter().flat_map(|entry| cartouche_log_leaf(entry)).collect();
+    assert_eq!(first.bytes, leaves);
+    let bundle = core.log_tile("entries/000").unwrap();
+    assert_eq!(bundle.bytes, core.log_tile("entries/000").unwrap().bytes);
+    let partial = core.log_tile("entries/001.p/1").unwrap();
+    assert!(!partial.immutable);
+}
+
+/// SHA-256(0x00 || entry), written out here.
+fn cartouche_log_leaf(entry: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update([0u8]);
+    hasher.update(entry);
+    hasher.finalize().into()
+}
