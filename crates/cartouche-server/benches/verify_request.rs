@@ -29,6 +29,9 @@ fn bench(c: &mut Criterion) {
     application["valid_until"] = serde_json::json!((now.date() + time::Duration::days(365)).to_string());
     let body = serde_json::to_vec(&application).unwrap();
     let issued = core.issue(&issuer, IssueRequest { body: &body, idempotency_key: None }).unwrap();
+    // As in service: the issuance is in a signed checkpoint, so the verdict's `log` check
+    // proves the entry against it.
+    core.sign_checkpoint().unwrap();
     let body = serde_json::to_vec(&serde_json::json!({ "qr": issued.view.qr_text })).unwrap();
     // Measure verification, not the rate limiter refusing the benchmark.
     let router = app(AppState::new(core, ServerOptions { verify_rate_per_minute: None }));
