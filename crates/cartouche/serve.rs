@@ -158,12 +158,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::anyhow!(
             "the issuance log in {} is damaged, refusing to start: {} (restore the data directory from a backup; the log's witnesses and monitors hold its signed checkpoints)",
             store_dir.display(),
-            error.message
+            error.internal.as_deref().unwrap_or(&error.message)
         )
     })?;
     tracing::info!(entries = health.size, checkpoint = health.checkpoint_size, origin = %core.log_origin(), "issuance log checked");
     let published = if args.no_bundled_plugins { 0 } else { publish_bundled(&core)? };
-    core.sign_checkpoint().map_err(|error| anyhow::anyhow!("cannot sign the log's checkpoint: {}", error.message))?;
+    core.sign_checkpoint().map_err(|error| {
+        anyhow::anyhow!("cannot sign the log's checkpoint: {}", error.internal.as_deref().unwrap_or(&error.message))
+    })?;
     let core = Arc::new(core);
     tracing::info!(loaded, published, elapsed_ms = started.elapsed().as_millis() as u64, "rule plugins ready");
     let options = ServerOptions { verify_rate_per_minute: std::num::NonZeroU32::new(args.verify_rate_limit) };

@@ -47,6 +47,12 @@ pub struct CoreError {
 }
 
 impl CoreError {
+    /// The same error with an internal cause (logged, never shown).
+    pub fn with_internal(mut self, cause: impl Into<String>) -> Self {
+        self.internal = Some(cause.into());
+        self
+    }
+
     /// A new error.
     pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
         Self { kind, code, message: message.into(), details: None, internal: None }

@@ -176,15 +176,15 @@ pub struct WitnessOutcome {
     pub result: Result<u64, String>,
 }
 
-fn damaged(message: String) -> CoreError {
-    CoreError::new(ErrorKind::Internal, "log_damaged", message.clone()).with_internal(message)
-}
-
-impl CoreError {
-    fn with_internal(mut self, cause: String) -> Self {
-        self.internal = Some(cause);
-        self
-    }
+/// The log failed an integrity check: the cause is logged (and printed by `serve` when it
+/// refuses to start), never shown to a client.
+fn damaged(cause: String) -> CoreError {
+    CoreError::new(
+        ErrorKind::Internal,
+        "log_damaged",
+        "the registry's log failed its integrity check; the operator has been alerted in the log",
+    )
+    .with_internal(cause)
 }
 
 impl Core {

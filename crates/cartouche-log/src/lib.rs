@@ -53,6 +53,30 @@ impl LogError {
     }
 }
 
+/// A decimal number as the C2SP formats write it: ASCII digits without a leading zero
+/// (except `0` itself), within u64.
+pub(crate) fn parse_decimal(text: &str) -> Option<u64> {
+    let canonical =
+        !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
+    if canonical { text.parse().ok() } else { None }
+}
+
+/// `head` (its lines, each ending with a newline), the hashes in base64 one per line, a
+/// blank line, then the signed checkpoint: the shape of a tlog-proof and of an
+/// add-checkpoint request.
+pub(crate) fn join_head(head: &str, hashes: &[tree::Hash], checkpoint: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let mut out = head.to_owned();
+    for hash in hashes {
+        out.push_str(&base64::engine::general_purpose::STANDARD.encode(hash.0));
+        out.push('\n');
+    }
+    out.push('\n');
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(checkpoint);
+    bytes
+}
+
 /// Splits `<header lines>` + blank line + `<signed checkpoint>` (the shape of a tlog-proof
 /// and of an add-checkpoint request): the header as text, the note as bytes.
 pub(crate) fn split_head<'a>(bytes: &'a [u8], what: &'static str, max: usize) -> Result<(&'a str, &'a [u8]), LogError> {

@@ -30,18 +30,12 @@ pub struct TlogProof {
 impl TlogProof {
     /// The text form.
     pub fn to_text(&self) -> Vec<u8> {
-        let mut out = format!("{HEADER}\n");
+        let mut head = format!("{HEADER}\n");
         if let Some(extra) = &self.extra {
-            out.push_str(&format!("extra {}\n", STANDARD.encode(extra)));
+            head.push_str(&format!("extra {}\n", STANDARD.encode(extra)));
         }
-        out.push_str(&format!("index {}\n", self.index));
-        for hash in &self.hashes {
-            out.push_str(&format!("{}\n", STANDARD.encode(hash.0)));
-        }
-        out.push('\n');
-        let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(&self.checkpoint);
-        bytes
+        head.push_str(&format!("index {}\n", self.index));
+        crate::join_head(&head, &self.hashes, &self.checkpoint)
     }
 
     /// Parses the text form.
@@ -60,11 +54,8 @@ impl TlogProof {
             line = lines.next().ok_or_else(|| bad("no index line"))?;
         }
         let index = line.strip_prefix("index ").ok_or_else(|| bad("no index line"))?;
-        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) || (index.len() > 1 && index.starts_with('0'))
-        {
-            return Err(bad("the index is a decimal number without leading zeros"));
-        }
-        let index: u64 = index.parse().map_err(|_| bad("the index is too large"))?;
+        let index = crate::parse_decimal(index)
+            .ok_or_else(|| bad("the index is not a decimal number without leading zeros"))?;
         let hashes = crate::parse_hash_lines(lines, "tlog proof", 64)?;
         Ok(Self { extra, index, hashes, checkpoint })
     }

@@ -48,33 +48,17 @@ impl TilePath {
         let kind = if kind == "entries" {
             TileKind::Entries
         } else {
-            if kind.is_empty()
-                || kind.len() > 2
-                || !kind.bytes().all(|b| b.is_ascii_digit())
-                || (kind.len() > 1 && kind.starts_with('0'))
-            {
-                return Err(bad("the level is a decimal number without leading zeros"));
-            }
-            let level: u8 = kind.parse().map_err(|_| bad("bad level"))?;
-            if level > 63 {
-                return Err(bad("the level is at most 63"));
-            }
-            TileKind::Hashes { level }
+            let level = crate::parse_decimal(kind)
+                .filter(|level| *level <= 63)
+                .ok_or_else(|| bad("the level is 0 to 63, without leading zeros"))?;
+            TileKind::Hashes { level: level as u8 }
         };
         let (number, width) = match rest.split_once(".p/") {
             Some((number, width)) => {
-                if width.is_empty()
-                    || width.len() > 3
-                    || !width.bytes().all(|b| b.is_ascii_digit())
-                    || width.starts_with('0')
-                {
-                    return Err(bad("a partial width is 1 to 255 without leading zeros"));
-                }
-                let width: u16 = width.parse().map_err(|_| bad("bad width"))?;
-                if !(1..=255).contains(&width) {
-                    return Err(bad("a partial width is 1 to 255"));
-                }
-                (number, width)
+                let width = crate::parse_decimal(width)
+                    .filter(|width| (1..=255).contains(width))
+                    .ok_or_else(|| bad("a partial width is 1 to 255, without leading zeros"))?;
+                (number, width as u16)
             }
             None => (rest, TILE_WIDTH as u16),
         };

@@ -3,8 +3,6 @@
 //! checkpoint for that origin. The caller keeps that state and must compare-and-set it
 //! atomically (the spec's race between two requests).
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 
 use crate::LogError;
 use crate::note::{Checkpoint, LogVerifier, open_checkpoint};
@@ -27,14 +25,7 @@ pub struct AddCheckpoint {
 impl AddCheckpoint {
     /// The request body.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = format!("old {}\n", self.old_size);
-        for hash in &self.proof {
-            out.push_str(&format!("{}\n", STANDARD.encode(hash.0)));
-        }
-        out.push('\n');
-        let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(&self.checkpoint);
-        bytes
+        crate::join_head(&format!("old {}\n", self.old_size), &self.proof, &self.checkpoint)
     }
 
     /// Parses a request body (a malformed one is a 400).
@@ -46,10 +37,8 @@ impl AddCheckpoint {
             .next()
             .and_then(|line| line.strip_prefix("old "))
             .ok_or_else(|| bad("the first line is not `old <size>`"))?;
-        if old.is_empty() || !old.bytes().all(|b| b.is_ascii_digit()) || (old.len() > 1 && old.starts_with('0')) {
-            return Err(bad("the old size is a decimal number without leading zeros"));
-        }
-        let old_size: u64 = old.parse().map_err(|_| bad("the old size is too large"))?;
+        let old_size = crate::parse_decimal(old)
+            .ok_or_else(|| bad("the old size is not a decimal number without leading zeros"))?;
         let proof = crate::parse_hash_lines(lines, "add-checkpoint request", 63)?;
         Ok(Self { old_size, proof, checkpoint: checkpoint.to_vec() })
     }

@@ -55,7 +55,7 @@ pub(crate) fn seal_raw(bytes: &[u8]) -> Vec<u8> {
 
 /// The bytes framed by [`seal_raw`], checksum verified.
 pub(crate) fn open_raw(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    let corrupt = |reason: &str| StoreError::Corrupt { tree, key: hex_key(key), reason: reason.to_owned() };
+    let corrupt = |reason: &str| StoreError::Corrupt { tree, key: display_key(key), reason: reason.to_owned() };
     if bytes.len() < HEADER_LEN || bytes[0] != ENVELOPE_VERSION {
         return Err(corrupt("not a framed record"));
     }
@@ -67,7 +67,7 @@ pub(crate) fn open_raw(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<V
 }
 
 /// A binary key for messages: a big-endian index as its number, anything else as text.
-pub(crate) fn hex_key(key: &[u8]) -> String {
+pub(crate) fn display_key(key: &[u8]) -> String {
     match <[u8; 8]>::try_from(key) {
         Ok(index) => u64::from_be_bytes(index).to_string(),
         Err(_) => String::from_utf8_lossy(key).into_owned(),

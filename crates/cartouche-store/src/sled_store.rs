@@ -14,7 +14,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use time::Date;
 
-use crate::envelope::{hex_key, open, open_raw, seal, seal_raw};
+use crate::envelope::{display_key, open, open_raw, seal, seal_raw};
 use crate::{
     AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
     Store, StoreError, TokenRecord,
@@ -55,7 +55,8 @@ struct Artifact(#[serde(with = "crate::b64")] Vec<u8>);
 #[derive(Serialize, Deserialize)]
 struct StoredWitnessState {
     size: u64,
-    root: String,
+    #[serde(with = "crate::b64")]
+    root: Vec<u8>,
 }
 
 /// One leaf of the log as stored: the entry with the tree hashes its append completed
@@ -83,7 +84,7 @@ impl LogLeaf {
         if count == 0 || body.len() < 1 + 32 * count {
             return Err(StoreError::Corrupt {
                 tree: LOG,
-                key: hex_key(key),
+                key: display_key(key),
                 reason: "a log leaf without its hashes".into(),
             });
         }
@@ -795,10 +796,10 @@ impl Store for SledStore {
             return Ok(None);
         };
         let stored: StoredWitnessState = open(WITNESS, origin.as_bytes(), &bytes)?;
-        let root = decode_hex32(&stored.root).ok_or_else(|| StoreError::Corrupt {
+        let root = <[u8; 32]>::try_from(stored.root.as_slice()).map_err(|_| StoreError::Corrupt {
             tree: WITNESS,
             key: origin.to_owned(),
-            reason: "the root is not 32 bytes of hex".into(),
+            reason: "the root is not 32 bytes".into(),
         })?;
         Ok(Some(WitnessState { size: stored.size, root }))
     }
@@ -814,23 +815,12 @@ impl Store for SledStore {
         if latest != expected_size {
             return Ok(Err(latest));
         }
-        let bytes = seal(&StoredWitnessState { size: new.size, root: cartouche_model::canonical::hex(&new.root) })?;
+        let bytes = seal(&StoredWitnessState { size: new.size, root: new.root.to_vec() })?;
         self.witness.insert(origin.as_bytes(), bytes).map_err(backend)?;
         drop(guard);
         self.flush()?;
         Ok(Ok(()))
     }
-}
-
-fn decode_hex32(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 impl SledStore {
