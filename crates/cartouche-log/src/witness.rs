@@ -3,7 +3,6 @@
 //! checkpoint for that origin. The caller keeps that state and must compare-and-set it
 //! atomically (the spec's race between two requests).
 
-
 use crate::LogError;
 use crate::note::{Checkpoint, LogVerifier, open_checkpoint};
 use crate::tree::{EMPTY_HASH, Hash, check_consistency};
