@@ -10,10 +10,12 @@ use time::Date;
 pub trait RulesHook: Send + Sync + 'static {
     /// The issuing country's export rules on an application about to be issued.
     fn issuance(&self, application: &Application, today: Date) -> Vec<RuleEvaluation>;
-    /// The exit-check rules on an issued certificate, at a checkpoint.
+    /// The exit-check rules on an issued certificate (whose canonical SHA-256 is
+    /// `certificate_sha256`, hex), at a checkpoint.
     fn exit_check(
         &self,
         certificate: &Certificate,
+        certificate_sha256: &str,
         today: Date,
         checkpoint_country: Option<&str>,
     ) -> Vec<RuleEvaluation>;
@@ -21,6 +23,7 @@ pub trait RulesHook: Send + Sync + 'static {
     fn import_check(
         &self,
         _certificate: &Certificate,
+        _certificate_sha256: &str,
         _today: Date,
         _checkpoint_country: Option<&str>,
     ) -> Vec<RuleEvaluation> {
@@ -56,24 +59,38 @@ impl RulesHook for cartouche_rules::Rules {
         self.evaluate(&subject, RulePhase::Issuance, &country, today, None)
     }
 
+    // Exit and import checks are remembered (`Rules::evaluate_certificate`): an officer
+    // who scans the same certificate again, or the next officer at the same checkpoint on
+    // the same day, gets the same answer without the plugins running again.
     fn exit_check(
         &self,
         certificate: &Certificate,
+        certificate_sha256: &str,
         today: Date,
         checkpoint_country: Option<&str>,
     ) -> Vec<RuleEvaluation> {
-        let country = certificate.application.issuing_authority.country.clone();
-        self.evaluate(&subject(certificate), RulePhase::ExitCheck, &country, today, checkpoint_country)
+        let country = &certificate.application.issuing_authority.country;
+        let subject = || subject(certificate);
+        self.evaluate_certificate(certificate_sha256, subject, RulePhase::ExitCheck, country, today, checkpoint_country)
     }
 
     fn import_check(
         &self,
         certificate: &Certificate,
+        certificate_sha256: &str,
         today: Date,
         checkpoint_country: Option<&str>,
     ) -> Vec<RuleEvaluation> {
-        let country = certificate.application.destination_country.clone();
-        self.evaluate(&subject(certificate), RulePhase::ImportCheck, &country, today, checkpoint_country)
+        let country = &certificate.application.destination_country;
+        let subject = || subject(certificate);
+        self.evaluate_certificate(
+            certificate_sha256,
+            subject,
+            RulePhase::ImportCheck,
+            country,
+            today,
+            checkpoint_country,
+        )
     }
 
     fn plugins(&self) -> Option<&cartouche_rules::Rules> {
@@ -88,7 +105,7 @@ impl RulesHook for NoRules {
     fn issuance(&self, _: &Application, _: Date) -> Vec<RuleEvaluation> {
         Vec::new()
     }
-    fn exit_check(&self, _: &Certificate, _: Date, _: Option<&str>) -> Vec<RuleEvaluation> {
+    fn exit_check(&self, _: &Certificate, _: &str, _: Date, _: Option<&str>) -> Vec<RuleEvaluation> {
         Vec::new()
     }
 }

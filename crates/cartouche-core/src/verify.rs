@@ -135,8 +135,14 @@ impl Core {
             let number = claims.n.clone();
             match self.store.certificate(&number) {
                 Ok(Some(record)) => {
-                    let hash = canonical_sha256_hex(&record.certificate)
-                        .map_err(|error| CoreError::internal(format!("cannot hash {number}: {error}")))?;
+                    // The hash stored at issuance (the record is checksummed, so it is as
+                    // trustworthy as the certificate beside it); computed for records of
+                    // before it was stored.
+                    let hash = match &record.certificate_sha256 {
+                        Some(hash) => hash.clone(),
+                        None => canonical_sha256_hex(&record.certificate)
+                            .map_err(|error| CoreError::internal(format!("cannot hash {number}: {error}")))?,
+                    };
                     let matched = hash == claims.certificate_sha256_hex()
                         && record.token == cartouche_seal::token_from_qr_text(&request.qr);
                     checks.push(if matched {
@@ -152,11 +158,11 @@ impl Core {
                     checks.push(self.log_check(&record));
                     status = Some(view);
                     let country = request.checkpoint_country.as_deref();
-                    let exit = self.rules.exit_check(&record.certificate, today, country);
+                    let exit = self.rules.exit_check(&record.certificate, &hash, today, country);
                     checks.push(rules_check(CheckName::Rules, "exit-check", &exit, &claims.c));
                     rules = exit;
                     if request.import_check {
-                        let import = self.rules.import_check(&record.certificate, today, country);
+                        let import = self.rules.import_check(&record.certificate, &hash, today, country);
                         let destination = &record.certificate.application.destination_country;
                         checks.push(rules_check(CheckName::ImportRules, "import", &import, destination));
                         rules.extend(import);

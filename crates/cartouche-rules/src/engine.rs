@@ -39,10 +39,10 @@ pub struct Limits {
     /// tick (10 ms) is allowed per 64 KiB of certificate JSON. Zero interrupts every call
     /// at once (tests use it to exercise [`Limits::retry_deadline`]).
     pub deadline: Duration,
-    /// Deadline of the second attempt when a publication check (describe, a case) hit
-    /// `deadline`: on a loaded machine a correct plugin can be slow, and fuel, not the
-    /// clock, proves it terminates. A check that times out again is the machine's problem
-    /// (reported as such), never the plugin's failure. Evaluations do not retry.
+    /// Deadline of the second attempt when a publication check (describe, a case) or an
+    /// evaluation hit `deadline`: on a loaded machine a correct plugin can be slow, and
+    /// fuel, not the clock, proves it terminates. A call that times out again is the
+    /// machine's problem (reported as such), never the plugin's failure.
     pub retry_deadline: Duration,
     /// Linear memory per call, in bytes.
     pub memory_bytes: usize,

@@ -11,4 +11,6 @@ pub mod engine;
 pub mod registry;
 
 pub use engine::{CallContext, Compiled, ComponentError, Description, FailureKind, Host, Limits, Run, RunFailure};
-pub use registry::{Artifact, CaseResult, CasesReport, Checked, Listing, Loaded, PublishError, Rules};
+pub use registry::{
+    Artifact, CaseResult, CasesReport, Checked, Listing, Loaded, MEMO_ENTRIES, MemoStats, PublishError, Rules,
+};

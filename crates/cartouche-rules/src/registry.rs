@@ -11,6 +11,8 @@
 //! one jurisdiction's code can never supersede another's.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -237,6 +239,38 @@ pub struct Listing {
     pub published_at: OffsetDateTime,
 }
 
+/// How many evaluations of certificates [`Rules::evaluate_certificate`] remembers (each a
+/// few KB at most: the findings of the plugins that ran).
+pub const MEMO_ENTRIES: usize = 4096;
+
+/// What an evaluation of a certificate is a pure function of, besides the plugins in
+/// service and the reference data (the memo's generation).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct MemoKey {
+    certificate_sha256: String,
+    phase: RulePhase,
+    country: String,
+    date: Date,
+    checkpoint_country: Option<String>,
+}
+
+/// Remembered evaluations, all of one generation of the plugins and reference data.
+struct Memo {
+    generation: u64,
+    entries: lru::LruCache<MemoKey, Arc<Vec<RuleEvaluation>>>,
+}
+
+/// How the memo of certificate evaluations has been used since start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoStats {
+    /// Evaluations answered from the memo.
+    pub hits: u64,
+    /// Evaluations run (and remembered when every plugin gave a definite answer).
+    pub misses: u64,
+    /// Evaluations remembered now.
+    pub entries: usize,
+}
+
 /// The rules service: the host, the plugins in service, the operator's reference data.
 pub struct Rules {
     host: Host,
@@ -244,6 +278,12 @@ pub struct Rules {
     plugins: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
     reference: RwLock<Arc<ReferenceData>>,
     publishing: Mutex<()>,
+    /// Bumped by every change of the plugins in service or of the reference data: a
+    /// remembered evaluation of an older generation is never used.
+    generation: AtomicU64,
+    memo: Mutex<Memo>,
+    memo_hits: AtomicU64,
+    memo_misses: AtomicU64,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -302,6 +342,13 @@ impl Rules {
             plugins: RwLock::new(Arc::new(Vec::new())),
             reference: RwLock::new(Arc::new(ReferenceData::default())),
             publishing: Mutex::new(()),
+            generation: AtomicU64::new(0),
+            memo: Mutex::new(Memo {
+                generation: 0,
+                entries: lru::LruCache::new(NonZeroUsize::new(MEMO_ENTRIES).unwrap_or(NonZeroUsize::MIN)),
+            }),
+            memo_hits: AtomicU64::new(0),
+            memo_misses: AtomicU64::new(0),
         }
     }
 
@@ -312,7 +359,9 @@ impl Rules {
 
     /// Replaces the operator's reference data (rates, watch lists).
     pub fn set_reference(&self, reference: ReferenceData) {
-        *self.reference.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(reference);
+        let mut guard = self.reference.write().unwrap_or_else(|p| p.into_inner());
+        *guard = Arc::new(reference);
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The operator's reference data.
@@ -352,6 +401,7 @@ impl Rules {
         next.push(Arc::new(plugin));
         // Calls in flight keep the Arc of the list they started with.
         *guard = Arc::new(next);
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -503,9 +553,10 @@ impl Rules {
         })
     }
 
-    /// One run of a publication check: again with the retry deadline if it hit the first
-    /// (fuel still bounds the work). A second timeout stays a timeout: the caller reports
-    /// it as the machine's problem.
+    /// One run (a publication check or an evaluation): again with the retry deadline if it
+    /// hit the first (fuel still bounds the work), so that a busy machine does not turn a
+    /// rule's answer into INDETERMINATE. A second timeout stays a timeout: the caller
+    /// reports it as the machine's problem.
     fn run_patiently(
         &self,
         compiled: &Compiled,
@@ -518,7 +569,7 @@ impl Rules {
             Err(failure) if failure.kind == FailureKind::Timeout => {
                 tracing::warn!(
                     fuel = failure.fuel,
-                    "a publication case hit the deadline; retrying with the longer deadline"
+                    "a plugin call hit the deadline; retrying with the longer deadline"
                 );
                 let retry: Duration = self.host.limits().retry_deadline;
                 self.host.evaluate_within(compiled, json, context, Arc::clone(reference), retry)
@@ -721,10 +772,72 @@ impl Rules {
             if !plugin.manifest.phases.contains(&phase) {
                 continue;
             }
-            let result = self.host.evaluate(&plugin.compiled, &json, &context, Arc::clone(&reference));
+            let result = self.run_patiently(&plugin.compiled, &json, &context, &reference);
             evaluations.push(evaluation(plugin, phase, result));
         }
         evaluations
+    }
+
+    /// [`Rules::evaluate`] on the subject made from a certificate (exit and import checks),
+    /// remembered: the answer is a pure function of the certificate (named by its
+    /// canonical SHA-256), the phase, the country, the date, the checkpoint country, the
+    /// plugins in service and the reference data. A publication or new reference data
+    /// forgets everything remembered; an evaluation in which a plugin could not give a
+    /// definite answer (INDETERMINATE) is not remembered. At most [`MEMO_ENTRIES`],
+    /// least recently used first out. `subject` is only called on a miss.
+    pub fn evaluate_certificate(
+        &self,
+        certificate_sha256: &str,
+        subject: impl FnOnce() -> RuleSubject,
+        phase: RulePhase,
+        country: &str,
+        date: Date,
+        checkpoint_country: Option<&str>,
+    ) -> Vec<RuleEvaluation> {
+        // Read before the plugins and the reference data are: an evaluation that races a
+        // publication is filed under the older generation, and never used.
+        let generation = self.generation.load(Ordering::SeqCst);
+        let key = MemoKey {
+            certificate_sha256: certificate_sha256.to_owned(),
+            phase,
+            country: country.to_owned(),
+            date,
+            checkpoint_country: checkpoint_country.map(str::to_owned),
+        };
+        {
+            let mut memo = self.memo.lock().unwrap_or_else(|p| p.into_inner());
+            if memo.generation == generation {
+                if let Some(found) = memo.entries.get(&key) {
+                    let found = Arc::clone(found);
+                    drop(memo);
+                    self.memo_hits.fetch_add(1, Ordering::Relaxed);
+                    return found.as_ref().clone();
+                }
+            }
+        }
+        self.memo_misses.fetch_add(1, Ordering::Relaxed);
+        let evaluations = self.evaluate(&subject(), phase, country, date, checkpoint_country);
+        if evaluations.iter().all(|e| e.outcome != RuleOutcome::Indeterminate) {
+            let mut memo = self.memo.lock().unwrap_or_else(|p| p.into_inner());
+            if memo.generation < generation {
+                memo.entries.clear();
+                memo.generation = generation;
+            }
+            if memo.generation == generation {
+                memo.entries.put(key, Arc::new(evaluations.clone()));
+            }
+        }
+        evaluations
+    }
+
+    /// How the memo of [`Rules::evaluate_certificate`] has been used.
+    pub fn memo_stats(&self) -> MemoStats {
+        let entries = self.memo.lock().unwrap_or_else(|p| p.into_inner()).entries.len();
+        MemoStats {
+            hits: self.memo_hits.load(Ordering::Relaxed),
+            misses: self.memo_misses.load(Ordering::Relaxed),
+            entries,
+        }
     }
 }
 

@@ -413,3 +413,72 @@ fn the_largest_application_is_evaluated_within_the_limits() {
         run.peak_memory
     );
 }
+
+#[test]
+fn exit_checks_are_remembered_until_the_plugins_or_the_reference_data_change() {
+    let rules = rules();
+    let mut store = Stored::default();
+    let watch = cartouche_plugins::bundled("watch-list").unwrap();
+    let checked = rules.check(watch.manifest.as_bytes(), watch.component, watch.cases.as_bytes()).unwrap();
+    store.publish(&rules, checked, admin(), datetime!(2026-01-01 0:00 UTC));
+
+    let mut subject = subject_titled("Example Landscape with Ruins");
+    let maker = subject.application.objects[0].maker.as_mut().expect("the example names its maker");
+    maker.name = "Example Painter".into();
+    let day = date!(2026 - 11 - 28);
+    let made = std::cell::Cell::new(0);
+    let exit = |date, checkpoint: Option<&str>| {
+        let subject = || {
+            made.set(made.get() + 1);
+            subject.clone()
+        };
+        rules.evaluate_certificate("aa".repeat(32).as_str(), subject, RulePhase::ExitCheck, "FR", date, checkpoint)
+    };
+
+    // Run once, then remembered: the subject is not even built again.
+    let first = exit(day, Some("FR"));
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].outcome, RuleOutcome::Pass, "no watch list loaded: nothing matches");
+    assert_eq!(exit(day, Some("FR")), first);
+    assert_eq!(made.get(), 1);
+    let stats = rules.memo_stats();
+    assert_eq!((stats.hits, stats.misses, stats.entries), (1, 1, 1));
+
+    // Another day or another checkpoint is another evaluation.
+    exit(date!(2026 - 11 - 29), Some("FR"));
+    exit(day, Some("DE"));
+    assert_eq!(made.get(), 3);
+
+    // New reference data forgets everything: the stolen-object list now matches.
+    let reference: ReferenceData =
+        serde_json::from_str(include_str!("../../../plugins/reference-data.example.json")).unwrap();
+    rules.set_reference(reference);
+    let held = exit(day, Some("FR"));
+    assert_eq!(held[0].outcome, RuleOutcome::Fail, "{held:?}");
+    assert_eq!(made.get(), 4);
+    assert_eq!(exit(day, Some("FR")), held);
+    assert_eq!(made.get(), 4, "remembered again");
+
+    // A publication forgets everything too.
+    let hostile = hostile();
+    let checked = rules.check(hostile.manifest.as_bytes(), hostile.component, hostile.cases.as_bytes()).unwrap();
+    store.publish(&rules, checked, admin(), datetime!(2026-01-02 0:00 UTC));
+    exit(day, Some("FR"));
+    assert_eq!(made.get(), 5);
+    assert_eq!(rules.memo_stats().entries, 1, "the older generation's entries were dropped");
+}
+
+#[test]
+fn an_evaluation_that_hits_the_deadline_is_retried_not_made_indeterminate() {
+    // The first attempt of every call times out, as on a machine far too busy; the
+    // retry's longer deadline lets the plugin answer. Officers never get INDETERMINATE
+    // because the server was loaded.
+    let rules = Rules::new(Host::new(Limits { deadline: Duration::ZERO, ..Limits::default() }).unwrap());
+    let mut store = Stored::default();
+    let plugin = hostile();
+    let checked = rules.check(plugin.manifest.as_bytes(), plugin.component, plugin.cases.as_bytes()).unwrap();
+    store.publish(&rules, checked, admin(), datetime!(2026-01-01 0:00 UTC));
+    let ran = rules.evaluate(&subject_titled("quiet"), RulePhase::Issuance, "FR", date!(2026 - 11 - 28), None);
+    assert_eq!(ran.len(), 1);
+    assert_eq!(ran[0].outcome, RuleOutcome::Pass, "{ran:?}");
+}
