@@ -397,6 +397,37 @@ fn negate_mod_order(s: &[u8; 32]) -> [u8; 32] {
 mod tests {
     use super::*;
 
+    fn unhex(text: &str) -> Vec<u8> {
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+    }
+
+    #[test]
+    fn the_ed25519_check_of_seals_agrees_with_every_wycheproof_vector() {
+        // C2SP Wycheproof, testvectors_v1 (tests/vectors/wycheproof/SOURCE.md).
+        let file: Value = serde_json::from_str(include_str!("../tests/vectors/wycheproof/ed25519_test.json")).unwrap();
+        let mut checked = 0;
+        for group in file["testGroups"].as_array().unwrap() {
+            // The same key type and call as verify_seal's signature check.
+            let key = DecodingKey::from_ed_der(&unhex(group["publicKey"]["pk"].as_str().unwrap()));
+            for test in group["tests"].as_array().unwrap() {
+                let message = unhex(test["msg"].as_str().unwrap());
+                let signature = B64.encode(unhex(test["sig"].as_str().unwrap()));
+                let expected = test["result"] == "valid";
+                let verifies = jsonwebtoken::crypto::verify(&signature, &message, &key, jsonwebtoken::Algorithm::EdDSA);
+                assert_eq!(
+                    matches!(verifies, Ok(true)),
+                    expected,
+                    "Wycheproof tcId {} ({}): expected {}",
+                    test["tcId"],
+                    test["comment"],
+                    test["result"]
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 151);
+    }
+
     #[test]
     fn half_order_is_half_the_order() {
         // 2 * (n / 2) + 1 = n, n being odd.

@@ -74,6 +74,7 @@ struct Inner {
     metrics: PrometheusHandle,
     verify_limiter: Option<VerifyLimiter>,
     image_permits: tokio::sync::Semaphore,
+    verification_permits: tokio::sync::Semaphore,
 }
 
 /// Shared state of all handlers.
@@ -92,6 +93,9 @@ impl AppState {
             metrics: metrics_handle(),
             verify_limiter,
             image_permits: tokio::sync::Semaphore::new(IMAGE_DECODERS),
+            verification_permits: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4),
+            ),
         }))
     }
 
@@ -111,6 +115,20 @@ impl AppState {
             Ok(result) => result.map_err(ApiError::from),
             Err(join_error) => Err(ApiError::internal(format!("core task failed: {join_error}"))),
         }
+    }
+
+    /// As [`AppState::run`], for a verification: at most two per core run at once, the
+    /// others wait their turn here. Verification is CPU work; without the bound, every
+    /// request in flight got its own blocking thread and they took turns on the cores
+    /// (BENCHMARKS.md: 1.2x the warm verification rate and a lower p99 with the bound).
+    pub async fn run_verification<T, F>(&self, call: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Core) -> Result<T, CoreError> + Send + 'static,
+    {
+        // The semaphore is never closed: acquiring fails only if it were.
+        let _permit = self.0.verification_permits.acquire().await;
+        self.run(call).await
     }
 
     /// As [`AppState::run`], after waiting (up to 10 s) for a turn to decode a photo or

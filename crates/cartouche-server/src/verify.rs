@@ -15,7 +15,7 @@ use crate::extract::VerifyInput;
 /// with the photo of the QR code in the field `image` (and optionally
 /// `checkpoint_country`, `import_check`).
 pub async fn verify(State(state): State<AppState>, VerifyInput(request): VerifyInput) -> Result<Response, ApiError> {
-    let verification = state.run(move |core| core.verify(&request)).await?;
+    let verification = state.run_verification(move |core| core.verify(&request)).await?;
     Ok(Json(verification.verdict).into_response())
 }
 
@@ -35,7 +35,7 @@ pub async fn verify_link(
         .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"));
     if wants_json {
         let request = VerifyRequest::new(&token, None, false)?;
-        let verification = state.run(move |core| core.verify(&request)).await?;
+        let verification = state.run_verification(move |core| core.verify(&request)).await?;
         return Ok(Json(verification.verdict).into_response());
     }
     Ok(crate::web::verdict_page(&state, &uri, &query, &headers, &token).await)

@@ -281,7 +281,7 @@ async fn render_verdict(state: &AppState, lang: Lang, uri: &axum::http::Uri, req
     // With the registry's full record when the seal matched it: the officer compares the
     // object with the whole description, not only the sealed summary.
     let answer = state
-        .run(move |core| {
+        .run_verification(move |core| {
             let verification = core.verify(&request)?;
             let photos = core.photos_on_file(&verification.verdict);
             Ok((verification, photos))
