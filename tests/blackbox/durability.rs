@@ -64,7 +64,7 @@ fn a_store_of_another_format_version_is_refused_with_a_clear_message() {
     {
         let db = sled::open(&store_dir).unwrap();
         let meta = db.open_tree("meta").unwrap();
-        let body = b"3";
+        let body = b"4";
         let mut framed = vec![1u8];
         framed.extend_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(body));
         framed.extend_from_slice(body);
@@ -78,7 +78,7 @@ fn a_store_of_another_format_version_is_refused_with_a_clear_message() {
         server.dir.path(),
     );
     assert_ne!(code, 0);
-    assert!(stderr.contains("store format 3") && stderr.contains("reads format 2"), "{stderr}");
+    assert!(stderr.contains("store format 4") && stderr.contains("reads format 3"), "{stderr}");
 }
 
 #[test]

@@ -34,8 +34,11 @@ use time::{Date, OffsetDateTime};
 
 pub use sled_store::SledStore;
 
-/// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 2;
+/// The on-disk format this build reads and writes: 3 since records may be stored
+/// compressed (format 2 is marked 3 at open, its records stay as they are; format 1,
+/// without the issuance log, is migrated). An older build refuses a format-3 directory
+/// with a clear message instead of misreading compressed records.
+pub const FORMAT_VERSION: u32 = 3;
 
 pub use cartouche_log::witness::WitnessState;
 

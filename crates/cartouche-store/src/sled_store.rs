@@ -42,6 +42,9 @@ const CHECKPOINT_KEY: &[u8] = b"checkpoint";
 /// The format before the issuance log, migrated at open.
 const FORMAT_WITHOUT_LOG: u32 = 1;
 
+/// The format before compressed records: readable as it is, marked 3 at open.
+const FORMAT_UNCOMPRESSED: u32 = 2;
+
 #[derive(Serialize, Deserialize)]
 struct IdempotencyRecord {
     request_sha256: String,
@@ -215,6 +218,12 @@ impl SledStore {
                 let found: u32 = open(META, FORMAT_KEY, &bytes)?;
                 if found == FORMAT_WITHOUT_LOG {
                     store.migrate_to_log(&meta)?;
+                } else if found == FORMAT_UNCOMPRESSED {
+                    meta.insert(FORMAT_KEY, seal(&FORMAT_VERSION)?).map_err(backend)?;
+                    store.flush()?;
+                    tracing::info!(
+                        "store format 2 marked 3: new records are stored compressed, the others stay readable"
+                    );
                 } else if found != FORMAT_VERSION {
                     return Err(StoreError::IncompatibleFormat { found: found.to_string(), expected: FORMAT_VERSION });
                 }

@@ -106,6 +106,45 @@ fn an_incompatible_format_version_is_refused() {
     }
 }
 
+/// A store of format 2 (uncompressed records) opens as it is and is marked format 3: its
+/// records stay readable, new ones are written compressed.
+#[test]
+fn a_format_2_store_opens_and_is_marked_3() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        conformance::lifecycle_events(&store);
+    }
+    let before;
+    {
+        // Mark it format 2 and write its certificate back uncompressed (version-1 frame),
+        // as a build of format 2 did.
+        let db = reopen(|| sled::open(dir.path())).unwrap();
+        let frame = |body: &[u8]| {
+            let mut framed = vec![1u8];
+            framed.extend_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(body));
+            framed.extend_from_slice(body);
+            framed
+        };
+        db.open_tree("meta").unwrap().insert("format_version", frame(b"2")).unwrap();
+        let store_tree = db.open_tree("certificates").unwrap();
+        let stored = store_tree.get("FR-2026-000001").unwrap().unwrap();
+        assert_eq!(stored[0], 2, "written compressed by this build");
+        let json = miniz_oxide::inflate::decompress_to_vec(&stored[33..]).unwrap();
+        store_tree.insert("FR-2026-000001", frame(&json)).unwrap();
+        before = json;
+        db.flush().unwrap();
+    }
+    let store = reopen(|| SledStore::open(dir.path())).unwrap();
+    let record = store.certificate("FR-2026-000001").unwrap().unwrap();
+    assert_eq!(serde_json::to_vec(&record).unwrap(), before, "the uncompressed record reads as it was");
+    store.verify_integrity().unwrap();
+    drop(store);
+    let db = reopen(|| sled::open(dir.path())).unwrap();
+    let marker = db.open_tree("meta").unwrap().get("format_version").unwrap().unwrap();
+    assert_eq!(&marker[33..], b"3");
+}
+
 /// A store of format 1 (before the issuance log) is migrated at open: its history is
 /// appended to a new log, each certificate points at its issuance entry, and the store is
 /// format 2 from then on (an interrupted migration starts again from an empty log).
