@@ -117,6 +117,18 @@ function request()
     '{"qr":"' .. seals[index] .. '"}')
 end
 
+-- Counts an unexpected answer; the first three are kept for the report.
+local function keep_bad(status, body)
+  bad = bad + 1
+  if bad <= 3 then
+    local file = io.open(seals_dir .. "/" .. id .. ".bad", "a")
+    if file then
+      file:write(status, " ", body, "\n")
+      file:close()
+    end
+  end
+end
+
 function response(status, headers, body)
   if mode == "cold" and answers >= limit then
     return
@@ -129,27 +141,12 @@ function response(status, headers, body)
       ok = ok + 1
       out:write(qr, "\n")
     else
-      bad = bad + 1
-      if bad <= 3 then
-        local file = io.open(seals_dir .. "/" .. id .. ".bad", "a")
-        if file then
-          file:write(status, " ", body, "\n")
-          file:close()
-        end
-      end
+      keep_bad(status, body)
     end
   elseif status == 200 and body:find('"verdict":"VALID"', 1, true) then
     ok = ok + 1
   else
-    bad = bad + 1
-    if bad <= 3 then
-      -- Kept for the report: what the server said instead of VALID.
-      local file = io.open(seals_dir .. "/" .. id .. ".bad", "a")
-      if file then
-        file:write(status, " ", body, "\n")
-        file:close()
-      end
-    end
+    keep_bad(status, body)
   end
   if (mode == "issue" or mode == "cold") and answers >= limit then
     if out then
