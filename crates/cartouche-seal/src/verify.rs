@@ -8,12 +8,15 @@
 //! only once the signature has verified.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use cartouche_model::{Algorithm, Check, CheckName, CheckOutcome, KeyInfo};
 use jsonwebtoken::DecodingKey;
 use serde_json::Value;
+use sha2::Digest;
 use time::OffsetDateTime;
 
 use crate::claims::SealClaims;
@@ -41,11 +44,24 @@ struct RingKey {
     decoding: DecodingKey,
 }
 
-/// Validated, ready-to-use public keys, indexed by kid.
+/// How many verified signatures a key ring remembers.
+pub const REMEMBERED_SIGNATURES: usize = 4096;
+
+/// Validated, ready-to-use public keys, indexed by kid, and the seals whose signature
+/// they have verified: the SHA-256 of the exact token, with its claims. A token seen
+/// again skips the signature check and the payload's decoding, never the header, key
+/// and time checks. A new ring (every key rotation builds one) starts empty.
 pub struct KeyRing {
     keys: HashMap<String, RingKey>,
     generated_at: OffsetDateTime,
     authoritative: bool,
+    verified: Mutex<lru::LruCache<[u8; 32], Arc<SealClaims>>>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing").field("keys", &self.keys.len()).field("generated_at", &self.generated_at).finish()
+    }
 }
 
 impl KeyRing {
@@ -58,7 +74,26 @@ impl KeyRing {
             let decoding = entry.decoding_key()?;
             keys.insert(entry.kid.clone(), RingKey { entry: entry.clone(), decoding });
         }
-        Ok(Self { keys, generated_at: trust_list.generated_at, authoritative })
+        let capacity = NonZeroUsize::new(REMEMBERED_SIGNATURES).unwrap_or(NonZeroUsize::MIN);
+        Ok(Self {
+            keys,
+            generated_at: trust_list.generated_at,
+            authoritative,
+            verified: Mutex::new(lru::LruCache::new(capacity)),
+        })
+    }
+
+    fn remembered(&self, token_sha256: &[u8; 32]) -> Option<Arc<SealClaims>> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner()).get(token_sha256).cloned()
+    }
+
+    fn remember(&self, token_sha256: [u8; 32], claims: &SealClaims) {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner()).put(token_sha256, Arc::new(claims.clone()));
+    }
+
+    /// How many verified signatures the ring remembers now.
+    pub fn remembered_signatures(&self) -> usize {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// The entry for `kid`.
@@ -231,41 +266,21 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     report.checks.push(Check::pass(CheckName::Key, format!("key {kid} of {}", entry.country)));
 
     // 4. Signature, over the exact bytes received; only then are the claims parsed.
-    // (Times are checked below against our own clock, not the system's.)
-    let jose_alg = match alg {
-        Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
-        Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
-    };
-    let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-    if alg == Algorithm::ES256 && B64.decode(signature_b64).is_ok_and(|signature| is_high_s(&signature)) {
-        report.checks.push(Check::fail(
-            CheckName::Signature,
-            "the ES256 signature is not normalised (S above half the group order): a malleated copy of a seal, refused",
-        ));
-        return report;
-    }
-    if !matches!(
-        jsonwebtoken::crypto::verify(signature_b64, signing_input.as_bytes(), &ring_key.decoding, jose_alg),
-        Ok(true)
-    ) {
-        report.checks.push(Check::fail(
-            CheckName::Signature,
-            "the signature does not verify: the seal was altered or not signed by this key",
-        ));
-        return report;
-    }
-    let payload = B64.decode(payload_b64).ok().and_then(|bytes| {
-        if compressed {
-            miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED_BYTES).ok()
-        } else {
-            Some(bytes)
-        }
-    });
-    let Some(claims) = payload.and_then(|bytes| serde_json::from_slice::<SealClaims>(&bytes).ok()) else {
-        report.checks.push(Check::fail(CheckName::Signature,
-            format!("the signature verifies but the payload is not a Cartouche claim set (or inflates past {MAX_INFLATED_BYTES} bytes)"),
-        ));
-        return report;
+    // (Times are checked below against our own clock, not the system's.) The same bytes
+    // verified before by this ring are not verified again.
+    let token_sha256: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+    let claims = match ring.remembered(&token_sha256) {
+        Some(claims) => claims.as_ref().clone(),
+        None => match verify_signature(token, header_b64, payload_b64, signature_b64, alg, compressed, ring_key) {
+            Ok(claims) => {
+                ring.remember(token_sha256, &claims);
+                claims
+            }
+            Err(check) => {
+                report.checks.push(check);
+                return report;
+            }
+        },
     };
     report.checks.push(Check::pass(CheckName::Signature, format!("{} signature by key {kid}", alg.as_str())));
 
@@ -391,6 +406,54 @@ fn negate_mod_order(s: &[u8; 32]) -> [u8; 32] {
         }
     }
     out
+}
+
+/// The signature check of a seal and the decoding of its payload: the claims, or the
+/// failed `signature` check.
+fn verify_signature(
+    token: &str,
+    header_b64: &str,
+    payload_b64: &str,
+    signature_b64: &str,
+    alg: Algorithm,
+    compressed: bool,
+    ring_key: &RingKey,
+) -> Result<SealClaims, Check> {
+    let jose_alg = match alg {
+        Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+        Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+    };
+    let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+    if alg == Algorithm::ES256 && B64.decode(signature_b64).is_ok_and(|signature| is_high_s(&signature)) {
+        return Err(Check::fail(
+            CheckName::Signature,
+            "the ES256 signature is not normalised (S above half the group order): a malleated copy of a seal, refused",
+        ));
+    }
+    if !matches!(
+        jsonwebtoken::crypto::verify(signature_b64, signing_input.as_bytes(), &ring_key.decoding, jose_alg),
+        Ok(true)
+    ) {
+        return Err(Check::fail(
+            CheckName::Signature,
+            "the signature does not verify: the seal was altered or not signed by this key",
+        ));
+    }
+    let payload = B64.decode(payload_b64).ok().and_then(|bytes| {
+        if compressed {
+            miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED_BYTES).ok()
+        } else {
+            Some(bytes)
+        }
+    });
+    payload.and_then(|bytes| serde_json::from_slice::<SealClaims>(&bytes).ok()).ok_or_else(|| {
+        Check::fail(
+            CheckName::Signature,
+            format!(
+                "the signature verifies but the payload is not a Cartouche claim set (or inflates past {MAX_INFLATED_BYTES} bytes)"
+            ),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -1079,3 +1079,37 @@ fn seals_are_compressed_and_a_decompression_bomb_is_refused() {
 fn decode_part(part: &str) -> serde_json::Value {
     serde_json::from_slice(&B64.decode(part).unwrap()).unwrap()
 }
+
+#[test]
+fn a_seal_verified_again_skips_only_the_signature_and_never_the_other_checks() {
+    let issuer = Issuer::new("FR", Algorithm::EdDSA);
+    let ring = ring(&[&issuer.entry], true);
+    let token = issuer.seal(&claims());
+    assert_eq!(ring.remembered_signatures(), 0);
+    assert_all_pass(&verify_seal(&token, &ring, now()), &claims());
+    assert_eq!(ring.remembered_signatures(), 1);
+    // The same bytes again, also as a QR text: the same report.
+    assert_all_pass(&verify_seal(&token, &ring, now()), &claims());
+    assert_all_pass(&verify_seal(&qr_text("https://cartouche.example", &token), &ring, now()), &claims());
+    assert_eq!(ring.remembered_signatures(), 1);
+
+    // The time checks still run against the clock of each verification.
+    let later = verify_seal(&token, &ring, now() + Duration::days(4000));
+    assert_fails(&later, "key_validity");
+    assert_eq!(outcome(&later, "validity_period"), Some(CheckOutcome::Fail));
+
+    // Any other bytes are checked in full: an altered signature is refused, and a refused
+    // token is not remembered.
+    let (header, payload, signature) = split(&token);
+    let mut altered = B64.decode(signature).unwrap();
+    altered[0] ^= 1;
+    let forged = format!("{header}.{payload}.{}", B64.encode(altered));
+    assert_refused_unread(&verify_seal(&forged, &ring, now()), "signature");
+    assert_refused_unread(&verify_seal(&forged, &ring, now()), "signature");
+    assert_eq!(ring.remembered_signatures(), 1);
+
+    // A ring without the key (another registry's copy, a key removed) still says so.
+    let other = Issuer::new("FR", Algorithm::EdDSA);
+    let without = self::ring(&[&other.entry], true);
+    assert_refused_unread(&verify_seal(&token, &without, now()), "key");
+}
