@@ -137,6 +137,24 @@ fn check_log_tree(store: &dyn Store) {
     }
 }
 
+/// A read always shows the latest write, also when the store keeps decoded records: the
+/// same record read twice is equal, and each event is seen by the next read.
+pub fn reads_follow_writes(store: &dyn Store) {
+    let record = created(issue(store, "FR", None).unwrap());
+    let number = record.certificate.number.as_str();
+    let read = || store.certificate(number).unwrap().unwrap();
+    assert_eq!(read().events.len(), 1);
+    assert_eq!(serde_json::to_vec(&read()).unwrap(), serde_json::to_vec(&read()).unwrap());
+    let today: Date = ISSUED_AT.date() + Duration::days(1);
+    store.record_event(number, event(EventKind::Suspended), today, audit("certificate.suspend")).unwrap();
+    assert_eq!(read().events.last().unwrap().kind, EventKind::Suspended);
+    store.record_event(number, event(EventKind::Reinstated), today, audit("certificate.reinstate")).unwrap();
+    let after = read();
+    assert_eq!(after.events.len(), 3);
+    assert_eq!(after.events.last().unwrap().kind, EventKind::Reinstated);
+    assert_eq!(after.certificate, record.certificate);
+}
+
 /// Every write a verifier depends on appends its entry in the same write, and only then:
 /// issuance, each later event, a seal key, a plugin version; a refused event, a failed
 /// build, a replay and a repeated plugin version append nothing.

@@ -76,6 +76,12 @@ pub(crate) fn open<T: DeserializeOwned>(tree: &'static str, key: &[u8], bytes: &
     decode(body)
 }
 
+/// The checksum a framed record declares (not verified: a caller that already opened a
+/// record with this checksum knows its content).
+pub(crate) fn declared_checksum(bytes: &[u8]) -> Option<[u8; 32]> {
+    bytes.get(1..HEADER_LEN).and_then(|checksum| checksum.try_into().ok())
+}
+
 /// Frames raw bytes (log entries, which are served byte for byte): the same header, the
 /// bytes as they are.
 pub(crate) fn seal_raw(bytes: &[u8]) -> Vec<u8> {

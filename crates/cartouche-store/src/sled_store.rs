@@ -5,7 +5,7 @@
 //! the trees it touches, and `flush()` runs before the call returns. Reads take no lock.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cartouche_model::lifecycle::{check_exit_date, check_transition};
 use cartouche_model::{CertificateNumber, EventKind, StatusEvent};
@@ -166,7 +166,15 @@ pub struct SledStore {
     witness: sled::Tree,
     write_lock: Mutex<()>,
     flushes: std::sync::atomic::AtomicU64,
+    /// Certificate records recently read, by number, with the checksum of the stored
+    /// bytes they were decoded from: a read whose stored bytes declare the same checksum
+    /// (the same content) skips the checksum, inflating and decoding. Any write changes
+    /// the bytes, hence the checksum.
+    decoded: Mutex<lru::LruCache<String, ([u8; 32], Arc<CertificateRecord>)>>,
 }
+
+/// How many decoded certificate records a store keeps (each a few KB).
+const DECODED_CERTIFICATES: usize = 1024;
 
 fn backend(error: sled::Error) -> StoreError {
     match error {
@@ -212,6 +220,9 @@ impl SledStore {
             db,
             write_lock: Mutex::new(()),
             flushes: std::sync::atomic::AtomicU64::new(0),
+            decoded: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(DECODED_CERTIFICATES).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
         };
         match meta.get(FORMAT_KEY).map_err(backend)? {
             Some(bytes) => {
@@ -429,10 +440,21 @@ impl Store for SledStore {
     }
 
     fn certificate(&self, number: &str) -> Result<Option<CertificateRecord>, StoreError> {
-        match self.certificates.get(number).map_err(backend)? {
-            Some(bytes) => Ok(Some(open(CERTIFICATES, number.as_bytes(), &bytes)?)),
-            None => Ok(None),
+        let Some(bytes) = self.certificates.get(number).map_err(backend)? else { return Ok(None) };
+        let declared = crate::envelope::declared_checksum(&bytes);
+        let mut decoded = self.decoded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let (Some(declared), Some((checksum, record))) = (declared, decoded.get(number)) {
+            if *checksum == declared {
+                return Ok(Some(record.as_ref().clone()));
+            }
         }
+        drop(decoded);
+        let record: CertificateRecord = open(CERTIFICATES, number.as_bytes(), &bytes)?;
+        if let Some(declared) = declared {
+            let mut decoded = self.decoded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            decoded.put(number.to_owned(), (declared, Arc::new(record.clone())));
+        }
+        Ok(Some(record))
     }
 
     fn list_certificates(&self, query: &ListQuery<'_>) -> Result<Page, StoreError> {

@@ -20,6 +20,12 @@ fn reopen<T, E: std::fmt::Display>(open: impl Fn() -> Result<T, E>) -> Result<T,
     }
 }
 
+#[test]
+fn reads_follow_writes() {
+    let (_dir, store) = fresh();
+    conformance::reads_follow_writes(&store);
+}
+
 fn fresh() -> (tempfile::TempDir, SledStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path()).unwrap();
