@@ -169,8 +169,10 @@ pub struct SledStore {
     /// Certificate records recently read, by number, with the checksum of the stored
     /// bytes they were decoded from: a read whose stored bytes declare the same checksum
     /// (the same content) skips the checksum, inflating and decoding. Any write changes
-    /// the bytes, hence the checksum.
-    decoded: Mutex<lru::LruCache<String, ([u8; 32], Arc<CertificateRecord>)>>,
+    /// the bytes, hence the checksum. A record is kept decoded from its second read on
+    /// (the first only notes its checksum), so that certificates read once, as in a stream
+    /// of first verifications, cost no copy.
+    decoded: Mutex<lru::LruCache<String, ([u8; 32], Option<Arc<CertificateRecord>>)>>,
 }
 
 /// How many decoded certificate records a store keeps (each a few KB).
@@ -443,16 +445,21 @@ impl Store for SledStore {
         let Some(bytes) = self.certificates.get(number).map_err(backend)? else { return Ok(None) };
         let declared = crate::envelope::declared_checksum(&bytes);
         let mut decoded = self.decoded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let (Some(declared), Some((checksum, record))) = (declared, decoded.get(number)) {
-            if *checksum == declared {
-                return Ok(Some(record.as_ref().clone()));
-            }
-        }
+        let seen = match (declared, decoded.get(number)) {
+            (Some(declared), Some((checksum, kept))) if *checksum == declared => match kept {
+                Some(record) => return Ok(Some(record.as_ref().clone())),
+                None => true,
+            },
+            _ => false,
+        };
         drop(decoded);
         let record: CertificateRecord = open(CERTIFICATES, number.as_bytes(), &bytes)?;
         if let Some(declared) = declared {
-            let mut decoded = self.decoded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            decoded.put(number.to_owned(), (declared, Arc::new(record.clone())));
+            let kept = seen.then(|| Arc::new(record.clone()));
+            self.decoded
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .put(number.to_owned(), (declared, kept));
         }
         Ok(Some(record))
     }
