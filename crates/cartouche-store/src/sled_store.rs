@@ -166,11 +166,6 @@ pub struct SledStore {
     witness: sled::Tree,
     write_lock: Mutex<()>,
     flushes: std::sync::atomic::AtomicU64,
-    /// Group commit: tickets taken (each after a commit), tickets a flush has covered,
-    /// and the lock flushes take turns on.
-    tickets: std::sync::atomic::AtomicU64,
-    flushed_tickets: std::sync::atomic::AtomicU64,
-    flushing: Mutex<()>,
     /// Certificate records recently read, by number, with the checksum of the stored
     /// bytes they were decoded from: a read whose stored bytes declare the same checksum
     /// (the same content) skips the checksum, inflating and decoding. Any write changes
@@ -227,9 +222,6 @@ impl SledStore {
             db,
             write_lock: Mutex::new(()),
             flushes: std::sync::atomic::AtomicU64::new(0),
-            tickets: std::sync::atomic::AtomicU64::new(0),
-            flushed_tickets: std::sync::atomic::AtomicU64::new(0),
-            flushing: Mutex::new(()),
             decoded: Mutex::new(lru::LruCache::new(
                 std::num::NonZeroUsize::new(DECODED_CERTIFICATES).unwrap_or(std::num::NonZeroUsize::MIN),
             )),
@@ -264,21 +256,9 @@ impl SledStore {
         Ok(store)
     }
 
-    /// Makes every committed write durable: group commit. A caller takes a ticket after
-    /// its transaction committed; whoever flushes first reads how many tickets were taken
-    /// (each after its commit) before flushing, so one flush acknowledges every write that
-    /// queued behind it, and those callers return without flushing again.
     fn flush(&self) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering::SeqCst;
-        let ticket = self.tickets.fetch_add(1, SeqCst) + 1;
-        let _flushing = self.flushing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if self.flushed_tickets.load(SeqCst) >= ticket {
-            return Ok(());
-        }
-        let covered = self.tickets.load(SeqCst);
         self.db.flush().map_err(backend)?;
-        self.flushed_tickets.store(covered, SeqCst);
-        self.flushes.fetch_add(1, SeqCst);
+        self.flushes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 

@@ -59,14 +59,7 @@ conformance_tests!(
 #[test]
 fn concurrent_issuance_is_gapless() {
     let (_dir, store) = fresh();
-    let store = Arc::new(store);
-    let before = store.flush_count();
-    conformance::concurrent_issuance_is_gapless(Arc::clone(&store) as Arc<dyn cartouche_store::Store>);
-    // Group commit: 200 acknowledged issuances never needed more than 200 flushes (under
-    // contention one flush acknowledges those queued behind it; how many is timing).
-    let flushes = store.flush_count() - before;
-    assert!((1..=200).contains(&flushes), "{flushes} flushes for 200 issuances");
-    println!("{flushes} flushes for 200 concurrent issuances");
+    conformance::concurrent_issuance_is_gapless(Arc::new(store));
 }
 
 #[test]
