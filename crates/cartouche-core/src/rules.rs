@@ -70,8 +70,15 @@ impl RulesHook for cartouche_rules::Rules {
         checkpoint_country: Option<&str>,
     ) -> Vec<RuleEvaluation> {
         let country = &certificate.application.issuing_authority.country;
-        let subject = || subject(certificate);
-        self.evaluate_certificate(certificate_sha256, subject, RulePhase::ExitCheck, country, today, checkpoint_country)
+        let phase = RulePhase::ExitCheck;
+        self.evaluate_certificate(
+            certificate_sha256,
+            || subject(certificate),
+            phase,
+            country,
+            today,
+            checkpoint_country,
+        )
     }
 
     fn import_check(
@@ -82,11 +89,11 @@ impl RulesHook for cartouche_rules::Rules {
         checkpoint_country: Option<&str>,
     ) -> Vec<RuleEvaluation> {
         let country = &certificate.application.destination_country;
-        let subject = || subject(certificate);
+        let phase = RulePhase::ImportCheck;
         self.evaluate_certificate(
             certificate_sha256,
-            subject,
-            RulePhase::ImportCheck,
+            || subject(certificate),
+            phase,
             country,
             today,
             checkpoint_country,

@@ -11,6 +11,4 @@ pub mod engine;
 pub mod registry;
 
 pub use engine::{CallContext, Compiled, ComponentError, Description, FailureKind, Host, Limits, Run, RunFailure};
-pub use registry::{
-    Artifact, CaseResult, CasesReport, Checked, Listing, Loaded, MEMO_ENTRIES, MemoStats, PublishError, Rules,
-};
+pub use registry::{Artifact, CaseResult, CasesReport, Checked, Listing, Loaded, MEMO_ENTRIES, PublishError, Rules};

@@ -260,17 +260,6 @@ struct Memo {
     entries: lru::LruCache<MemoKey, Arc<Vec<RuleEvaluation>>>,
 }
 
-/// How the memo of certificate evaluations has been used since start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct MemoStats {
-    /// Evaluations answered from the memo.
-    pub hits: u64,
-    /// Evaluations run (and remembered when every plugin gave a definite answer).
-    pub misses: u64,
-    /// Evaluations remembered now.
-    pub entries: usize,
-}
-
 /// The rules service: the host, the plugins in service, the operator's reference data.
 pub struct Rules {
     host: Host,
@@ -282,8 +271,6 @@ pub struct Rules {
     /// remembered evaluation of an older generation is never used.
     generation: AtomicU64,
     memo: Mutex<Memo>,
-    memo_hits: AtomicU64,
-    memo_misses: AtomicU64,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -347,8 +334,6 @@ impl Rules {
                 generation: 0,
                 entries: lru::LruCache::new(NonZeroUsize::new(MEMO_ENTRIES).unwrap_or(NonZeroUsize::MIN)),
             }),
-            memo_hits: AtomicU64::new(0),
-            memo_misses: AtomicU64::new(0),
         }
     }
 
@@ -810,12 +795,10 @@ impl Rules {
                 if let Some(found) = memo.entries.get(&key) {
                     let found = Arc::clone(found);
                     drop(memo);
-                    self.memo_hits.fetch_add(1, Ordering::Relaxed);
                     return found.as_ref().clone();
                 }
             }
         }
-        self.memo_misses.fetch_add(1, Ordering::Relaxed);
         let evaluations = self.evaluate(&subject(), phase, country, date, checkpoint_country);
         if evaluations.iter().all(|e| e.outcome != RuleOutcome::Indeterminate) {
             let mut memo = self.memo.lock().unwrap_or_else(|p| p.into_inner());
@@ -830,14 +813,9 @@ impl Rules {
         evaluations
     }
 
-    /// How the memo of [`Rules::evaluate_certificate`] has been used.
-    pub fn memo_stats(&self) -> MemoStats {
-        let entries = self.memo.lock().unwrap_or_else(|p| p.into_inner()).entries.len();
-        MemoStats {
-            hits: self.memo_hits.load(Ordering::Relaxed),
-            misses: self.memo_misses.load(Ordering::Relaxed),
-            entries,
-        }
+    /// How many evaluations [`Rules::evaluate_certificate`] remembers now.
+    pub fn remembered_evaluations(&self) -> usize {
+        self.memo.lock().unwrap_or_else(|p| p.into_inner()).entries.len()
     }
 }
 

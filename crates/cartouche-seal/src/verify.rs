@@ -58,12 +58,6 @@ pub struct KeyRing {
     verified: Mutex<lru::LruCache<[u8; 32], Arc<SealClaims>>>,
 }
 
-impl std::fmt::Debug for KeyRing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRing").field("keys", &self.keys.len()).field("generated_at", &self.generated_at).finish()
-    }
-}
-
 impl KeyRing {
     /// Builds a key ring from a trust list, validating every key. `authoritative` is true
     /// for the registry's own list: an unknown kid is then a forgery (INVALID); in an

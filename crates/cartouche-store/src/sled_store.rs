@@ -445,14 +445,15 @@ impl Store for SledStore {
         let Some(bytes) = self.certificates.get(number).map_err(backend)? else { return Ok(None) };
         let declared = crate::envelope::declared_checksum(&bytes);
         let mut decoded = self.decoded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let seen = match (declared, decoded.get(number)) {
-            (Some(declared), Some((checksum, kept))) if *checksum == declared => match kept {
-                Some(record) => return Ok(Some(record.as_ref().clone())),
-                None => true,
-            },
-            _ => false,
+        let (seen, kept) = match (declared, decoded.get(number)) {
+            (Some(declared), Some((checksum, kept))) if *checksum == declared => (true, kept.clone()),
+            _ => (false, None),
         };
         drop(decoded);
+        // Copied out of the cache after its lock is released.
+        if let Some(record) = kept {
+            return Ok(Some(record.as_ref().clone()));
+        }
         let record: CertificateRecord = open(CERTIFICATES, number.as_bytes(), &bytes)?;
         if let Some(declared) = declared {
             let kept = seen.then(|| Arc::new(record.clone()));
