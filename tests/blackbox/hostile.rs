@@ -102,14 +102,34 @@ fn forged_and_altered_seals_are_refused_with_the_reason() {
         refused(&server, &format!("{}.{payload}.{signature}", encode(&hostile)), "header");
     }
 
-    // Garbage and oversized input.
-    for garbage in
-        ["hello", "a.b", "a.b.c.d", "!!!.???.###", "", "https://cartouche.test/v/", "https://evil.example/v/x.y.z"]
-    {
+    // Damaged seals and oversized input: INVALID, with the check that failed.
+    for garbage in [
+        "a.b.c",
+        "eyJhbGciOi",
+        "",
+        "https://cartouche.test/v/",
+        "https://evil.example/v/x.y.z",
+        "12345678901234567890123456789012345678901234567890123456789012345",
+    ] {
         let verdict = server.verify(garbage);
         assert_eq!(verdict["verdict"], "INVALID", "{garbage:?}: {verdict:#}");
     }
-    refused(&server, &"a".repeat(5000), "format");
+    refused(&server, &format!("eyJ{}", "a".repeat(5000)), "format");
+    // Codes that are not seals at all: not_a_certificate, never a verdict.
+    for (text, kind) in [
+        ("hello", "text"),
+        ("a.b.c.d", "text"),
+        ("!!!.???.###", "text"),
+        (&"a".repeat(5000), "text"),
+        ("https://shop.example/p/42", "web_address"),
+        ("HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH", "health_certificate"),
+        ("4006381333931", "product_code"),
+    ] {
+        let (status, body) = server.call("POST", "/api/v1/verify", None, Some(&json!({ "qr": text })));
+        assert_error(status, &body, 422, "not_a_certificate");
+        assert_eq!(body["error"]["details"]["kind"], kind, "{text:?}");
+        assert!(body["error"]["message"].as_str().unwrap().starts_with("this is not an export certificate"));
+    }
 
     // The genuine seal is still fine, and the server is healthy.
     assert_eq!(server.verify(token)["verdict"], "VALID");
@@ -189,7 +209,7 @@ fn oversized_and_malformed_bodies_get_clear_errors() {
 fn a_verification_flood_from_one_address_is_rate_limited() {
     // 60 per minute: a burst of 6, then one every second.
     let server = Server::start_with(Start { verify_rate_limit: Some(60), ..Start::default() });
-    let body = json!({ "qr": "not-a-seal" });
+    let body = json!({ "qr": "x.y.z" });
     let statuses: Vec<u16> = (0..20).map(|_| server.call("POST", "/api/v1/verify", None, Some(&body)).0).collect();
     assert!(statuses[..6].iter().all(|&s| s == 200), "{statuses:?}");
     assert!(statuses.contains(&429), "{statuses:?}");

@@ -122,7 +122,7 @@ fn issue_with_photo(server: &Server, issuer: &str) -> Value {
 }
 
 #[test]
-fn pages_carry_a_strict_policy_and_speak_english_and_french() {
+fn pages_carry_a_strict_policy_and_speak_five_languages() {
     let server = Server::start();
     let issuer = server.token("issuer", Some("IT"));
     let record = issue_with_photo(&server, &issuer);
@@ -152,6 +152,25 @@ fn pages_carry_a_strict_policy_and_speak_english_and_french() {
     assert!(by_header.body.contains("<html lang=\"fr\">"));
     let english = get_page(&server, "/verify?lang=en", &[("Accept-Language", "fr")]);
     assert!(english.body.contains("Verify an export certificate"), "?lang= wins over the header");
+    // German, Italian and Spanish too, by ?lang= and by the header; a language the pages
+    // do not speak falls back to the next one the browser accepts.
+    for (lang, title) in [
+        ("de", "Ausfuhrbescheinigung prüfen"),
+        ("it", "Verifica un certificato di esportazione"),
+        ("es", "Verificar un certificado de exportación"),
+    ] {
+        let page = get_page(&server, &format!("/verify?lang={lang}"), &[]);
+        assert!(
+            page.body.contains(&format!("<html lang=\"{lang}\">")) && page.body.contains(title),
+            "{lang}: {}",
+            page.body
+        );
+        let texts: Value =
+            serde_json::from_str(&get_page(&server, &format!("/assets/i18n/{lang}.json"), &[]).body).unwrap();
+        assert!(texts["notcert.title"].as_str().is_some_and(|t| !t.is_empty()), "{lang}");
+    }
+    let by_header = get_page(&server, "/verify", &[("Accept-Language", "pt-PT, es;q=0.8, en;q=0.5")]);
+    assert!(by_header.body.contains("<html lang=\"es\">"));
     // The language switch keeps the page.
     let verdict_fr = get_page(&server, &format!("/v/{token}?lang=fr"), &[]);
     assert!(verdict_fr.body.contains(&format!("href=\"/v/{token}?lang=en\"")), "{}", verdict_fr.body);
@@ -176,7 +195,9 @@ fn pages_carry_a_strict_policy_and_speak_english_and_french() {
     let example_served: Value =
         serde_json::from_str(&get_page(&server, "/assets/examples/fr-painting-to-us.json", &[]).body).unwrap();
     assert_eq!(example_served, example("fr-painting-to-us.json"));
-    for missing in ["/assets/nope.js", "/assets/i18n/de.json", "/assets/examples/../../Cargo.toml"] {
+    for missing in
+        ["/assets/nope.js", "/assets/i18n/pt.json", "/assets/i18n/de-CH.json", "/assets/examples/../../Cargo.toml"]
+    {
         let (status, body) = server.call("GET", missing, None, None);
         assert_error(status, &body, 404, "not_found");
     }
@@ -253,8 +274,49 @@ fn verification_works_without_javascript() {
     assert!(bad_checkpoint.body.contains("ISO 3166-1 code, such as FR"), "{}", bad_checkpoint.body);
     // Values from the request are escaped, never markup.
     let hostile = get_page(&server, "/verify?qr=%3Cscript%3Ealert(1)%3C%2Fscript%3E", &[]);
-    assert!(!hostile.body.contains("<script>alert"));
-    assert_eq!(verdict_of(&hostile), "INVALID");
+    assert!(!hostile.body.contains("<script>alert") && hostile.body.contains("&lt;script&gt;alert(1)"));
+    assert_eq!(verdict_of(&hostile), "NOT_A_CERTIFICATE");
+}
+
+#[test]
+fn a_code_that_is_not_a_certificate_is_named_so_in_every_path() {
+    let server = Server::start();
+    // Pasted or typed (a desk scanner), in the officer's language: never a verdict.
+    let page = get_page(&server, "/verify?lang=de&qr=https%3A%2F%2Fshop.example%2Fp%2F42", &[]);
+    assert_eq!(page.status, 422);
+    assert_eq!(verdict_of(&page), "NOT_A_CERTIFICATE");
+    assert!(page.body.contains("data-kind=\"web_address\""), "{}", page.body);
+    assert!(page.body.contains("Dies ist keine Ausfuhrbescheinigung"), "{}", page.body);
+    assert!(!page.body.contains("Signatur") && !page.body.contains("abgelaufen"), "{}", page.body);
+    // A photo of another QR code (a health certificate's), uploaded.
+    let png = cartouche_seal::qr::render_png(
+        "HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH",
+        cartouche_seal::qr::parse_ec_level("M").unwrap(),
+        300,
+    )
+    .unwrap();
+    let (content_type, body) = multipart(&[("image", &png, Some("image/png"))]);
+    let uploaded = post_page(&server, "/verify?lang=en", &content_type, &body);
+    assert_eq!((uploaded.status, verdict_of(&uploaded)), (422, "NOT_A_CERTIFICATE"));
+    assert!(
+        uploaded.body.contains("This is not an export certificate") && uploaded.body.contains("health certificate")
+    );
+    // The same through the API: its own error code, with what the code looks like.
+    let (status, body) = server.call("POST", "/api/v1/verify", None, Some(&json!({ "qr": "4006381333931" })));
+    assert_error(status, &body, 422, "not_a_certificate");
+    assert_eq!(body["error"]["details"]["kind"], "product_code");
+    let (content_type, body) = multipart(&[("image", &png, Some("image/png"))]);
+    let mut response = agent()
+        .post(&format!("{}/api/v1/verify", server.base))
+        .header("Content-Type", &content_type)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(response.body_mut().read_to_string().unwrap().contains("\"health_certificate\""));
+    // And the QR link asked for JSON.
+    let (status, text) = server.raw("GET", "/v/hello", None, None, &[("Accept", "application/json")]);
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("\"not_a_certificate\""), "{text}");
 }
 
 /// ` onclick="…"` and the like.

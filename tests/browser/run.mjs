@@ -131,7 +131,7 @@ async function cameraScansToValid() {
     await page.locator('#scan-start').click();
     await page.locator('#scan-status').filter({ hasText: /Looking|QR code read/ }).waitFor({ timeout: 10_000 });
     await shots(page, 'verify-camera');
-    await page.waitForURL(/\/v\//, { timeout: 30_000 });
+    await page.waitForURL(/\/verify\?.*qr=/, { timeout: 30_000 });
     assert.equal(await verdictOf(page), 'VALID', 'the camera scan gives VALID');
     assert.match(await page.locator('#certificate .number').innerText(), new RegExp(config.number));
     // The certified photo is shown beside the description, loaded from this server.

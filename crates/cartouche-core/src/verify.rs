@@ -33,14 +33,31 @@ pub struct VerifyRequest {
 impl VerifyRequest {
     /// Normalises what a face received: trims the QR text; trims and upper-cases the
     /// checkpoint country (empty is none) and refuses one that is not a country code
-    /// (`invalid_country`).
+    /// (`invalid_country`). A code that is not a Cartouche seal at all (a web address, a
+    /// product code, a health certificate) is `not_a_certificate`, never a verdict: a
+    /// damaged seal is INVALID, but a bus ticket is not a forged certificate.
     pub fn new(qr: &str, checkpoint_country: Option<&str>, import_check: bool) -> Result<Self, CoreError> {
         let checkpoint_country = checkpoint_country.map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty());
         if let Some(country) = &checkpoint_country {
             crate::country_code(country, "checkpoint_country")?;
         }
-        Ok(Self { qr: qr.trim().to_owned(), checkpoint_country, import_check })
+        let qr = qr.trim();
+        cartouche_seal::recognise(qr).map_err(not_a_certificate)?;
+        Ok(Self { qr: qr.to_owned(), checkpoint_country, import_check })
     }
+}
+
+/// `not_a_certificate` (422), with what the code looks like in `details.kind`.
+pub fn not_a_certificate(kind: cartouche_seal::NotASeal) -> CoreError {
+    CoreError::unprocessable(
+        "not_a_certificate",
+        format!(
+            "this is not an export certificate: the code is {}, not the seal of a Cartouche certificate; \
+             scan the QR code printed on the certificate itself",
+            kind.describe()
+        ),
+    )
+    .with_details(serde_json::json!({ "kind": kind.as_str() }))
 }
 
 /// A verdict, with the registry's record when the seal matched it (the verdict page
@@ -224,10 +241,20 @@ mod tests {
 
     #[test]
     fn the_checkpoint_country_is_normalised_once() {
-        let request = VerifyRequest::new("  token ", Some(" fr "), false).unwrap();
-        assert_eq!(request.qr, "token");
+        let request = VerifyRequest::new("  a.b.c ", Some(" fr "), false).unwrap();
+        assert_eq!(request.qr, "a.b.c");
         assert_eq!(request.checkpoint_country.as_deref(), Some("FR"));
-        assert_eq!(VerifyRequest::new("t", Some(""), true).unwrap().checkpoint_country, None);
-        assert_eq!(VerifyRequest::new("t", Some("France"), false).unwrap_err().code, "invalid_country");
+        assert_eq!(VerifyRequest::new("a.b.c", Some(""), true).unwrap().checkpoint_country, None);
+        assert_eq!(VerifyRequest::new("a.b.c", Some("France"), false).unwrap_err().code, "invalid_country");
+    }
+
+    #[test]
+    fn a_code_that_is_not_a_seal_is_named_so() {
+        let error = VerifyRequest::new("https://shop.example/p/42", None, false).unwrap_err();
+        assert_eq!((error.kind, error.code), (crate::ErrorKind::Unprocessable, "not_a_certificate"));
+        assert_eq!(error.details.unwrap()["kind"], "web_address");
+        assert!(error.message.starts_with("this is not an export certificate"), "{}", error.message);
+        // A damaged seal is still a seal: verification says what is wrong with it.
+        assert!(VerifyRequest::new("https://registry.example/v/123", None, false).is_ok());
     }
 }

@@ -1,10 +1,10 @@
-//! The words of the form, in English, French, Italian and German. Terms the web pages show
+//! The words of the form, in English, French, Italian, German and Spanish. Terms the web pages show
 //! too (field labels, states, export types...) come from the shared table of
 //! `cartouche-i18n`; the form's own wording (box titles, the QR caption, "page") is in
 //! `form.json` here. Every [`Key`] names an entry of one of the two tables, and the tests
-//! check that each exists in all four languages.
+//! check that each exists in all five languages.
 //!
-//! A box is labelled in English and French, and also in Italian or German when the
+//! A box is labelled in English and French, and also in Italian, German or Spanish when the
 //! certificate is in one of them ([`Labels::label`]).
 
 use cartouche_model::CertificateState;
@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use cartouche_i18n::Lang;
 
-/// The form's own wording: key → [English, French, Italian, German].
+/// The form's own wording: key → [English, French, Italian, German, Spanish].
 const FORM: &str = include_str!("form.json");
 
 macro_rules! keys {
@@ -126,10 +126,10 @@ keys! {
     Expired => "state.expired",
 }
 
-fn form_table() -> &'static BTreeMap<String, [String; 4]> {
-    static TABLE: OnceLock<BTreeMap<String, [String; 4]>> = OnceLock::new();
+fn form_table() -> &'static BTreeMap<String, [String; 5]> {
+    static TABLE: OnceLock<BTreeMap<String, [String; 5]>> = OnceLock::new();
     // Checked by the unit tests below: a table that does not parse is a build defect.
-    TABLE.get_or_init(|| serde_json::from_str(FORM).expect("form.json is a map of key to [en, fr, it, de]"))
+    TABLE.get_or_init(|| serde_json::from_str(FORM).expect("form.json is a map of key to [en, fr, it, de, es]"))
 }
 
 /// `key` in `lang`; `?` if a table lacks it, which the tests rule out.
@@ -144,7 +144,7 @@ pub(crate) fn term(key: Key, lang: Lang) -> &'static str {
 /// The language added to English and French for a certificate in `tag` (BCP 47): Italian
 /// or German, or none.
 pub(crate) fn extra_language(tag: &str) -> Option<Lang> {
-    Lang::from_tag(tag).filter(|lang| matches!(lang, Lang::It | Lang::De))
+    Lang::from_tag(tag).filter(|lang| matches!(lang, Lang::It | Lang::De | Lang::Es))
 }
 
 /// The key of a certificate state (`active`, `revoked`, ...), if it is one.
@@ -163,7 +163,7 @@ pub(crate) fn state_key(state: CertificateState) -> Key {
 /// The label languages of one certificate.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Labels {
-    /// Italian or German besides English and French.
+    /// Italian, German or Spanish besides English and French.
     pub(crate) extra: Option<Lang>,
 }
 
@@ -196,7 +196,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_key_exists_in_all_four_languages() {
+    fn every_key_exists_in_all_five_languages() {
         for &key in Key::ALL {
             let id = key.id();
             let in_form = form_table().contains_key(id);
@@ -213,7 +213,7 @@ mod tests {
     fn form_json_is_complete_and_has_no_unused_entry() {
         let raw: BTreeMap<String, Vec<String>> = serde_json::from_str(FORM).unwrap();
         for (id, texts) in &raw {
-            assert_eq!(texts.len(), 4, "{id}: [en, fr, it, de]");
+            assert_eq!(texts.len(), Lang::ALL.len(), "{id}: [en, fr, it, de, es]");
             assert!(id.starts_with("form."), "{id}: the form's own keys are form.*");
             assert!(Key::ALL.iter().any(|key| key.id() == id), "{id} is never printed");
         }
@@ -230,11 +230,12 @@ mod tests {
     }
 
     #[test]
-    fn italian_or_german_are_added_only_for_those_languages() {
+    fn italian_german_or_spanish_are_added_only_for_those_languages() {
         for (language, expected) in [
             ("en", "Applicant / Demandeur"),
             ("fr", "Applicant / Demandeur"),
-            ("es", "Applicant / Demandeur"),
+            ("pt", "Applicant / Demandeur"),
+            ("es", "Applicant / Demandeur / Solicitante"),
             ("it", "Applicant / Demandeur / Richiedente"),
             ("de-CH", "Applicant / Demandeur / Antragsteller"),
         ] {

@@ -1,6 +1,6 @@
 //! The printable certificate: an A4 PDF laid out in the order of the UNESCO-WCO Model
 //! Export Certificate and the EU export licence form (Reg. 1081/2012 Annex I), every box
-//! labelled in English and French (and Italian or German when the certificate is in one
+//! labelled in English and French (and Italian, German or Spanish when the certificate is in one
 //! of them), with the seal's QR code on the first page and the certificate number and
 //! "page N / M" on every page.
 //!
@@ -11,7 +11,7 @@
 //! stored (DCTDecode, not re-encoded). Space left unused at the foot of a page is barred,
 //! as the EU form requires.
 //!
-//! The modules, one job each: [`labels`](crate::labels) (the words, in four languages,
+//! The modules, one job each: [`labels`](crate::labels) (the words, in five languages,
 //! shared with the web pages through `cartouche-i18n`), `metrics` (WinAnsi, Helvetica
 //! widths, wrapping), `images` (QR and photos), `layout` (pages and boxes), `form` and
 //! `photos` (what goes in the boxes).

@@ -1,12 +1,12 @@
 //! The terms the web pages and the printable certificate both print, in one table
-//! (`terms.json`: key → [English, French, Italian, German]): field labels of the
+//! (`terms.json`: key → [English, French, Italian, German, Spanish]): field labels of the
 //! application (`field.*`), certificate states (`state.*`) and the few certificate facts
 //! both show (`cert.*`). A term translated once reads the same on the verification page
 //! and on the PDF.
 //!
-//! The web pages read the English and French columns into their own table
-//! (`cartouche-server`'s `web/messages.json` holds only what the pages alone say); the
-//! document reads all four, and keeps the form's own wording (box titles, captions) in
+//! The web pages add what they alone say (`cartouche-server`'s `web/messages.json`, in
+//! the same five columns) to make their one table; the document reads the same terms,
+//! and keeps the form's own wording (box titles, captions) in
 //! `cartouche-document`. Keys follow the pages' names, so a key moved here keeps working
 //! wherever it was used.
 
@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 /// The table, as shipped in the binary.
 pub const TERMS: &str = include_str!("terms.json");
 
-/// A language of the shared table.
+/// A language of the shared table, of the pages and of the printed certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Lang {
     /// English.
@@ -27,33 +27,59 @@ pub enum Lang {
     It,
     /// German.
     De,
+    /// Spanish.
+    Es,
 }
 
 impl Lang {
-    /// Every language, in the order of the table's columns.
-    pub const ALL: [Lang; 4] = [Lang::En, Lang::Fr, Lang::It, Lang::De];
+    /// Every language, in the order of the table's columns (and of the pages' language switch).
+    pub const ALL: [Lang; 5] = [Lang::En, Lang::Fr, Lang::It, Lang::De, Lang::Es];
 
     /// The column of this language in the table.
     pub fn index(self) -> usize {
         self as usize
     }
 
-    /// The language of a BCP 47 tag (`it`, `de-CH`, `fr_FR`), by its primary subtag.
-    pub fn from_tag(tag: &str) -> Option<Lang> {
-        match tag.split(['-', '_']).next().unwrap_or("").trim().to_ascii_lowercase().as_str() {
-            "en" => Some(Lang::En),
-            "fr" => Some(Lang::Fr),
-            "it" => Some(Lang::It),
-            "de" => Some(Lang::De),
-            _ => None,
+    /// The BCP 47 tag.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+            Lang::It => "it",
+            Lang::De => "de",
+            Lang::Es => "es",
         }
+    }
+
+    /// The language of a BCP 47 tag (`it`, `de-CH`, `fr_FR`, `ES`), by its primary subtag.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.split(['-', '_']).next().unwrap_or("").trim().to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|lang| lang.code() == primary)
+    }
+
+    /// The preferred language of an `Accept-Language` header among these, if any.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut ranked: Vec<(f32, Lang)> = header
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let lang = Lang::from_tag(parts.next()?)?;
+                let quality =
+                    parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
+                Some((quality, lang))
+            })
+            .filter(|(quality, _)| *quality > 0.0)
+            .collect();
+        // Stable: among equal weights, the header's order.
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.first().map(|(_, lang)| *lang)
     }
 }
 
-fn table() -> &'static BTreeMap<String, [String; 4]> {
-    static TABLE: OnceLock<BTreeMap<String, [String; 4]>> = OnceLock::new();
+fn table() -> &'static BTreeMap<String, [String; 5]> {
+    static TABLE: OnceLock<BTreeMap<String, [String; 5]>> = OnceLock::new();
     // Checked by the unit tests below: a table that does not parse is a build defect.
-    TABLE.get_or_init(|| serde_json::from_str(TERMS).expect("terms.json is a map of key to [en, fr, it, de]"))
+    TABLE.get_or_init(|| serde_json::from_str(TERMS).expect("terms.json is a map of key to [en, fr, it, de, es]"))
 }
 
 /// The text of `key` in `lang`, if the table has it.
@@ -75,7 +101,7 @@ mod tests {
         let raw: BTreeMap<String, Vec<String>> = serde_json::from_str(TERMS).unwrap();
         assert!(raw.len() > 40, "{} terms", raw.len());
         for (key, texts) in &raw {
-            assert_eq!(texts.len(), Lang::ALL.len(), "{key}: [en, fr, it, de]");
+            assert_eq!(texts.len(), Lang::ALL.len(), "{key}: [en, fr, it, de, es]");
             for lang in Lang::ALL {
                 let text = &texts[lang.index()];
                 assert!(!text.trim().is_empty(), "{key}: no {lang:?} text");
@@ -103,6 +129,11 @@ mod tests {
         assert_eq!(term("no.such.key", Lang::En), None);
         assert_eq!(Lang::from_tag("de-CH"), Some(Lang::De));
         assert_eq!(Lang::from_tag("it_IT"), Some(Lang::It));
-        assert_eq!(Lang::from_tag("es"), None);
+        assert_eq!(Lang::from_tag("ES"), Some(Lang::Es));
+        assert_eq!(Lang::from_tag("pt-BR"), None);
+        assert_eq!(Lang::from_accept_language("es-ES,es;q=0.9,en;q=0.8"), Some(Lang::Es));
+        assert_eq!(Lang::from_accept_language("pt-BR,de;q=0.5,fr;q=0.4"), Some(Lang::De));
+        assert_eq!(Lang::from_accept_language("pt"), None);
+        assert_eq!(Lang::from_accept_language("fr;q=0"), None);
     }
 }

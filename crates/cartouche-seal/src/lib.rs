@@ -7,12 +7,14 @@
 pub mod claims;
 pub mod keys;
 pub mod qr;
+pub mod recognise;
 pub mod scan;
 pub mod verify;
 
 pub use claims::{SealClaims, SealObject};
 pub use keys::{KeyError, KeyPair, PublicJwk, Signer, TrustList, TrustedKey, TrustedLog, kid_for, random_bytes};
 pub use qr::qr_text;
+pub use recognise::{NotASeal, recognise};
 pub use verify::{
     KeyRing, LEEWAY_SECONDS, MAX_INFLATED_BYTES, MAX_TOKEN_BYTES, SealReport, SignError, sign, token_from_qr_text,
     verify_seal,

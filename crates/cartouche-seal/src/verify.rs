@@ -115,7 +115,8 @@ impl SealReport {
 }
 
 /// Takes the token out of QR text: `{public-url}/v/{digits}` (the form Cartouche prints),
-/// `{public-url}/v/{token}`, the digits alone, or the bare token.
+/// `{public-url}/v/{token}`, the digits alone, the bare token, or the printed link as a
+/// desk scanner typed it through a foreign keyboard layout (its trailing digits).
 pub fn token_from_qr_text(text: &str) -> std::borrow::Cow<'_, str> {
     let text = text.trim();
     let token = match text.rfind("/v/") {
@@ -125,7 +126,7 @@ pub fn token_from_qr_text(text: &str) -> std::borrow::Cow<'_, str> {
         }
         _ => text,
     };
-    match crate::qr::digits_to_token(token) {
+    match crate::qr::digits_to_token(token).or_else(|| crate::recognise::token_from_mangled_link(token)) {
         Some(decoded) => std::borrow::Cow::Owned(decoded),
         None => std::borrow::Cow::Borrowed(token),
     }

@@ -329,13 +329,17 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/verify",
         id: "verify",
         tag: "verification",
-        summary: "Verify a seal: a JSON request (any text is answered with a verdict), or multipart/form-data with a photo of the QR code in the field `image` (PNG or JPEG, at most 15 MiB). Rate-limited per client address.",
+        summary: "Verify a seal: a JSON request, or multipart/form-data with a photo of the QR code in the field `image` (PNG or JPEG, at most 15 MiB). A seal, even a damaged one, is answered with a verdict; a code that is not a Cartouche seal at all (a web address, a product code, a health certificate, other text) is 422 not_a_certificate, with details.kind (web_address, product_code, health_certificate, text). Rate-limited per client address.",
         auth: Auth::None,
         params: &[],
         body: Body::JsonOrMultipart("Requests_verify_request", "Requests_verify_upload"),
         responses: &[
             ("200", "The verdict", &[("application/json", Some("Verdict"))]),
-            ("422", "no_qr_code, unsupported_image, image_unreadable, image_too_large (uploads)", ERROR_JSON),
+            (
+                "422",
+                "not_a_certificate (details.kind); no_qr_code, unsupported_image, image_unreadable, image_too_large (uploads)",
+                ERROR_JSON,
+            ),
             ("429", "rate_limited, with Retry-After", ERROR_JSON),
             ERRORS,
         ],
@@ -345,7 +349,7 @@ const ROUTES: &[Route] = &[
         path: "/v/{token}",
         id: "verify_link",
         tag: "verification",
-        summary: "The URL in the QR code: the officer's verdict screen for browsers (HTML rendered on the server, in English or French), the JSON verdict with Accept: application/json (which ignores the query). Rate-limited with verification.",
+        summary: "The URL in the QR code: the officer's verdict screen for browsers (HTML rendered on the server, in English, French, Italian, German or Spanish), the JSON verdict with Accept: application/json (which ignores the query). Rate-limited with verification.",
         auth: Auth::None,
         params: &[
             path("token", "Requests_token"),
@@ -358,8 +362,8 @@ const ROUTES: &[Route] = &[
             ("200", "The verdict", &[("text/html", None), ("application/json", Some("Verdict"))]),
             (
                 "422",
-                "The verification page with the error (checkpoint_country is not a country code)",
-                &[("text/html", None)],
+                "The verification page with the error (checkpoint_country is not a country code), or \"this is not an export certificate\" (a page; the JSON error not_a_certificate with Accept: application/json)",
+                &[("text/html", None), ("application/json", Some("Error"))],
             ),
             (
                 "429",
@@ -374,7 +378,7 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/scan",
         id: "scan",
         tag: "verification",
-        summary: "Read the QR code in a photo or camera frame without verifying it: the body is the JPEG or PNG itself (at most 15 MiB). The officer page's camera sends frames here, then opens /v/{token}. Rate-limited with verification.",
+        summary: "Read the QR code in a photo or camera frame without verifying it: the body is the JPEG or PNG itself (at most 15 MiB). The officer page's camera sends frames here, then opens /verify?qr= with the text. Rate-limited with verification.",
         auth: Auth::None,
         params: &[],
         body: Body::Image,

@@ -53,7 +53,8 @@ pub fn lookup(path: &str) -> Option<(&'static str, String)> {
         ),
         _ => {
             if let Some(lang) = path.strip_prefix("i18n/").and_then(|rest| rest.strip_suffix(".json")) {
-                return Lang::parse(lang).map(|lang| ("application/json", i18n::json_for(lang)));
+                let lang = Lang::ALL.into_iter().find(|candidate| candidate.code() == lang)?;
+                return Some(("application/json", i18n::json_for(lang)));
             }
             let name = path.strip_prefix("examples/")?.strip_suffix(".json")?;
             let (_, body) = EXAMPLES.iter().find(|(candidate, _)| *candidate == name)?;

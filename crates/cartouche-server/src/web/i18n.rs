@@ -1,8 +1,9 @@
 //! The one translation table of the web pages, used by the server-rendered pages and served
-//! to the pages' scripts as `/assets/i18n/{lang}.json`. It is made of two files: the terms
-//! the printable certificate prints too (field labels, states: `cartouche-i18n`'s
-//! `terms.json`, whose English and French columns are read here) and what the pages alone
-//! say (`messages.json`: key → [English, French]). A key lives in exactly one of them.
+//! to the pages' scripts as `/assets/i18n/{lang}.json`. It is made of two files with the
+//! same five columns (English, French, Italian, German, Spanish): the terms the printable
+//! certificate prints too (field labels, states: `cartouche-i18n`'s `terms.json`) and what
+//! the pages alone say (`messages.json`). A key lives in exactly one of them, and has every
+//! language (`tests::every_key_has_every_language`).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -10,71 +11,22 @@ use std::sync::OnceLock;
 /// The table, as shipped in the binary.
 pub const MESSAGES: &str = include_str!("messages.json");
 
-/// A language of the pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// English (the default).
-    En,
-    /// French.
-    Fr,
-}
+/// A language of the pages: the shared table's (English, French, Italian, German,
+/// Spanish), in the same column order.
+pub use cartouche_i18n::Lang;
 
-impl Lang {
-    /// Every language, in the order of the language switch.
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
+/// The number of languages, the length of every entry.
+const LANGUAGES: usize = Lang::ALL.len();
 
-    /// The BCP 47 tag.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Fr => "fr",
-        }
-    }
-
-    /// Parses a `?lang=` value.
-    pub fn parse(text: &str) -> Option<Lang> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "en" => Some(Lang::En),
-            "fr" => Some(Lang::Fr),
-            _ => None,
-        }
-    }
-
-    /// The first language of an `Accept-Language` header that the pages speak.
-    pub fn from_accept_language(header: &str) -> Option<Lang> {
-        let mut ranked: Vec<(f32, Lang)> = header
-            .split(',')
-            .filter_map(|item| {
-                let mut parts = item.split(';');
-                let tag = parts.next()?.trim();
-                let quality =
-                    parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
-                let primary = tag.split('-').next()?;
-                Lang::parse(primary).map(|lang| (quality, lang))
-            })
-            .filter(|(quality, _)| *quality > 0.0)
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        ranked.first().map(|(_, lang)| *lang)
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Lang::En => 0,
-            Lang::Fr => 1,
-        }
-    }
-}
-
-fn table() -> &'static BTreeMap<String, [String; 2]> {
-    static TABLE: OnceLock<BTreeMap<String, [String; 2]>> = OnceLock::new();
+fn table() -> &'static BTreeMap<String, [String; LANGUAGES]> {
+    static TABLE: OnceLock<BTreeMap<String, [String; LANGUAGES]>> = OnceLock::new();
     // The table is checked by the unit tests below; a broken table is a build defect.
     TABLE.get_or_init(|| {
-        let mut table: BTreeMap<String, [String; 2]> =
-            serde_json::from_str(MESSAGES).expect("web/messages.json is a map of key to [en, fr]");
+        let mut table: BTreeMap<String, [String; LANGUAGES]> =
+            serde_json::from_str(MESSAGES).expect("web/messages.json is a map of key to [en, fr, it, de, es]");
         for key in cartouche_i18n::keys() {
-            let text = |lang| cartouche_i18n::term(key, lang).unwrap_or_default().to_owned();
-            table.insert(key.to_owned(), [text(cartouche_i18n::Lang::En), text(cartouche_i18n::Lang::Fr)]);
+            let texts = Lang::ALL.map(|lang| cartouche_i18n::term(key, lang).unwrap_or_default().to_owned());
+            table.insert(key.to_owned(), texts);
         }
         table
     })
@@ -108,11 +60,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_entry_has_english_and_french() {
+    fn every_key_has_every_language() {
         let raw: BTreeMap<String, Vec<String>> = serde_json::from_str(MESSAGES).unwrap();
         for (key, texts) in &raw {
-            assert_eq!(texts.len(), 2, "{key}: [en, fr]");
-            assert!(texts.iter().all(|t| !t.trim().is_empty()), "{key}: empty text");
+            assert_eq!(texts.len(), LANGUAGES, "{key}: [en, fr, it, de, es]");
+        }
+        for key in table().keys() {
+            for lang in Lang::ALL {
+                let text = t(lang, key);
+                assert!(!text.trim().is_empty(), "{key}: no {} text", lang.code());
+                // A placeholder the code fills in must survive translation.
+                for placeholder in t(Lang::En, key).split('{').skip(1).filter_map(|rest| rest.split_once('}')) {
+                    let placeholder = format!("{{{}}}", placeholder.0);
+                    assert!(text.contains(&placeholder), "{key}: {placeholder} lost in {}", lang.code());
+                }
+            }
         }
     }
 
@@ -183,8 +145,9 @@ mod tests {
     #[test]
     fn accept_language() {
         assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Some(Lang::Fr));
-        assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5,fr;q=0.4"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("de"), None);
+        assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5,fr;q=0.4"), Some(Lang::De));
+        assert_eq!(Lang::from_accept_language("pt-PT,en;q=0.5,fr;q=0.4"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("pt"), None);
         assert_eq!(Lang::from_accept_language("fr;q=0"), None);
     }
 }

@@ -45,7 +45,7 @@ pub(crate) fn routes() -> Router<AppState> {
 pub(crate) fn language(query: &BTreeMap<String, String>, headers: &HeaderMap) -> Lang {
     query
         .get("lang")
-        .and_then(|lang| Lang::parse(lang))
+        .and_then(|lang| Lang::from_tag(lang))
         .or_else(|| {
             headers
                 .get(header::ACCEPT_LANGUAGE)

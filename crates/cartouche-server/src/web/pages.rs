@@ -47,11 +47,18 @@ fn layout(lang: Lang, uri: &axum::http::Uri, title: &str, body: Markup, script: 
                     nav.lang aria-label=(t(lang, "nav.language")) {
                         @for other in Lang::ALL {
                             a href=(switch_language(uri, other)) hreflang=(other.code()) lang=(other.code())
-                                aria-current=[(other == lang).then_some("true")] { (t(other, &format!("lang.{}", other.code()))) }
+                                title=(t(other, &format!("lang.{}", other.code())))
+                                aria-current=[(other == lang).then_some("true")] {
+                                span aria-hidden="true" { (other.code().to_ascii_uppercase()) }
+                                span.visually-hidden { (t(other, &format!("lang.{}", other.code()))) }
+                            }
                         }
                     }
                 }
                 main #main tabindex="-1" { (body) }
+                // Where the scripts announce what happened (a verdict, a code from a desk
+                // scanner) to screen readers.
+                div #live .visually-hidden aria-live="assertive" aria-atomic="true" {}
                 footer.site { p { (t(lang, "app.tagline")) } }
             }
         }
@@ -125,6 +132,8 @@ fn verify_form(lang: Lang, options: &Options, error: Option<&str>, pasted: &str)
                 div.actions {
                     button.primary #scan-start type="button" { (t(lang, "verify.scan.start")) }
                     button #scan-stop type="button" hidden { (t(lang, "verify.scan.stop")) }
+                    button #scan-torch type="button" aria-pressed="false" hidden { (t(lang, "verify.scan.torch")) }
+                    button #scan-switch type="button" hidden { (t(lang, "verify.scan.switch")) }
                 }
             }
         }
@@ -141,8 +150,10 @@ fn verify_form(lang: Lang, options: &Options, error: Option<&str>, pasted: &str)
             h2 #paste-heading { (t(lang, "verify.paste.heading")) }
             form method="get" action="/verify" {
                 input type="hidden" name="lang" value=(lang.code());
+                p.small #wedge-hint { (t(lang, "verify.wedge.hint")) }
                 label for="paste-qr" { (t(lang, "verify.paste.label")) }
-                textarea #paste-qr name="qr" rows="3" required spellcheck="false" autocapitalize="off" { (pasted) }
+                input #paste-qr type="text" name="qr" required spellcheck="false" autocapitalize="off" autocomplete="off"
+                    enterkeyhint="go" value=(pasted);
                 (option_fields(lang, options, "paste"))
                 button.primary type="submit" { (t(lang, "verify.paste.submit")) }
             }
@@ -212,6 +223,37 @@ fn verify_failed(lang: Lang, uri: &axum::http::Uri, options: &Options, message: 
     )
 }
 
+/// The answer to a code that is not a Cartouche seal at all (`not_a_certificate`): said
+/// in those words, with what the code looks like and what was read, and the way back to
+/// scanning. Never a verdict: a web address is not a forged certificate.
+fn not_a_certificate_page(lang: Lang, uri: &axum::http::Uri, error: &ApiError, read: Option<&str>) -> Response {
+    let kind = error.details.as_ref().and_then(|d| d["kind"].as_str()).unwrap_or("text");
+    let kind_key = format!("notcert.kind.{kind}");
+    let title = t(lang, "notcert.title");
+    let body = html! {
+        h1.visually-hidden { (t(lang, "verdict.title")) }
+        div.banner.notcert #verdict role="status" data-verdict="NOT_A_CERTIFICATE" data-code=(error.code) data-kind=(kind) {
+            span.icon aria-hidden="true" { "⊘" }
+            div {
+                p.word { (title) }
+                p.explain {
+                    @if super::i18n::has(&kind_key) { (t(lang, &kind_key)) " " }
+                    (t(lang, "notcert.explain"))
+                }
+            }
+        }
+        @if let Some(read) = read {
+            section.card aria-labelledby="read-heading" {
+                h2 #read-heading { (t(lang, "notcert.read")) }
+                // Shown as text, cut short: it may be anything.
+                p.read-text { code { (read.chars().take(200).collect::<String>()) @if read.chars().count() > 200 { "…" } } }
+            }
+        }
+        p.next { a.button.primary #scan-next href=(format!("/verify?lang={}&scan=1", lang.code())) { (t(lang, "notcert.again")) } }
+    };
+    html(StatusCode::UNPROCESSABLE_ENTITY, layout(lang, uri, title, body, Some("verify.js")))
+}
+
 /// `POST /verify`: the photo upload of the officer page (works without JavaScript).
 pub(crate) async fn verify_form_post(
     State(state): State<AppState>,
@@ -223,6 +265,7 @@ pub(crate) async fn verify_form_post(
     let lang = language(&query, &headers);
     match crate::extract::verify_upload(&state, request).await {
         Ok(request) => render_verdict(&state, lang, &uri, request).await,
+        Err(error) if error.code == "not_a_certificate" => not_a_certificate_page(lang, &uri, &error, None),
         Err(error) => verify_failed(lang, &uri, &Options::from_query(&query), &error.message, ""),
     }
 }
@@ -267,6 +310,7 @@ async fn render_verdict_for(
 ) -> Response {
     match VerifyRequest::new(qr, options.checkpoint_country.as_deref(), options.import_check) {
         Ok(request) => render_verdict(state, lang, uri, request).await,
+        Err(error) if error.code == "not_a_certificate" => not_a_certificate_page(lang, uri, &error.into(), Some(qr)),
         Err(_) => verify_failed(
             lang,
             uri,
@@ -345,6 +389,15 @@ fn date_time(at: time::OffsetDateTime) -> String {
     format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
 }
 
+/// How many objects the first screen of a verdict shows, each with its first certified
+/// photo; the others are in the objects section below.
+const GLANCE_OBJECTS: usize = 3;
+
+/// The verdict page. On a phone's first screen (390 × 844): the decision (with the failed
+/// checks in plain words when it is not VALID), then the number, the issuing country, the
+/// export type and destination, and the first certified photo of each object with its
+/// title and dimensions. The rest (full facts, objects, reasons, history) follows in
+/// sections that open on demand. Printed, it is a one-page record of the check.
 fn verdict_body(
     lang: Lang,
     verdict: &Verdict,
@@ -360,19 +413,100 @@ fn verdict_body(
         CheckOutcome::NotChecked => 1,
         CheckOutcome::Pass => 2,
     });
+    let not_passed: Vec<_> = checks.iter().filter(|c| c.outcome != CheckOutcome::Pass).collect();
+    let announce = match &verdict.certificate {
+        Some(summary) => t(lang, "verdict.announce").replace("{verdict}", word).replace("{number}", &summary.number),
+        None => t(lang, "verdict.announce_plain").replace("{verdict}", word),
+    };
+    let checked_line = html! {
+        p.small.checked {
+            (t(lang, "verdict.checked_at")) " " (date_time(verdict.checked_at))
+            @if let Some(key) = &verdict.key { " · " (t(lang, "verdict.signed_by")) " " code { (key.kid) } " (" (key.alg.as_str()) ")" }
+        }
+    };
     html! {
         h1.visually-hidden { (t(lang, "verdict.title")) }
-        div.banner.(class) #verdict role="status" data-verdict=(verdict.verdict.as_str()) {
+        div.banner.(class) #verdict role="status" data-verdict=(verdict.verdict.as_str()) data-announce=(announce) {
             span.icon aria-hidden="true" { (icon) }
             div {
                 p.word { (word) }
-                p.explain { (t(lang, &format!("verdict.{}.explain", verdict.verdict.as_str()))) }
+                @if not_passed.is_empty() {
+                    p.explain { (t(lang, &format!("verdict.{}.explain", verdict.verdict.as_str()))) }
+                } @else {
+                    p.explain { (t(lang, &format!("verdict.{}.explain", verdict.verdict.as_str()))) }
+                    ul.why {
+                        @for check in not_passed.iter().take(3) {
+                            @let plain = format!("reason.{}.{}", check.name, outcome_name(check.outcome));
+                            li { @if super::i18n::has(&plain) { (t(lang, &plain)) } @else { (t(lang, &check_key(check.name))) } }
+                        }
+                    }
+                }
             }
         }
         @if let Some(summary) = &verdict.certificate {
-            section.card #certificate data-number=(summary.number) data-export-type=(export_type_name(summary.export_type))
+            section.card.glance #certificate aria-label=(t(lang, "cert.number")) data-number=(summary.number)
+                data-export-type=(export_type_name(summary.export_type))
                 data-state=[verdict.status.as_ref().map(|s| s.state.as_str())] {
-                h2 { (t(lang, "cert.number")) " " span.number { (summary.number) } }
+                p.number-line { span.label { (t(lang, "cert.number")) } " " strong.number { (summary.number) } }
+                dl.glance-facts {
+                    div { dt { (t(lang, "cert.issuing_country")) } dd #glance-country { (summary.issuing_country) } }
+                    div {
+                        dt { (t(lang, "cert.export_type")) }
+                        dd #glance-export {
+                            (t(lang, &format!("export_type.{}", export_type_name(summary.export_type))))
+                            " → " (summary.destination_country)
+                            @if let Some(due) = summary.reimport_due_date { " · " (t(lang, "cert.reimport_due")) " " (due) }
+                        }
+                    }
+                    @if let Some(status) = &verdict.status {
+                        div { dt { (t(lang, "cert.status")) } dd #glance-status { (t(lang, &format!("state.{}", status.state.as_str()))) } }
+                    }
+                }
+                ul.glance-objects {
+                    @for (index, object) in summary.objects.iter().enumerate().take(GLANCE_OBJECTS) {
+                        li.glance-object {
+                            @match object.photos.iter().find(|sha| photos_on_file.contains(sha)) {
+                                Some(sha) => {
+                                    a href=(format!("/api/v1/photos/{sha}")) {
+                                        img src=(format!("/api/v1/photos/{sha}/thumbnail"))
+                                            alt=(format!("{} {}", t(lang, "verdict.photo_alt"), index + 1)) width="112" height="112";
+                                    }
+                                }
+                                None => { p.missing-photo { (t(lang, "verdict.no_photo")) } }
+                            }
+                            p.title { (object.title.as_deref().unwrap_or(&object.object_type)) }
+                            p.dimensions { (object.dimensions) }
+                        }
+                    }
+                }
+                @if summary.objects.len() > GLANCE_OBJECTS {
+                    p.small { (t(lang, "verdict.more_objects").replace("{count}", &(summary.objects.len() - GLANCE_OBJECTS).to_string())) }
+                }
+            }
+        }
+        (checked_line)
+        @if let Some(summary) = &verdict.certificate {
+            @if verdict.status.is_some() {
+                section.card #officer-actions hidden aria-labelledby="actions-heading" data-number=(summary.number) {
+                    h2 #actions-heading { (t(lang, "officer.heading")) }
+                    form #event-form {
+                        label for="event-office" { (t(lang, "officer.office")) }
+                        input #event-office type="text" required maxlength="200" autocomplete="on" name="office";
+                        label for="event-declaration" { (t(lang, "officer.declaration")) }
+                        input #event-declaration type="text" maxlength="200" name="declaration_ref";
+                        div.actions {
+                            button.primary #record-exit type="submit" value="exited" { (t(lang, "officer.record_exit")) }
+                            @if summary.export_type == cartouche_model::ExportType::Temporary {
+                                button #record-return type="submit" value="returned" { (t(lang, "officer.record_return")) }
+                            }
+                        }
+                        p #event-result role="status" aria-live="polite" {}
+                    }
+                }
+                p.small #officer-hint hidden { (t(lang, "officer.needs_token")) }
+            }
+            details.section #details-certificate {
+                summary { h2 { (t(lang, "verdict.details")) } }
                 dl.facts {
                     dt { (t(lang, "cert.status")) }
                     dd #status {
@@ -390,8 +524,9 @@ fn verdict_body(
                     dt { (t(lang, "cert.valid_until")) } dd { (summary.valid_until) }
                 }
             }
-            section.card aria-labelledby="objects-heading" {
-                h2 #objects-heading { (t(lang, "verdict.compare")) }
+            details.section #details-objects {
+                summary { h2 { (t(lang, "verdict.objects_heading").replace("{count}", &summary.objects.len().to_string())) } }
+                p.small { (t(lang, "verdict.compare")) }
                 @for (index, object) in summary.objects.iter().enumerate() {
                     @let full = record.and_then(|r| r.certificate.application.objects.get(index));
                     article.object {
@@ -399,7 +534,7 @@ fn verdict_body(
                             @for sha in &object.photos {
                                 @if photos_on_file.contains(sha) {
                                     a href=(format!("/api/v1/photos/{sha}")) {
-                                        img src=(format!("/api/v1/photos/{sha}/thumbnail")) alt=(format!("{} {}", t(lang, "verdict.photo_alt"), index + 1)) width="240";
+                                        img src=(format!("/api/v1/photos/{sha}/thumbnail")) alt=(format!("{} {}", t(lang, "verdict.photo_alt"), index + 1)) width="240" loading="lazy";
                                     }
                                 } @else {
                                     p.missing-photo { (t(lang, "verdict.no_photo")) " " code { (&sha[..sha.len().min(12)]) } }
@@ -426,29 +561,8 @@ fn verdict_body(
                 }
             }
         }
-        @if let Some(summary) = &verdict.certificate {
-            @if verdict.status.is_some() {
-                section.card #officer-actions hidden aria-labelledby="actions-heading" data-number=(summary.number) {
-                    h2 #actions-heading { (t(lang, "officer.heading")) }
-                    form #event-form {
-                        label for="event-office" { (t(lang, "officer.office")) }
-                        input #event-office type="text" required maxlength="200" autocomplete="on" name="office";
-                        label for="event-declaration" { (t(lang, "officer.declaration")) }
-                        input #event-declaration type="text" maxlength="200" name="declaration_ref";
-                        div.actions {
-                            button.primary #record-exit type="submit" value="exited" { (t(lang, "officer.record_exit")) }
-                            @if summary.export_type == cartouche_model::ExportType::Temporary {
-                                button #record-return type="submit" value="returned" { (t(lang, "officer.record_return")) }
-                            }
-                        }
-                        p #event-result role="status" aria-live="polite" {}
-                    }
-                }
-                p.small #officer-hint hidden { (t(lang, "officer.needs_token")) }
-            }
-        }
-        section.card aria-labelledby="reasons-heading" {
-            h2 #reasons-heading { (t(lang, "verdict.reasons")) }
+        details.section #details-reasons open[verdict.verdict != VerdictKind::Valid] {
+            summary { h2 #reasons-heading { (t(lang, "verdict.reasons")) } }
             ul.checks {
                 @for check in &checks {
                     @let (class, mark, word) = outcome_mark(check.outcome);
@@ -467,14 +581,10 @@ fn verdict_body(
                     }
                 }
             }
-            p.small {
-                (t(lang, "verdict.checked_at")) " " (date_time(verdict.checked_at))
-                @if let Some(key) = &verdict.key { " · " (t(lang, "verdict.signed_by")) " " code { (key.kid) } " (" (key.alg.as_str()) ")" }
-            }
         }
         @if let Some(status) = verdict.status.as_ref().filter(|s| !s.events.is_empty()) {
-            section.card aria-labelledby="history-heading" {
-                h2 #history-heading { (t(lang, "cert.history")) }
+            details.section #details-history {
+                summary { h2 #history-heading { (t(lang, "cert.history")) } }
                 ol.history {
                     @for event in &status.events {
                         li {
@@ -487,7 +597,20 @@ fn verdict_body(
                 }
             }
         }
-        p.next { a.button.primary #scan-next href=(format!("/verify?lang={}&scan=1", lang.code())) { (t(lang, "verdict.scan_next")) } }
+        // The printed record: every check on one line (the sections above are not printed).
+        section.print-only #print-record aria-hidden="true" {
+            h2 { (t(lang, "verdict.record")) }
+            ul {
+                @for check in &checks {
+                    @let (class, mark, word) = outcome_mark(check.outcome);
+                    li.(class) { (mark) " " (t(lang, &check_key(check.name))) " — " (t(lang, word)) }
+                }
+            }
+        }
+        p.next {
+            a.button.primary #scan-next href=(format!("/verify?lang={}&scan=1", lang.code())) { (t(lang, "verdict.scan_next")) }
+            button #print-check type="button" hidden { (t(lang, "verdict.print")) }
+        }
     }
 }
 

@@ -1,7 +1,14 @@
 // The officer page's script. The page works without it (upload and paste are plain
-// forms, the verdict is rendered on the server); it adds:
-// - camera scanning: frames go to POST /api/v1/scan (the server's QR decoder), and a
-//   decoded code opens the server-rendered verdict /v/{token};
+// forms, a desk scanner types into the text field and its Enter submits it, the verdict
+// is rendered on the server); it adds:
+// - camera scanning: frames go to POST /api/v1/scan (the server's QR decoder), and the
+//   decoded text opens the server-rendered answer (a verdict, or "not an export
+//   certificate"); a torch and a camera switch where the device has them; camera errors
+//   in words that say what to do;
+// - desk (keyboard-wedge) scanners anywhere on the page: a burst of typing that ends with
+//   Enter, while no field has the focus, verifies what was typed, so a scan while a
+//   verdict is shown starts the next verification;
+// - the verdict announced to screen readers, and a print button;
 // - the officer token (kept in this tab's sessionStorage only) and, on a verdict, the
 //   buttons that record an exit or a return through the JSON API.
 (function () {
@@ -47,6 +54,22 @@
   const FRAME_INTERVAL_MS = 400;
   const MAX_FRAME_WIDTH = 960;
 
+  // What to tell the officer when the camera does not start, by the error's name.
+  function cameraError(error) {
+    const name = error && error.name;
+    if (name === 'NotAllowedError' || name === 'PermissionDeniedError') {
+      return window.isSecureContext === false ? t("verify.scan.error.insecure") : t("verify.scan.error.denied");
+    }
+    if (name === 'SecurityError') return t("verify.scan.error.insecure");
+    if (name === 'NotFoundError' || name === 'DevicesNotFoundError' || name === 'OverconstrainedError') {
+      return t("verify.scan.error.not_found");
+    }
+    if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') {
+      return t("verify.scan.error.in_use");
+    }
+    return t("verify.scan.error.other");
+  }
+
   function setupScanner() {
     const section = document.getElementById('scan');
     if (!section) return;
@@ -55,18 +78,23 @@
     const video = document.getElementById('scan-video');
     const start = document.getElementById('scan-start');
     const stop = document.getElementById('scan-stop');
+    const torch = document.getElementById('scan-torch');
+    const switcher = document.getElementById('scan-switch');
     const status = document.getElementById('scan-status');
     if (hint) hint.hidden = true;
     scanner.hidden = false;
     video.hidden = true; // shown while the camera runs
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      status.textContent = t("verify.scan.no_camera");
+      status.textContent = window.isSecureContext === false ? t("verify.scan.error.insecure") : t("verify.scan.no_camera");
       start.disabled = true;
       return;
     }
     let stream = null;
     let timer = null;
     let busy = false;
+    let cameras = []; // video inputs, once the permission is given
+    let cameraIndex = -1; // -1: the back camera the browser picks
+    let torchOn = false;
     const canvas = document.createElement('canvas');
 
     function halt() {
@@ -78,6 +106,10 @@
       video.hidden = true;
       start.hidden = false;
       stop.hidden = true;
+      torch.hidden = true;
+      switcher.hidden = true;
+      torchOn = false;
+      torch.setAttribute('aria-pressed', 'false');
     }
 
     async function frame() {
@@ -99,7 +131,7 @@
           const body = await response.json();
           status.textContent = t("verify.scan.found");
           halt();
-          window.location.assign(verdictUrl(body.qr));
+          window.location.assign(verifyUrl(body.qr));
           return;
         }
         if (response.status === 422) return; // no QR code in this frame yet
@@ -113,14 +145,33 @@
       }
     }
 
-    async function begin() {
+    // The torch, where the camera has one (phones' back cameras, in Chromium).
+    function offerTorch() {
+      const track = stream && stream.getVideoTracks()[0];
+      const capabilities = track && typeof track.getCapabilities === 'function' ? track.getCapabilities() : {};
+      torch.hidden = !(capabilities && capabilities.torch);
+    }
+
+    async function offerSwitch() {
       try {
-        stream = await navigator.mediaDevices.getUserMedia({
-          video: { facingMode: { ideal: 'environment' }, width: { ideal: 1280 }, height: { ideal: 720 } },
-          audio: false,
-        });
+        const devices = await navigator.mediaDevices.enumerateDevices();
+        cameras = devices.filter((device) => device.kind === 'videoinput');
       } catch (_) {
-        status.textContent = t("verify.scan.no_camera");
+        cameras = [];
+      }
+      switcher.hidden = cameras.length < 2;
+    }
+
+    async function begin() {
+      status.textContent = '';
+      const videoConstraints = { width: { ideal: 1280 }, height: { ideal: 720 } };
+      if (cameraIndex >= 0 && cameras[cameraIndex]) videoConstraints.deviceId = { exact: cameras[cameraIndex].deviceId };
+      else videoConstraints.facingMode = { ideal: 'environment' };
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ video: videoConstraints, audio: false });
+      } catch (error) {
+        status.textContent = cameraError(error);
+        start.focus();
         return;
       }
       video.srcObject = stream;
@@ -128,9 +179,32 @@
       await video.play().catch(() => {});
       start.hidden = true;
       stop.hidden = false;
+      offerTorch();
+      await offerSwitch();
       status.textContent = t("verify.scan.looking");
       timer = setInterval(frame, FRAME_INTERVAL_MS);
     }
+
+    torch.addEventListener('click', async () => {
+      const track = stream && stream.getVideoTracks()[0];
+      if (!track) return;
+      try {
+        await track.applyConstraints({ advanced: [{ torch: !torchOn }] });
+        torchOn = !torchOn;
+        torch.setAttribute('aria-pressed', String(torchOn));
+      } catch (_) {
+        torch.hidden = true; // the device refused: do not offer it again
+      }
+    });
+
+    switcher.addEventListener('click', async () => {
+      if (cameras.length < 2) return;
+      const current = stream && stream.getVideoTracks()[0] && stream.getVideoTracks()[0].getSettings().deviceId;
+      const at = cameras.findIndex((camera) => camera.deviceId === current);
+      cameraIndex = (at + 1) % cameras.length;
+      halt();
+      await begin();
+    });
 
     start.addEventListener('click', begin);
     stop.addEventListener('click', halt);
@@ -138,17 +212,90 @@
     if (new URLSearchParams(window.location.search).get('scan') === '1') begin();
   }
 
-  // The verdict page for a decoded QR text, with this page's options.
-  function verdictUrl(qr) {
-    const text = String(qr).trim();
-    const at = text.lastIndexOf('/v/');
-    const token = at >= 0 ? text.slice(at + 3).split(/[?#]/)[0] : text;
-    const params = new URLSearchParams({ lang });
+  // The server's answer to a scanned or typed text (a verdict, or "not an export
+  // certificate"), with this page's checkpoint options.
+  function verifyUrl(qr) {
+    const params = new URLSearchParams({ lang, qr: String(qr).trim() });
+    const here = new URLSearchParams(window.location.search);
     const checkpoint = document.getElementById('paste-checkpoint');
-    if (checkpoint && checkpoint.value.trim()) params.set('checkpoint_country', checkpoint.value.trim().toUpperCase());
+    const country = checkpoint ? checkpoint.value.trim() : here.get('checkpoint_country') || '';
+    if (country) params.set('checkpoint_country', country.toUpperCase());
     const importCheck = document.querySelector('#paste-qr ~ details .import-check');
-    if (importCheck && importCheck.checked) params.set('import_check', '1');
-    return `/v/${encodeURIComponent(token)}?${params}`;
+    if (importCheck ? importCheck.checked : here.get('import_check') === '1') params.set('import_check', '1');
+    return `/verify?${params}`;
+  }
+
+  // ---------------------------------------------------------------- desk scanners
+
+  // A desk scanner is a keyboard: it types the QR text, then Enter. Typed into the text
+  // field, the form's own submit does the rest. Typed while no field has the focus (a
+  // verdict on screen, nothing clicked), the keys are gathered here; Enter after enough
+  // of them verifies. Nobody types twenty characters into nothing and presses Enter, so
+  // no timing is needed; a pause of a second forgets stray keys.
+  const WEDGE_MIN_CHARS = 20;
+  const WEDGE_FORGET_MS = 1000;
+
+  function editable(element) {
+    if (!element) return false;
+    const tag = element.tagName;
+    return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || element.isContentEditable;
+  }
+
+  function setupWedge() {
+    let typed = '';
+    let last = 0;
+    document.addEventListener(
+      'keydown',
+      (event) => {
+        if (event.ctrlKey || event.metaKey || event.altKey || editable(event.target)) return;
+        const now = Date.now();
+        if (now - last > WEDGE_FORGET_MS) typed = '';
+        last = now;
+        if (event.key === 'Enter') {
+          if (typed.length >= WEDGE_MIN_CHARS) {
+            event.preventDefault();
+            event.stopPropagation();
+            const text = typed;
+            typed = '';
+            announce(t("verify.wedge.reading"));
+            window.location.assign(verifyUrl(text));
+          }
+          typed = '';
+          return;
+        }
+        if (event.key.length === 1) typed += event.key;
+      },
+      true,
+    );
+    // With a mouse (a desk, where the scanners are), the field is ready without a click.
+    // Not on touch screens: focusing it would open the on-screen keyboard.
+    const field = document.getElementById('paste-qr');
+    if (field && window.matchMedia && window.matchMedia('(pointer: fine)').matches && !field.value) field.focus();
+  }
+
+  // ---------------------------------------------------------------- verdict
+
+  function announce(text) {
+    const live = document.getElementById('live');
+    if (!live) return;
+    live.textContent = '';
+    // After a tick, so that screen readers see a change.
+    setTimeout(() => {
+      live.textContent = text;
+    }, 100);
+  }
+
+  function setupVerdict() {
+    const banner = document.getElementById('verdict');
+    if (banner) {
+      const word = banner.querySelector('.word');
+      announce(banner.dataset.announce || (word ? word.textContent : ''));
+    }
+    const print = document.getElementById('print-check');
+    if (print) {
+      print.hidden = false;
+      print.addEventListener('click', () => window.print());
+    }
   }
 
   // ---------------------------------------------------------------- officer token
@@ -248,7 +395,10 @@
     });
   }
 
+  // At once: a scan may come before the texts have loaded.
+  setupWedge();
   loadTexts().then(() => {
+    setupVerdict();
     setupScanner();
     setupOfficerToken();
     setupOfficerActions();
