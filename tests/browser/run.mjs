@@ -4,14 +4,17 @@
 //
 // Scenarios: the camera (Chromium's fake capture device playing a video of the QR code)
 // scans to VALID; a photo upload verifies; a tampered token is INVALID; an officer
-// records an exit; French pages; no Content-Security-Policy violation anywhere; then the
-// ministry console (console.mjs).
+// records an exit; French pages; the officer in the field (officer.mjs: desk scanner,
+// camera controls and errors, the verdict at a glance on a phone and printed, every page
+// in five languages checked by axe-core); no Content-Security-Policy violation anywhere;
+// then the ministry console (console.mjs). The times from scan to verdict are printed.
 
 import assert from 'node:assert/strict';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { consoleScenario } from './console.mjs';
+import { cameraControls, deskScanner, everyPageAccessible, glanceAndPrint, reportTimes } from './officer.mjs';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const base = config.base;
@@ -103,9 +106,26 @@ async function contrastProblems(page) {
   });
 }
 
-async function assertContrast(page, what) {
+// axe-core, from the tests' node_modules (never served by the pages): evaluated in the
+// page through the DevTools protocol, which the pages' CSP does not govern.
+const AXE = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+
+async function axeProblems(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')})`);
+  });
+}
+
+// WCAG AA contrast (our own check, which also sees text over colour) and axe-core: no
+// serious or critical violation.
+async function assertAccessible(page, what) {
   const problems = await contrastProblems(page);
   assert.deepEqual(problems, [], `WCAG AA contrast on ${what}`);
+  assert.deepEqual(await axeProblems(page), [], `axe-core on ${what}`);
 }
 
 async function verdictOf(page) {
@@ -135,11 +155,20 @@ async function cameraScansToValid() {
     assert.equal(await verdictOf(page), 'VALID', 'the camera scan gives VALID');
     assert.match(await page.locator('#certificate .number').innerText(), new RegExp(config.number));
     // The certified photo is shown beside the description, loaded from this server.
-    const photo = page.locator('.photos img').first();
+    const photo = page.locator('.glance-object img').first();
     await photo.waitFor();
     assert.ok(await photo.evaluate((img) => img.complete && img.naturalWidth > 0), 'the certified photo loads');
-    await shots(page, 'verdict-valid-phone');
     log('camera scan → VALID');
+    // The time from "Start the camera" to the verdict on screen, camera already allowed.
+    const samples = [];
+    for (let i = 0; i < 8; i += 1) {
+      await page.goto(`${base}/verify?lang=en`);
+      const started = Date.now();
+      await page.locator('#scan-start').click();
+      await page.locator('#verdict').waitFor({ timeout: 30_000 });
+      samples.push(Date.now() - started);
+    }
+    reportTimes(log, 'camera (start to verdict, 1-object certificate)', samples);
   } finally {
     await browser.close();
   }
@@ -149,13 +178,13 @@ async function uploadAndPaste(browser) {
   const { page } = await newPage(browser, DESKTOP);
   await page.goto(`${base}/verify?lang=en`);
   await shots(page, 'verify');
-  await assertContrast(page, 'the officer page');
+  await assertAccessible(page, 'the officer page');
   // Photo upload (a plain form: works without the script too).
   await page.locator('#upload-image').setInputFiles(config.qr_png);
   await page.locator('form[enctype="multipart/form-data"] button[type=submit]').click();
   assert.equal(await verdictOf(page), 'VALID', 'the uploaded photo verifies');
   await shots(page, 'verdict-valid');
-  await assertContrast(page, 'the VALID verdict');
+  await assertAccessible(page, 'the VALID verdict');
   log('photo upload → VALID');
 
   // A tampered token: one character of the signature changed.
@@ -165,7 +194,7 @@ async function uploadAndPaste(browser) {
   assert.ok((await failed.count()) >= 1, 'the reasons name the failing check');
   assert.match(await failed.first().innerText(), /Signature|Failed/);
   await shots(page, 'verdict-invalid');
-  await assertContrast(page, 'the INVALID verdict');
+  await assertAccessible(page, 'the INVALID verdict');
   log('tampered token → INVALID');
 
   // Pasting the text.
@@ -203,7 +232,7 @@ async function officerRecordsExit(browser) {
   await shots(page, 'verdict-officer');
   await Promise.all([page.waitForEvent('load'), page.locator('#record-exit').click()]);
   assert.equal(await verdictOf(page), 'VALID', 'out on temporary export is still VALID');
-  await page.locator('ol.history').filter({ hasText: 'Exit recorded' }).waitFor();
+  await page.locator('ol.history').filter({ hasText: 'Exit recorded' }).waitFor({ state: 'attached' });
   assert.equal(await page.locator('#certificate').getAttribute('data-state'), 'exported_temporarily');
   await page.locator('#record-return').waitFor({ state: 'visible' }); // a temporary export can be returned
   log('officer records the exit');
@@ -223,7 +252,7 @@ async function french(browser) {
   await page.goto(`${base}/c/${config.number}?lang=fr`);
   await page.locator('h1').filter({ hasText: 'Statut du certificat' }).waitFor();
   await shots(page, 'status-fr');
-  await assertContrast(page, 'the status page');
+  await assertAccessible(page, 'the status page');
   log('French pages');
   await page.context().close();
 }
@@ -232,6 +261,11 @@ async function main() {
   await cameraScansToValid();
   const browser = await chromium.launch({ executablePath: config.chromium, args: BROWSER_ARGS });
   try {
+    const officer = { browser, config, newPage, shots, log, verdictOf, accessible: assertAccessible };
+    await glanceAndPrint(officer);
+    await deskScanner(officer);
+    await cameraControls(officer);
+    await everyPageAccessible(officer);
     await uploadAndPaste(browser);
     await officerRecordsExit(browser);
     await french(browser);
@@ -243,7 +277,7 @@ async function main() {
       },
       newPage: async (options = {}) => (await watchBrowser.newContext(options)).newPage(),
     };
-    await consoleScenario({ browser: watchBrowser, base, issuerToken: config.issuer_token, shots, log, contrast: assertContrast });
+    await consoleScenario({ browser: watchBrowser, base, issuerToken: config.issuer_token, shots, log, contrast: assertAccessible });
     log('console');
   } finally {
     await browser.close();

@@ -267,10 +267,6 @@
       },
       true,
     );
-    // With a mouse (a desk, where the scanners are), the field is ready without a click.
-    // Not on touch screens: focusing it would open the on-screen keyboard.
-    const field = document.getElementById('paste-qr');
-    if (field && window.matchMedia && window.matchMedia('(pointer: fine)').matches && !field.value) field.focus();
   }
 
   // ---------------------------------------------------------------- verdict
