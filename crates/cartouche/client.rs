@@ -266,6 +266,15 @@ pub fn verify(
         (Some(seal), None) => seal.to_owned(),
         (None, None) => bail!("give the seal (QR text or token) or --image PHOTO"),
     };
+    // A web address, a product code, a health certificate: not a verdict, online or not.
+    if let Err(kind) = cartouche_seal::recognise(&seal) {
+        out!("NOT A CERTIFICATE");
+        out!(
+            "this is not an export certificate: the code is {}, not the seal of a Cartouche certificate",
+            kind.describe()
+        );
+        return Ok(ExitCode::from(4));
+    }
     let verdict: Verdict = match trust_list {
         Some(path) => verify_offline(&seal, path)?,
         None => serde_json::from_value(call(

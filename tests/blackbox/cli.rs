@@ -1,7 +1,8 @@
 //! The CLI as an officer's terminal sees it: a forged seal cannot inject control
 //! sequences (clear the screen, print a green VALID, reorder text) through its kid or its
 //! titles, and the verdict line stays the true one. And ES256 seals have one valid
-//! signature: the high-S twin of a genuine seal is INVALID offline and online.
+//! signature: the high-S twin of a genuine seal is INVALID offline and online. A code
+//! that is not a certificate at all is said to be so (exit status 4), never a verdict.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -64,6 +65,15 @@ fn a_hostile_kid_reaches_neither_the_terminal_nor_the_json_api_raw() {
     assert_eq!(code, 3, "{out}");
     assert_eq!(out.lines().next(), Some("INDETERMINATE"), "{out:?}");
     assert_safe("verify offline", &out);
+
+    // A code that is not a certificate at all: said so, exit status 4, online and offline.
+    for extra in [&[][..], &["--trust-list", list_path.to_str().unwrap()][..]] {
+        let args = [&["verify", "https://shop.example/p/42"][..], extra].concat();
+        let (code, out, stderr) = cli(&args, &env, work.path());
+        assert_eq!(code, 4, "{out}{stderr}");
+        assert_eq!(out.lines().next(), Some("NOT A CERTIFICATE"), "{out:?}");
+        assert!(out.contains("this is not an export certificate: the code is a web address"), "{out}");
+    }
 }
 
 #[test]
