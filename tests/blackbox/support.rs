@@ -18,9 +18,10 @@ pub fn test_start() -> time::OffsetDateTime {
     time::OffsetDateTime::parse(TEST_START, &time::format_description::well_known::Rfc3339).unwrap()
 }
 
-/// The binary under test.
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_cartouche")
+/// The binary under test: the one cargo built for the tests, or `CARTOUCHE_TEST_BINARY`
+/// (to measure a release build, e.g. the browser run's times to verdict).
+pub fn binary() -> String {
+    std::env::var("CARTOUCHE_TEST_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_cartouche").to_owned())
 }
 
 /// The repository root.

@@ -223,13 +223,13 @@ export async function glanceAndPrint({ browser, config, newPage, shots, log, ver
     assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the certified photo loads');
   }
   assert.match(await page.locator('#glance-export').innerText(), /Definitive → SG/);
+  await shots(page, 'verdict-valid-phone', { fullPage: false });
   // The rest opens on demand.
   const objects = page.locator('#details-objects');
   assert.equal(await objects.evaluate((d) => d.open), false);
   await objects.locator('summary').click();
   await page.locator('#details-objects article.object').first().waitFor({ state: 'visible' });
   assert.equal(await page.locator('#details-objects article.object').count(), 3);
-  await shots(page, 'verdict-valid-phone', { fullPage: false });
   await accessible(page, 'the VALID verdict on a phone');
   // Announced to screen readers, in a live region.
   await page.waitForFunction(() => document.getElementById('live').textContent.includes('VALID'));

@@ -183,6 +183,7 @@
       await offerSwitch();
       status.textContent = t("verify.scan.looking");
       timer = setInterval(frame, FRAME_INTERVAL_MS);
+      frame(); // the first frame now, not an interval later
     }
 
     torch.addEventListener('click', async () => {
