@@ -329,10 +329,12 @@ fn a_code_that_is_not_a_certificate_is_named_so_in_every_path() {
     assert!(
         uploaded.body.contains("This is not an export certificate") && uploaded.body.contains("health certificate")
     );
+    assert!(uploaded.body.contains("HC1:NCFOXN%TS3DH3ZSUZK+.V0ETD%65NL-AH"), "what the photo's code says is shown");
     // The same through the API: its own error code, with what the code looks like.
     let (status, body) = server.call("POST", "/api/v1/verify", None, Some(&json!({ "qr": "4006381333931" })));
     assert_error(status, &body, 422, "not_a_certificate");
     assert_eq!(body["error"]["details"]["kind"], "product_code");
+    assert_eq!(body["error"]["details"]["read"], "4006381333931");
     let (content_type, body) = multipart(&[("image", &png, Some("image/png"))]);
     let mut response = agent()
         .post(&format!("{}/api/v1/verify", server.base))

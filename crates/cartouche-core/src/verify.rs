@@ -42,13 +42,18 @@ impl VerifyRequest {
             crate::country_code(country, "checkpoint_country")?;
         }
         let qr = qr.trim();
-        cartouche_seal::recognise(qr).map_err(not_a_certificate)?;
+        cartouche_seal::recognise(qr).map_err(|kind| not_a_certificate(kind, qr))?;
         Ok(Self { qr: qr.to_owned(), checkpoint_country, import_check })
     }
 }
 
-/// `not_a_certificate` (422), with what the code looks like in `details.kind`.
-pub fn not_a_certificate(kind: cartouche_seal::NotASeal) -> CoreError {
+/// How much of a code that is not a certificate is given back (`details.read`).
+const READ_SHOWN_CHARS: usize = 200;
+
+/// `not_a_certificate` (422), with what the code looks like in `details.kind` and its
+/// first characters in `details.read` (a photo's code is shown to the officer who
+/// uploaded it).
+pub fn not_a_certificate(kind: cartouche_seal::NotASeal, read: &str) -> CoreError {
     CoreError::unprocessable(
         "not_a_certificate",
         format!(
@@ -57,7 +62,10 @@ pub fn not_a_certificate(kind: cartouche_seal::NotASeal) -> CoreError {
             kind.describe()
         ),
     )
-    .with_details(serde_json::json!({ "kind": kind.as_str() }))
+    .with_details(serde_json::json!({
+        "kind": kind.as_str(),
+        "read": read.chars().take(READ_SHOWN_CHARS).collect::<String>(),
+    }))
 }
 
 /// A verdict, with the registry's record when the seal matched it (the verdict page

@@ -329,7 +329,7 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/verify",
         id: "verify",
         tag: "verification",
-        summary: "Verify a seal: a JSON request, or multipart/form-data with a photo of the QR code in the field `image` (PNG or JPEG, at most 15 MiB). A seal, even a damaged one, is answered with a verdict; a code that is not a Cartouche seal at all (a web address, a product code, a health certificate, other text) is 422 not_a_certificate, with details.kind (web_address, product_code, health_certificate, text). Rate-limited per client address.",
+        summary: "Verify a seal: a JSON request, or multipart/form-data with a photo of the QR code in the field `image` (PNG or JPEG, at most 15 MiB). A seal, even a damaged one, is answered with a verdict; a code that is not a Cartouche seal at all (a web address, a product code, a health certificate, other text) is 422 not_a_certificate, with details.kind (web_address, product_code, health_certificate, text) and details.read (its first 200 characters). Rate-limited per client address.",
         auth: Auth::None,
         params: &[],
         body: Body::JsonOrMultipart("Requests_verify_request", "Requests_verify_upload"),

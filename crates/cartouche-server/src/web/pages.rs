@@ -226,8 +226,9 @@ fn verify_failed(lang: Lang, uri: &axum::http::Uri, options: &Options, message: 
 /// The answer to a code that is not a Cartouche seal at all (`not_a_certificate`): said
 /// in those words, with what the code looks like and what was read, and the way back to
 /// scanning. Never a verdict: a web address is not a forged certificate.
-fn not_a_certificate_page(lang: Lang, uri: &axum::http::Uri, error: &ApiError, read: Option<&str>) -> Response {
+fn not_a_certificate_page(lang: Lang, uri: &axum::http::Uri, error: &ApiError) -> Response {
     let kind = error.details.as_ref().and_then(|d| d["kind"].as_str()).unwrap_or("text");
+    let read = error.details.as_ref().and_then(|d| d["read"].as_str()).filter(|read| !read.is_empty());
     let kind_key = format!("notcert.kind.{kind}");
     let title = t(lang, "notcert.title");
     let body = html! {
@@ -245,8 +246,8 @@ fn not_a_certificate_page(lang: Lang, uri: &axum::http::Uri, error: &ApiError, r
         @if let Some(read) = read {
             section.card aria-labelledby="read-heading" {
                 h2 #read-heading { (t(lang, "notcert.read")) }
-                // Shown as text, cut short: it may be anything.
-                p.read-text { code { (read.chars().take(200).collect::<String>()) @if read.chars().count() > 200 { "…" } } }
+                // Shown as text (it may be anything), cut short by the core.
+                p.read-text { code { (read) } }
             }
         }
         p.next { a.button.primary #scan-next href=(format!("/verify?lang={}&scan=1", lang.code())) { (t(lang, "notcert.again")) } }
@@ -265,7 +266,7 @@ pub(crate) async fn verify_form_post(
     let lang = language(&query, &headers);
     match crate::extract::verify_upload(&state, request).await {
         Ok(request) => render_verdict(&state, lang, &uri, request).await,
-        Err(error) if error.code == "not_a_certificate" => not_a_certificate_page(lang, &uri, &error, None),
+        Err(error) if error.code == "not_a_certificate" => not_a_certificate_page(lang, &uri, &error),
         Err(error) => verify_failed(lang, &uri, &Options::from_query(&query), &error.message, ""),
     }
 }
@@ -310,7 +311,7 @@ async fn render_verdict_for(
 ) -> Response {
     match VerifyRequest::new(qr, options.checkpoint_country.as_deref(), options.import_check) {
         Ok(request) => render_verdict(state, lang, uri, request).await,
-        Err(error) if error.code == "not_a_certificate" => not_a_certificate_page(lang, uri, &error.into(), Some(qr)),
+        Err(error) if error.code == "not_a_certificate" => not_a_certificate_page(lang, uri, &error.into()),
         Err(_) => verify_failed(
             lang,
             uri,
