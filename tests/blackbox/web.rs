@@ -462,9 +462,11 @@ fn browser_camera_upload_tampered_officer_french_and_console() {
     let browser_dir = repo().join("tests/browser");
     let chromium = std::env::var("CARTOUCHE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
-        Path::new(&chromium).exists() && browser_dir.join("node_modules/playwright-core").exists(),
-        "the browser tests need Chromium ({chromium}) and playwright-core (tests/browser/node_modules): \
-         run scripts/test, which installs both (or apt-get install chromium; npm ci --prefix tests/browser)"
+        Path::new(&chromium).exists()
+            && browser_dir.join("node_modules/playwright-core").exists()
+            && browser_dir.join("node_modules/axe-core").exists(),
+        "the browser tests need Chromium ({chromium}), playwright-core and axe-core (tests/browser/node_modules): \
+         run scripts/test, which installs them (or apt-get install chromium; npm ci --prefix tests/browser)"
     );
     let server = Server::start();
     let issuer = server.token("issuer", Some("IT"));
