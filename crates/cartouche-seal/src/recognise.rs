@@ -62,7 +62,7 @@ impl NotASeal {
 /// another kind of code. Empty text is left to verification, which refuses it.
 pub fn recognise(text: &str) -> Result<(), NotASeal> {
     let text = text.trim();
-    if text.is_empty() || trailing_digits(text).len() >= MIN_SEAL_DIGITS {
+    if text.is_empty() || ends_with_seal_digits(text) {
         return Ok(());
     }
     let lower = |n: usize| text.get(..n).map(str::to_ascii_lowercase);
@@ -87,20 +87,47 @@ pub fn recognise(text: &str) -> Result<(), NotASeal> {
     Err(NotASeal::Text)
 }
 
-/// The digits a text ends with, when it is a seal's numeric form typed through another
-/// keyboard layout: the run of digits at the end, cut before any `?` or `#`.
+/// The unshifted digit row of a French or Belgian (AZERTY) keyboard, for 0 to 9: a
+/// scanner typing digits as a US keyboard would, on such a computer, types these.
+const AZERTY_DIGIT_ROW: [char; 10] = ['à', '&', 'é', '"', '\'', '(', '-', 'è', '_', 'ç'];
+
+/// The digits a text ends with, cut before any `?` or `#`: the run of digits at its end.
 pub(crate) fn trailing_digits(text: &str) -> &str {
     let text = text.split(['?', '#']).next().unwrap_or(text);
     let start = text.bytes().rposition(|b| !b.is_ascii_digit()).map_or(0, |at| at + 1);
     &text[start..]
 }
 
+/// The digits a text ends with when they were typed through an AZERTY keyboard's digit
+/// row: the run of such characters (and digits) at its end, as digits, if it has one of
+/// the row's characters that no other layout and no base64url text gives (`-` and `_`
+/// alone prove nothing).
+fn trailing_azerty_digits(text: &str) -> Option<String> {
+    let text = text.split(['?', '#']).next().unwrap_or(text);
+    let digit = |c: char| c.to_digit(10).or_else(|| AZERTY_DIGIT_ROW.iter().position(|&d| d == c).map(|at| at as u32));
+    let run: Vec<char> = text.chars().rev().take_while(|&c| digit(c).is_some()).collect();
+    let telling = run.iter().any(|c| AZERTY_DIGIT_ROW.contains(c) && !matches!(c, '-' | '_'));
+    telling.then(|| run.iter().rev().filter_map(|&c| digit(c).and_then(|d| char::from_digit(d, 10))).collect())
+}
+
+/// Whether `text` ends with enough digits, typed on any layout, to be a seal's numeric form.
+fn ends_with_seal_digits(text: &str) -> bool {
+    trailing_digits(text).len() >= MIN_SEAL_DIGITS
+        || trailing_azerty_digits(text).is_some_and(|digits| digits.len() >= MIN_SEAL_DIGITS)
+}
+
 /// The token of a text that ends with a seal's digits (at least [`MIN_SEAL_DIGITS`]) but
 /// is not a link this crate reads otherwise: the printed link typed by a desk scanner
-/// through a foreign keyboard layout (`httpsÖ--registry.example-v-5601…`).
+/// through a foreign keyboard layout (`httpsÖ--registry.example-v-5601…` on a German
+/// keyboard, `httpsM!!registry.example!v!(à&…` on a French one).
 pub(crate) fn token_from_mangled_link(text: &str) -> Option<String> {
-    let digits = trailing_digits(text);
-    (digits.len() >= MIN_SEAL_DIGITS && digits.len() < text.len()).then(|| qr::digits_to_token(digits)).flatten()
+    let whole = text.split(['?', '#']).next().unwrap_or(text).chars().count();
+    let plain = trailing_digits(text);
+    let decoded = (plain.len() >= MIN_SEAL_DIGITS && plain.len() < whole).then(|| qr::digits_to_token(plain)).flatten();
+    decoded.or_else(|| {
+        let digits = trailing_azerty_digits(text)?;
+        (digits.len() >= MIN_SEAL_DIGITS).then(|| qr::digits_to_token(&digits)).flatten()
+    })
 }
 
 #[cfg(test)]
@@ -162,6 +189,20 @@ mod tests {
         let typed = printed.replace(':', "Ö").replace('/', "-");
         assert_eq!(token_from_mangled_link(&typed).as_deref(), Some(token));
         assert_eq!(crate::token_from_qr_text(&typed), token);
+        // The same link through a French keyboard: `:` and `/` become `M` and `!`, and
+        // the digits the unshifted row's characters.
+        let azerty: String = printed
+            .chars()
+            .map(|c| match c {
+                ':' => 'M',
+                '/' => '!',
+                d if d.is_ascii_digit() => AZERTY_DIGIT_ROW[d.to_digit(10).unwrap() as usize],
+                other => other,
+            })
+            .collect();
+        assert!(azerty.contains("!v!") && azerty.contains('é'), "{azerty}");
+        assert_eq!(recognise(&azerty), Ok(()));
+        assert_eq!(crate::token_from_qr_text(&azerty), token);
         // Digits alone, or too few of them, are not a mangled link.
         assert_eq!(token_from_mangled_link(&qr::token_to_digits(token)), None);
         assert_eq!(token_from_mangled_link("tel-0033123456789"), None);
