@@ -307,6 +307,38 @@ fn verification_works_without_javascript() {
 }
 
 #[test]
+fn a_desk_scanner_typing_through_a_foreign_keyboard_layout_still_verifies() {
+    let server = Server::start();
+    let issuer = server.token("issuer", Some("FR"));
+    let record = server.issue(&issuer, &example("fr-painting-to-us.json"));
+    let printed = record["qr_text"].as_str().unwrap();
+    // A scanner in US mode on a German (QWERTZ) and a French (AZERTY) computer.
+    const AZERTY_ROW: [char; 10] = ['à', '&', 'é', '"', '\'', '(', '-', 'è', '_', 'ç'];
+    let qwertz: String = printed
+        .chars()
+        .map(|c| match c {
+            ':' => 'Ö',
+            '/' => '-',
+            other => other,
+        })
+        .collect();
+    let azerty: String = printed
+        .chars()
+        .map(|c| match c {
+            ':' => 'M',
+            '/' => '!',
+            d if d.is_ascii_digit() => AZERTY_ROW[d.to_digit(10).unwrap() as usize],
+            other => other,
+        })
+        .collect();
+    for typed in [qwertz, azerty] {
+        let page = get_page(&server, &format!("/verify?lang=en&qr={}", urlencode(&typed)), &[]);
+        assert_eq!((page.status, verdict_of(&page)), (200, "VALID"), "{typed:.60}");
+        assert_eq!(server.verify(&typed)["verdict"], "VALID");
+    }
+}
+
+#[test]
 fn a_code_that_is_not_a_certificate_is_named_so_in_every_path() {
     let server = Server::start();
     // Pasted or typed (a desk scanner), in the officer's language: never a verdict.
