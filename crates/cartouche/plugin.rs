@@ -133,13 +133,14 @@ cartouche-rules-sdk = {{ path = "{}" }}
     if !member {
         cargo_toml.push_str("\n# Not a member of the Cartouche workspace.\n[workspace]\n");
     }
-    let today = time::OffsetDateTime::now_utc().date();
+    // The sample cases are dated 2026-11-28 (their ages are counted to 2026): the plugin is
+    // valid from the start of that year, so that they fall in its window.
     let manifest = serde_json::json!({
         "id": id,
         "jurisdiction": jurisdiction,
         "version": "0.1.0",
         "phases": ["issuance"],
-        "valid_from": format!("{}-01-01", today.year()),
+        "valid_from": "2026-01-01",
         "descriptions": { "en": format!("{jurisdiction}: export licence for objects over 100 years old worth over EUR 50,000 (replace with your country's rules)") },
         "source": "Name the law and articles these rules come from"
     });

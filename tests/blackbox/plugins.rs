@@ -388,6 +388,15 @@ fn cli_plugin_test_runs_cases_through_the_production_engine_and_reports_the_limi
         "{stdout}"
     );
 
+    // A case dated before the plugin's valid_from (2026-01-01) tests a date the registry
+    // never runs this version on: refused, naming the case, with the manifest.
+    let mut early: serde_json::Value = serde_json::from_str(plugin.cases).unwrap();
+    early["cases"][0]["date"] = "2025-12-31".into();
+    let early = write(dir.path(), "early.json", early.to_string().as_bytes());
+    let (code, stdout, stderr) = cli(&["plugin", "test", &component, &early, "--manifest", &manifest], &[], dir.path());
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("is evaluated on 2025-12-31, before the plugin's valid_from 2026-01-01"), "{stderr}");
+
     let wasi = wat::parse_str(r#"(component (import "wasi:cli/environment@0.2.6" (instance (export "get-arguments" (func (result (list string)))))))"#).unwrap();
     let wasi = write(dir.path(), "wasi.wasm", &wasi);
     let (code, _, stderr) = cli(&["plugin", "test", &wasi, &cases], &[], dir.path());

@@ -502,6 +502,7 @@ impl Rules {
                 case.name
             )));
         }
+        check_case_dates(&file, &manifest, &self.snapshot())?;
         file.reference.check().map_err(|error| PublishError::Cases(format!("reference data: {error}")))?;
         let report = self.run_cases(&compiled, &file);
         let timed_out = report.timed_out();
@@ -822,6 +823,37 @@ impl Rules {
 /// What versions are grouped by: id and jurisdiction.
 fn key_of(plugin: &Arc<LoadedPlugin>) -> (&str, &str) {
     (plugin.manifest.id.as_str(), plugin.manifest.jurisdiction.as_str())
+}
+
+/// Refuses a case dated outside the window in which the registry would run this version:
+/// from its `valid_from` until the `valid_from` of a later version already in service. A
+/// case outside it tests a date the plugin never serves (test such dates in the plugin's
+/// own tests).
+fn check_case_dates(
+    file: &CaseFile,
+    manifest: &PluginManifest,
+    plugins: &[Arc<LoadedPlugin>],
+) -> Result<(), PublishError> {
+    let until = plugins
+        .iter()
+        .filter(|p| p.manifest.id == manifest.id && p.manifest.valid_from > manifest.valid_from)
+        .map(|p| (p.manifest.valid_from, p.manifest.version.as_str()))
+        .min();
+    for case in &file.cases {
+        if case.date < manifest.valid_from {
+            return Err(PublishError::Cases(format!(
+                "case {:?} is evaluated on {}, before the plugin's valid_from {}: the registry never runs this version on that date; date it on or after {}, or test that date in the plugin's own tests",
+                case.name, case.date, manifest.valid_from, manifest.valid_from
+            )));
+        }
+        if let Some((next, version)) = until.filter(|(next, _)| case.date >= *next) {
+            return Err(PublishError::Cases(format!(
+                "case {:?} is evaluated on {}, when version {version} (valid from {next}) is in use instead of this one: date it before {next}",
+                case.name, case.date
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The jurisdiction of the first version of `id` in `plugins` (publication order).

@@ -390,6 +390,27 @@ fn publication_refuses_a_manifest_that_does_not_match_the_component() {
 }
 
 #[test]
+fn a_case_dated_outside_the_plugins_window_is_refused() {
+    let rules = rules();
+    let plugin = hostile();
+    let manifest: serde_json::Value = serde_json::from_str(plugin.manifest).unwrap();
+    let parts: Vec<i32> = manifest["valid_from"].as_str().unwrap().split('-').map(|p| p.parse().unwrap()).collect();
+    let month = time::Month::try_from(parts[1] as u8).unwrap();
+    let valid_from = time::Date::from_calendar_date(parts[0], month, parts[2] as u8).unwrap();
+    let mut cases: serde_json::Value = serde_json::from_str(plugin.cases).unwrap();
+    let day_before = (valid_from - time::Duration::days(1)).to_string();
+    cases["cases"][0]["date"] = day_before.clone().into();
+    let error = rules.check(plugin.manifest.as_bytes(), plugin.component, cases.to_string().as_bytes()).err().unwrap();
+    assert!(
+        matches!(&error, PublishError::Cases(m) if m.contains(&format!("evaluated on {day_before}, before the plugin's valid_from"))),
+        "{error}"
+    );
+    // On valid_from itself, the case is in the window.
+    cases["cases"][0]["date"] = valid_from.to_string().into();
+    assert!(rules.check(plugin.manifest.as_bytes(), plugin.component, cases.to_string().as_bytes()).is_ok());
+}
+
+#[test]
 fn the_largest_application_is_evaluated_within_the_limits() {
     // 100 objects, the most an application may hold: the budget grows with the input.
     let host = Host::new(Limits::default()).unwrap();
