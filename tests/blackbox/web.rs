@@ -1,8 +1,9 @@
-//! The web pages: served with a strict Content-Security-Policy, in English and French,
-//! verification without JavaScript (paste, upload, `/v/{token}`), the public status
-//! page, the scan endpoint of the camera; then the browser run (Chromium driven by
-//! playwright-core, tests/browser/run.mjs): camera, upload, tampered token, officer,
-//! French, and the ministry console.
+//! The web pages: served with a strict Content-Security-Policy, in five languages,
+//! verification without JavaScript (paste, upload, `/v/{token}`), "not an export
+//! certificate" on every path, desk scanners on foreign keyboard layouts, the public
+//! status page, the scan endpoint of the camera; then the browser run (Chromium driven
+//! by playwright-core, tests/browser/run.mjs and officer.mjs): camera, upload, tampered
+//! token, officer, French, the officer in the field, axe-core, and the ministry console.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -76,6 +76,11 @@ fn benches(c: &mut Criterion) {
         c.benchmark_group("verify_seal_again").bench_function(name, |b| {
             b.iter(|| verify_seal(black_box(&token), black_box(&ring), black_box(now)));
         });
+        // What every verification does before the seal: is the scanned text a seal at all?
+        let printed = cartouche_seal::qr_text("https://registry.example", &token);
+        c.benchmark_group("recognise").bench_function(name, |b| {
+            b.iter(|| cartouche_seal::recognise(black_box(&printed)));
+        });
         c.benchmark_group("sign").bench_function(name, |b| {
             b.iter(|| {
                 let claims = SealClaims::for_certificate(black_box(&certificate)).expect("claims");

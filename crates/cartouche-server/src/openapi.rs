@@ -182,7 +182,7 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/certificates/{number}/document.pdf",
         id: "certificate_document_pdf",
         tag: "certificates",
-        summary: "The printable certificate: A4 PDF in the order of the model form and the EU licence (boxes 1-25, labels in English and French, plus Italian or German for certificates in those languages), with the seal's QR code on page 1, the photos, and the number and page count on every page.",
+        summary: "The printable certificate: A4 PDF in the order of the model form and the EU licence (boxes 1-25, labels in English and French, plus Italian, German or Spanish for certificates in those languages), with the seal's QR code on page 1, the photos, and the number and page count on every page.",
         auth: Auth::Required("issuer (own country), officer, admin"),
         params: &[NUMBER],
         body: Body::None,
