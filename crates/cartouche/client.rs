@@ -207,6 +207,42 @@ pub fn rotate(args: &ClientArgs, country: &str, alg: Option<String>) -> anyhow::
     Ok(ExitCode::SUCCESS)
 }
 
+/// `keys list`: every key with where it lives.
+pub fn list_keys(args: &ClientArgs) -> anyhow::Result<ExitCode> {
+    let answer = call(args, "GET", "/api/v1/keys", None, &[], true)?;
+    print_json(&answer)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `keys import FILE`: a key from a key ceremony.
+pub fn import_key(args: &ClientArgs, file: &Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read the key file {}", file.display()))?;
+    let body: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let answer = call(args, "POST", "/api/v1/keys", Some(&body), &[], true)?;
+    print_json(&answer)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `keys retire --kid K [--sign-until T] [--verify-until T]`.
+pub fn retire_key(
+    args: &ClientArgs,
+    kid: &str,
+    sign_until: Option<String>,
+    verify_until: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let mut body = serde_json::Map::new();
+    if let Some(at) = sign_until {
+        body.insert("sign_until".into(), Value::String(at));
+    }
+    if let Some(at) = verify_until {
+        body.insert("verify_until".into(), Value::String(at));
+    }
+    let path = format!("/api/v1/keys/{kid}/retire");
+    let answer = call(args, "POST", &path, Some(&Value::Object(body)), &[], true)?;
+    print_json(&answer)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `trust-list`.
 pub fn trust_list(args: &ClientArgs) -> anyhow::Result<ExitCode> {
     let answer = call(args, "GET", "/api/v1/trust-list", None, &[], false)?;

@@ -6,6 +6,7 @@
 //! This is the only crate that uses `anyhow`; the libraries have typed errors.
 
 mod client;
+mod keys;
 mod monitor;
 mod plugin;
 mod serve;
@@ -225,6 +226,43 @@ enum KeysCommand {
         #[arg(long)]
         alg: Option<String>,
     },
+    /// Every key: status, validity and where it lives (admin).
+    List,
+    /// Key ceremony, offline (no server): make a key pair in the HSM and write only its
+    /// public half with a proof of possession, for `keys import`.
+    Generate {
+        /// The HSM, as a PKCS#11 URI (pkcs11:token=...?module-path=...&pin-source=file:...);
+        /// the PIN may come from CARTOUCHE_HSM_PIN.
+        #[arg(long = "keys", env = "CARTOUCHE_KEYS")]
+        keys: String,
+        /// ISO 3166-1 alpha-2 country the key will sign for.
+        #[arg(long)]
+        country: String,
+        /// EdDSA (default) or ES256.
+        #[arg(long)]
+        alg: Option<String>,
+        /// Where to write the key file (never overwritten); standard output without it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import a key file from `keys generate`: it becomes its country's current key (admin).
+    Import {
+        /// The key file.
+        file: PathBuf,
+    },
+    /// A key stops signing (now, or at --sign-until) and, with --verify-until, what it
+    /// signed stops verifying then (a compromised key: now). Admin.
+    Retire {
+        /// The key id.
+        #[arg(long)]
+        kid: String,
+        /// RFC 3339 instant; default now.
+        #[arg(long)]
+        sign_until: Option<String>,
+        /// RFC 3339 instant, no later than the key's expiry; default unchanged.
+        #[arg(long)]
+        verify_until: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -239,9 +277,17 @@ fn main() -> ExitCode {
             client::verify(&client, seal.as_deref(), image.as_deref(), trust_list.as_deref(), json)
         }
         Command::Qr { number, out, format, ec, size, client } => client::qr(&client, &number, &out, &format, &ec, size),
-        Command::Keys { command: KeysCommand::Rotate { country, alg }, client } => {
-            client::rotate(&client, &country, alg)
-        }
+        Command::Keys { command, client } => match command {
+            KeysCommand::Rotate { country, alg } => client::rotate(&client, &country, alg),
+            KeysCommand::List => client::list_keys(&client),
+            KeysCommand::Generate { keys, country, alg, out } => {
+                keys::generate(&keys, &country, alg.as_deref(), out.as_deref())
+            }
+            KeysCommand::Import { file } => client::import_key(&client, &file),
+            KeysCommand::Retire { kid, sign_until, verify_until } => {
+                client::retire_key(&client, &kid, sign_until, verify_until)
+            }
+        },
         Command::TrustList { client } => client::trust_list(&client),
         Command::Log { command: LogCommand::Verify { url, state, vkey, no_reconcile } } => {
             monitor::verify(&url, state.as_deref(), vkey.as_deref(), !no_reconcile)

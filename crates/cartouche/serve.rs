@@ -37,6 +37,18 @@ pub struct ServeArgs {
     /// and search no list.
     #[arg(long, env = "CARTOUCHE_REFERENCE_DATA")]
     reference_data: Option<PathBuf>,
+    /// Where new signing keys are made: `store` (the default: sealed in the store under
+    /// the key-encryption key) or an HSM, as an RFC 7512 PKCS#11 URI:
+    /// `pkcs11:token=LABEL?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/secrets/hsm-pin`
+    /// (or the PIN in CARTOUCHE_HSM_PIN). Keys recorded in the HSM sign through it.
+    #[arg(long = "keys", env = "CARTOUCHE_KEYS", default_value = "store")]
+    keys: String,
+    /// The key-encryption key's file (32 bytes, base64), created with mode 0600 on first
+    /// start [default: <data-dir>/kek.key]. CARTOUCHE_KEK (the key itself) or a systemd
+    /// credential named cartouche-kek take precedence. Keep a backup apart from the data:
+    /// without it the keys in the store cannot be used.
+    #[arg(long, env = "CARTOUCHE_KEK_FILE")]
+    kek_file: Option<PathBuf>,
     /// Do not publish the bundled rule plugins (plugins/) on start.
     #[arg(long, env = "CARTOUCHE_NO_BUNDLED_PLUGINS")]
     no_bundled_plugins: bool,
@@ -76,8 +88,10 @@ fn create_private_dir(path: &Path) -> anyhow::Result<()> {
 
 /// Writes `secret` to `path` with mode 0600, replacing any stale file atomically (write
 /// to a temporary file beside it, fsync, rename).
-fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
-    let temporary = path.with_extension("token.tmp");
+pub(crate) fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    let temporary = path.with_file_name(name);
     let _ = std::fs::remove_file(&temporary);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -91,6 +105,84 @@ fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
     file.sync_all()?;
     std::fs::rename(&temporary, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// Where the key-encryption key came from, for messages.
+fn kek(args: &ServeArgs, store: &dyn Store) -> anyhow::Result<cartouche_seal::Kek> {
+    use cartouche_seal::Kek;
+    let sealed = cartouche_core::vault::sealing_keks(store).map_err(|error| {
+        anyhow::anyhow!("cannot read the store's keys: {}", error.internal.as_deref().unwrap_or(&error.message))
+    })?;
+    let credential = std::env::var_os("CREDENTIALS_DIRECTORY").map(|dir| PathBuf::from(dir).join("cartouche-kek"));
+    let (kek, source) = if let Ok(text) = std::env::var("CARTOUCHE_KEK") {
+        (Kek::parse(&text).context("CARTOUCHE_KEK")?, "CARTOUCHE_KEK".to_owned())
+    } else if let Some(path) = credential.filter(|path| path.exists()) {
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read the credential {}", path.display()))?;
+        (
+            Kek::parse(&text).context("the systemd credential cartouche-kek")?,
+            "the systemd credential cartouche-kek".to_owned(),
+        )
+    } else {
+        let path = args.kek_file.clone().unwrap_or_else(|| args.data_dir.join("kek.key"));
+        if path.exists() {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&path)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    bail!(
+                        "the key-encryption key {} can be read by others (mode {:o}): `chmod 600 {}`, then start again",
+                        path.display(),
+                        mode & 0o777,
+                        path.display()
+                    );
+                }
+            }
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            (Kek::parse(&text).with_context(|| format!("{}", path.display()))?, path.display().to_string())
+        } else if sealed.is_empty() {
+            let kek = Kek::generate()?;
+            write_secret(&path, &kek.encode())?;
+            eprintln!(
+                "First start: a key-encryption key (KEK) was written to {} (mode 0600). Keep a copy apart from the data \
+                 directory: without it the signing keys in the store cannot be used (see README, Keys).",
+                path.display()
+            );
+            (kek, path.display().to_string())
+        } else {
+            bail!(
+                "the store's signing keys are sealed under the key-encryption key {}, and {} does not exist: restore the \
+                 KEK from its backup (the file, CARTOUCHE_KEK or the systemd credential cartouche-kek). Without it no key \
+                 in this store can sign (see README, Keys).",
+                sealed.join(", "),
+                path.display()
+            );
+        }
+    };
+    if let Some(other) = sealed.iter().find(|id| id.as_str() != kek.id()) {
+        bail!(
+            "the store's keys are sealed under the key-encryption key {other}, and the KEK from {source} is {}: start with the \
+             KEK this store was sealed with",
+            kek.id()
+        );
+    }
+    tracing::info!(kek = %kek.id(), %source, "key-encryption key loaded");
+    Ok(kek)
+}
+
+/// The KEK, and the HSM of `--keys pkcs11:...`.
+fn vault(args: &ServeArgs, store: &dyn Store) -> anyhow::Result<cartouche_core::vault::KeyVault> {
+    let vault = cartouche_core::vault::KeyVault::new(kek(args, store)?);
+    match args.keys.as_str() {
+        "store" => Ok(vault),
+        uri if uri.starts_with("pkcs11:") => {
+            let hsm = crate::keys::open_hsm(uri)?;
+            tracing::info!(token = %hsm.info().token_label, slot = hsm.info().slot, model = %hsm.info().model, "new signing keys are made in the HSM");
+            Ok(vault.with_hsm(Arc::new(hsm)))
+        }
+        other => bail!("--keys {other:?}: give `store` (keys sealed in the store) or a PKCS#11 URI starting pkcs11:"),
+    }
 }
 
 fn clock(fake: Option<&str>) -> anyhow::Result<cartouche_core::Clock> {
@@ -133,16 +225,31 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store =
         SledStore::open(&store_dir).with_context(|| format!("cannot open the store in {}", store_dir.display()))?;
     let store: Arc<dyn Store> = Arc::new(store);
+    let vault = Arc::new(vault(&args, &*store)?);
 
     let mut config = CoreConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
     config.clock = clock;
+    config.vault = Arc::clone(&vault);
     config.log = cartouche_core::log::LogSettings::parse(&args.witnesses, args.witness_quorum, &args.witness_logs)
         .map_err(|error| anyhow::anyhow!("{}", error.message))?;
     let admin_path = args.data_dir.join("admin.token");
     let mut persist = |secret: &str| write_secret(&admin_path, secret).map_err(|error| format!("{error:#}"));
     let now = (config.clock)().replace_nanosecond(0).unwrap_or_else(|_| (config.clock)());
-    let done = bootstrap(&*store, &args.countries, config.default_alg, config.key_lifetime, now, &mut persist)
-        .context("first-start set-up failed")?;
+    let sealed = cartouche_core::vault::seal_stored_secrets(&*store, &vault, now).map_err(|error| {
+        anyhow::anyhow!("cannot seal the keys kept in clear: {}", error.internal.as_deref().unwrap_or(&error.message))
+    })?;
+    if sealed > 0 {
+        tracing::warn!(keys = sealed, kek = %vault.kek_id(), "sealed the keys this store kept in clear under the KEK");
+        eprintln!(
+            "Migration: {sealed} key(s) this store kept in clear are now sealed under the key-encryption key {}. \
+             Copies of the store made before today still hold them in clear: rotate the keys (cartouche keys rotate) if such copies are out of your hands.",
+            vault.kek_id()
+        );
+    }
+    let done = bootstrap(&*store, &args.countries, config.default_alg, config.key_lifetime, now, &vault, &mut persist)
+        .map_err(|error| {
+            anyhow::anyhow!("first-start set-up failed: {}", error.internal.as_deref().unwrap_or(&error.message))
+        })?;
     if !done.new_keys.is_empty() {
         tracing::info!(countries = %done.new_keys.join(","), "created signing keys");
     }

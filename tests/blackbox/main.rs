@@ -9,6 +9,7 @@ mod cli;
 mod document;
 mod durability;
 mod hostile;
+mod keys;
 mod lifecycle;
 mod log;
 mod photos;

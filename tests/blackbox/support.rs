@@ -62,6 +62,8 @@ pub struct Start {
     pub reference_data: Option<PathBuf>,
     /// More arguments of `serve`.
     pub args: Vec<String>,
+    /// More environment variables of `serve`.
+    pub env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -101,6 +103,12 @@ impl Server {
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         command.env_remove("CARTOUCHE_REFERENCE_DATA").env_remove("CARTOUCHE_NO_BUNDLED_PLUGINS");
+        for name in
+            ["CARTOUCHE_KEK", "CARTOUCHE_KEK_FILE", "CARTOUCHE_KEYS", "CARTOUCHE_HSM_PIN", "CREDENTIALS_DIRECTORY"]
+        {
+            command.env_remove(name);
+        }
+        command.envs(options.env.iter().map(|(name, value)| (name, value)));
         if options.no_bundled_plugins {
             command.arg("--no-bundled-plugins");
         }

@@ -41,6 +41,12 @@ pub enum AuditAction {
     KeyCreate,
     /// A country's signing key was rotated.
     KeyRotate,
+    /// A public key from a key ceremony was imported, with its proof of possession.
+    KeyImport,
+    /// A key's signing or verification period was ended.
+    KeyRetire,
+    /// A key's secret was sealed under the key-encryption key (a store from before).
+    KeySeal,
     /// An API token was created.
     TokenCreate,
     /// A request came with an unknown or malformed API token.
@@ -53,7 +59,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for tests and documentation.
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::CertificateIssue,
         AuditAction::CertificateRead,
         AuditAction::CertificateStatus,
@@ -66,6 +72,9 @@ impl AuditAction {
         AuditAction::Administer,
         AuditAction::KeyCreate,
         AuditAction::KeyRotate,
+        AuditAction::KeyImport,
+        AuditAction::KeyRetire,
+        AuditAction::KeySeal,
         AuditAction::TokenCreate,
         AuditAction::TokenInvalid,
         AuditAction::PhotoUpload,
@@ -87,6 +96,9 @@ impl AuditAction {
             AuditAction::Administer => "administer",
             AuditAction::KeyCreate => "key.create",
             AuditAction::KeyRotate => "key.rotate",
+            AuditAction::KeyImport => "key.import",
+            AuditAction::KeyRetire => "key.retire",
+            AuditAction::KeySeal => "key.seal",
             AuditAction::TokenCreate => "token.create",
             AuditAction::TokenInvalid => "token.invalid",
             AuditAction::PhotoUpload => "photo.upload",

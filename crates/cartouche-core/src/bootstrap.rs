@@ -38,6 +38,7 @@ pub fn bootstrap(
     alg: Algorithm,
     key_lifetime: time::Duration,
     now: OffsetDateTime,
+    vault: &crate::vault::KeyVault,
     persist: &mut dyn FnMut(&str) -> Result<(), String>,
 ) -> Result<Bootstrapped, CoreError> {
     let actor = system_actor("bootstrap");
@@ -48,8 +49,8 @@ pub fn bootstrap(
         if existing.iter().any(|key| &key.country == country) {
             continue;
         }
-        let key = generate_key(country, alg, now, key_lifetime)?;
-        let detail = format!("first {} key {}", alg.as_str(), key.kid);
+        let key = generate_key(vault, country, alg, now, key_lifetime)?;
+        let detail = format!("first {} key {} ({})", alg.as_str(), key.kid, key.custody.kind());
         store
             .rotate_key(key, audit::entry(now, Some(&actor), AuditAction::KeyCreate, country, Outcome::Ok, &detail))?;
         done.new_keys.push(country.clone());

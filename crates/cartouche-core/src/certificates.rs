@@ -140,13 +140,17 @@ fn seal_record(
     signer: &cartouche_seal::Signer,
     key_expiry: Option<time::OffsetDateTime>,
     actor: &Actor,
+    unavailable: &std::cell::Cell<bool>,
 ) -> Result<CertificateRecord, String> {
     let claims =
         SealClaims::for_certificate(&certificate).map_err(|error| format!("cannot build the seal: {error}"))?;
     if key_expiry.is_some_and(|expiry| claims.exp > expiry.unix_timestamp()) {
         return Err(format!("the certificate would outlive signing key {}; rotate the key first", signer.kid));
     }
-    let token = sign(&claims, signer).map_err(|error| format!("cannot sign the seal: {error}"))?;
+    let token = sign(&claims, signer).map_err(|error| {
+        unavailable.set(error.unavailable);
+        error.to_string()
+    })?;
     let issued = StatusEvent {
         kind: EventKind::Issued,
         at: certificate.issued_at,
@@ -228,14 +232,7 @@ impl Core {
         }
 
         let keys = self.keys();
-        let signer = keys.signer(&country).cloned().ok_or_else(|| {
-            CoreError::conflict(
-                "no_signing_key",
-                format!(
-                    "{country} has no current signing key; an administrator must create one (POST /api/v1/countries/{country}/keys)"
-                ),
-            )
-        })?;
+        let signer = keys.signer(&country, now)?.clone();
         let key_expiry = keys.expires_at(&signer.kid);
         let actor = caller.actor();
         let entry = audit::entry(
@@ -246,6 +243,7 @@ impl Core {
             Outcome::Ok,
             &format!("signed with key {}", signer.kid),
         );
+        let signer_unavailable = std::cell::Cell::new(false);
         let mut build = |number: &str| {
             let certificate = Certificate {
                 number: number.to_owned(),
@@ -254,9 +252,19 @@ impl Core {
                 application: application.clone(),
                 rule_evaluations: evaluations.clone(),
             };
-            seal_record(certificate, &signer, key_expiry, &actor)
+            seal_record(certificate, &signer, key_expiry, &actor, &signer_unavailable)
         };
-        let outcome = self.store.issue(&country, now.year(), idempotency.as_ref(), entry, &mut build)?;
+        let outcome = match self.store.issue(&country, now.year(), idempotency.as_ref(), entry, &mut build) {
+            Err(cartouche_store::StoreError::Build(message)) if signer_unavailable.get() => {
+                // Nothing was stored and no number was used: the request can be repeated.
+                return Err(CoreError::new(
+                    crate::ErrorKind::Unavailable,
+                    "hsm_unavailable",
+                    format!("{message}; nothing was issued, try again once the HSM is back"),
+                ));
+            }
+            other => other?,
+        };
         let (record, replayed) = match outcome {
             IssueOutcome::Created(record) => (record, false),
             IssueOutcome::Replayed(record) => (record, true),

@@ -28,6 +28,7 @@ pub mod photos;
 pub mod plugins;
 pub mod rules;
 mod tokens;
+pub mod vault;
 pub mod verify;
 pub mod views;
 
@@ -63,6 +64,8 @@ pub struct CoreConfig {
     pub clock: Clock,
     /// The issuance log's witnesses, quorum and witnessed logs.
     pub log: log::LogSettings,
+    /// Where secret keys live: the KEK, and the HSM if any.
+    pub vault: Arc<vault::KeyVault>,
 }
 
 impl CoreConfig {
@@ -74,6 +77,7 @@ impl CoreConfig {
             key_lifetime: time::Duration::days(10 * 365),
             clock: Arc::new(OffsetDateTime::now_utc),
             log: log::LogSettings::default(),
+            vault: Arc::new(vault::KeyVault::ephemeral()),
         }
     }
 }
@@ -93,8 +97,8 @@ impl Core {
     /// and the witness's keys are created on first start).
     pub fn new(store: Arc<dyn Store>, config: CoreConfig, rules: Arc<dyn RulesHook>) -> Result<Self, CoreError> {
         let now = (config.clock)();
-        let keys = KeyMaterial::load(&*store, now)?;
-        let log = log::LogState::open(&*store, &config.public_url, config.log.clone(), now)?;
+        let keys = KeyMaterial::load(&*store, &config.vault, now)?;
+        let log = log::LogState::open(&*store, &config.public_url, config.log.clone(), &config.vault, now)?;
         Ok(Self {
             log,
             store,
@@ -133,7 +137,7 @@ impl Core {
 
     /// Reloads the keys from the store (after a rotation).
     fn reload_keys(&self) -> Result<(), CoreError> {
-        let material = KeyMaterial::load(&*self.store, self.now())?;
+        let material = KeyMaterial::load(&*self.store, &self.config.vault, self.now())?;
         *self.keys.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(material);
         Ok(())
     }

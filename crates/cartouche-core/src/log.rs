@@ -15,7 +15,7 @@ use cartouche_log::tree::{self, MemoryTree, leaf_hash, stored_hash_index};
 use cartouche_log::witness::{AddCheckpoint, Refusal};
 use cartouche_log::{LogEntry, entry::Event};
 use cartouche_model::{Check, CheckName};
-use cartouche_store::{CertificateRecord, ServiceKey, Store, StoreError, StoreHashes};
+use cartouche_store::{CertificateRecord, Store, StoreError, StoreHashes};
 use time::OffsetDateTime;
 
 use crate::audit::{AuditAction, Outcome};
@@ -104,6 +104,7 @@ fn host_name(public_url: &str) -> String {
 
 fn service_key(
     store: &dyn Store,
+    vault: &crate::vault::KeyVault,
     purpose: &str,
     name: String,
     now: OffsetDateTime,
@@ -112,15 +113,14 @@ fn service_key(
         Some(key) => key,
         None => {
             let secret = cartouche_log::note::new_secret().map_err(|error| CoreError::internal(error.to_string()))?;
-            let key = ServiceKey { purpose: purpose.to_owned(), name, secret: secret.to_vec(), created_at: now };
+            let key = vault.new_service_key(purpose, name, &secret, now)?;
             let detail = format!("{purpose} key {}", key.name);
             let actor = crate::bootstrap::system_actor("bootstrap");
             let entry = crate::audit::entry(now, Some(&actor), AuditAction::KeyCreate, purpose, Outcome::Ok, &detail);
             store.create_service_key(key, entry)?
         }
     };
-    let secret = <[u8; 32]>::try_from(key.secret.as_slice())
-        .map_err(|_| CoreError::internal(format!("the stored {purpose} key is not 32 bytes")))?;
+    let secret = vault.open_service_key(&key)?;
     Ok((key.name, secret))
 }
 
@@ -130,11 +130,12 @@ impl LogState {
         store: &dyn Store,
         public_url: &str,
         settings: LogSettings,
+        vault: &crate::vault::KeyVault,
         now: OffsetDateTime,
     ) -> Result<Self, CoreError> {
         let host = host_name(public_url);
-        let (log_name, log_secret) = service_key(store, "log", format!("{host}/log"), now)?;
-        let (witness_name, witness_secret) = service_key(store, "witness", format!("{host}/witness"), now)?;
+        let (log_name, log_secret) = service_key(store, vault, "log", format!("{host}/log"), now)?;
+        let (witness_name, witness_secret) = service_key(store, vault, "witness", format!("{host}/witness"), now)?;
         let signer = LogSigner::new(&log_name, &log_secret).map_err(|error| CoreError::internal(error.to_string()))?;
         let cosigner =
             Cosigner::new(&witness_name, &witness_secret).map_err(|error| CoreError::internal(error.to_string()))?;

@@ -137,6 +137,35 @@ pub struct RotatedKey {
     pub retired: Vec<String>,
 }
 
+/// A signing key as `GET /api/v1/keys` shows it: its public half, its validity, and
+/// where its secret half lives (never the secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyView {
+    /// Key id.
+    pub kid: String,
+    /// Its country.
+    pub country: String,
+    /// Its algorithm.
+    pub alg: &'static str,
+    /// `current` (the country's signer), `retiring` (signs until `sign_until`), `retired`
+    /// (verifies only) or `expired` (nothing it signed verifies).
+    pub status: &'static str,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// When it stops (or stopped) signing, if set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_until: Option<String>,
+    /// Until when what it signed verifies.
+    pub verify_until: String,
+    /// Where its secret half lives: `{kind: store}` (in clear, before sealing),
+    /// `{kind: sealed, kek}` or `{kind: hsm, token, id, label}`.
+    pub custody: cartouche_store::Custody,
+    /// Whether this server can sign with it now.
+    pub signs_here: bool,
+    /// The public key.
+    pub public_key_jwk: cartouche_seal::PublicJwk,
+}
+
 /// A new API token, with its secret (shown once).
 #[derive(Debug, Clone, Serialize)]
 pub struct NewToken {

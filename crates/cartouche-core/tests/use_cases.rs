@@ -71,6 +71,9 @@ impl Store for Counting {
     fn rotate_key(&self, key: KeyRecord, audit: AuditEvent) -> Result<(), StoreError> {
         self.inner.rotate_key(key, audit)
     }
+    fn update_key(&self, key: KeyRecord, audit: AuditEvent) -> Result<(), StoreError> {
+        self.inner.update_key(key, audit)
+    }
     fn insert_token(&self, token: TokenRecord, audit: AuditEvent) -> Result<(), StoreError> {
         self.inner.insert_token(token, audit)
     }
@@ -135,6 +138,9 @@ impl Store for Counting {
     fn create_service_key(&self, key: ServiceKey, audit: AuditEvent) -> Result<ServiceKey, StoreError> {
         self.inner.create_service_key(key, audit)
     }
+    fn replace_service_key(&self, key: ServiceKey, audit: AuditEvent) -> Result<(), StoreError> {
+        self.inner.replace_service_key(key, audit)
+    }
     fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>, StoreError> {
         self.inner.witness_state(origin)
     }
@@ -168,7 +174,16 @@ fn registry() -> (tempfile::TempDir, Arc<Counting>, Core) {
     let mut config = CoreConfig::new("https://cartouche.test");
     let now = start();
     config.clock = Arc::new(move || now);
-    bootstrap(&*store, &["FR".to_owned()], config.default_alg, config.key_lifetime, now, &mut |_| Ok(())).unwrap();
+    bootstrap(
+        &*store,
+        &["FR".to_owned()],
+        config.default_alg,
+        config.key_lifetime,
+        now,
+        &config.vault,
+        &mut |_| Ok(()),
+    )
+    .unwrap();
     let core = Core::new(store.clone(), config, Arc::new(NoRules)).unwrap();
     (dir, store, core)
 }

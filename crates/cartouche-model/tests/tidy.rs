@@ -118,6 +118,7 @@ fn dependency_arrows_are_the_allowed_ones() {
         ("cartouche-document", &["cartouche-model", "cartouche-i18n"]),
         ("cartouche-i18n", &[]),
         ("cartouche-log", &["cartouche-model"]),
+        ("cartouche-hsm", &[]),
         ("cartouche-store", &["cartouche-model", "cartouche-log"]),
         ("cartouche-rules-sdk", &["cartouche-model"]),
         ("cartouche-rules", &["cartouche-model"]),
@@ -131,6 +132,7 @@ fn dependency_arrows_are_the_allowed_ones() {
                 "cartouche-image",
                 "cartouche-rules",
                 "cartouche-log",
+                "cartouche-hsm",
             ],
         ),
         (
@@ -155,6 +157,7 @@ fn dependency_arrows_are_the_allowed_ones() {
                 "cartouche-rules",
                 "cartouche-plugins",
                 "cartouche-log",
+                "cartouche-hsm",
             ],
         ),
     ];
@@ -170,6 +173,8 @@ fn dependency_arrows_are_the_allowed_ones() {
         ("sled", &["cartouche-store"]),
         ("wasmtime", &["cartouche-rules"]),
         ("printpdf", &["cartouche-document"]),
+        ("cryptoki", &["cartouche-hsm"]),
+        ("chacha20poly1305", &["cartouche-seal"]),
     ];
     let mut problems = Vec::new();
     for (name, path) in &manifests {

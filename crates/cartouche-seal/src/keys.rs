@@ -124,8 +124,33 @@ impl KeyPair {
             Algorithm::EdDSA => EncodingKey::from_ed_der(&der),
             Algorithm::ES256 => EncodingKey::from_ec_der(&der),
         };
-        Ok(Signer { kid: self.kid(), alg: self.alg, key })
+        Ok(Signer { kid: self.kid(), alg: self.alg, backend: Backend::Local(key) })
     }
+}
+
+/// Signs outside this process (a hardware security module): the private key never
+/// reaches Cartouche's memory.
+pub trait ExternalSigner: Send + Sync {
+    /// The raw signature of `message`: 64 bytes for both algorithms (Ed25519; P-256 as
+    /// r || s over SHA-256 of `message`, high or low S).
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, ExternalSignError>;
+}
+
+/// An external signer's failure.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ExternalSignError {
+    /// Whether the signer is unavailable for now (token absent, locked, busy): the
+    /// request may be retried later, and nothing is wrong with it.
+    pub unavailable: bool,
+    /// What happened (never a secret).
+    pub message: String,
+}
+
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Local(EncodingKey),
+    External(std::sync::Arc<dyn ExternalSigner>),
 }
 
 /// The kid of a public key.
@@ -140,7 +165,19 @@ pub struct Signer {
     pub kid: String,
     /// The algorithm.
     pub alg: Algorithm,
-    pub(crate) key: EncodingKey,
+    pub(crate) backend: Backend,
+}
+
+impl Signer {
+    /// A signer for the key pair whose public half is `public`, kept by `external`.
+    pub fn external(alg: Algorithm, public: &[u8], external: std::sync::Arc<dyn ExternalSigner>) -> Self {
+        Self { kid: kid_for(public), alg, backend: Backend::External(external) }
+    }
+
+    /// Whether the key is outside this process.
+    pub fn is_external(&self) -> bool {
+        matches!(self.backend, Backend::External(_))
+    }
 }
 
 impl std::fmt::Debug for Signer {
@@ -277,6 +314,128 @@ fn validate_p256(public: &[u8]) -> Result<Vec<u8>, KeyError> {
     let key = p256::PublicKey::from_sec1_bytes(public)
         .map_err(|_| KeyError::Malformed { alg: "ES256", reason: "not a point on P-256".into() })?;
     Ok(key.to_sec1_point(false).as_bytes().to_vec())
+}
+
+/// Checks a raw signature (64 bytes: Ed25519, or P-256 r || s over SHA-256 of
+/// `message`, either S) by the validated public key `public`.
+pub fn verify_raw(alg: Algorithm, public: &[u8], message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+    let bad = |reason: &str| KeyError::Malformed { alg: alg.as_str(), reason: reason.into() };
+    let signature: [u8; 64] = signature.try_into().map_err(|_| bad("a signature is 64 bytes"))?;
+    match alg {
+        Algorithm::EdDSA => {
+            validate_ed25519(public)?;
+            let bytes: [u8; 32] = public.try_into().map_err(|_| bad("the public key is 32 bytes"))?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| bad("not a point on the curve"))?;
+            key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature))
+                .map_err(|_| bad("the signature does not verify"))
+        }
+        Algorithm::ES256 => {
+            use p256::ecdsa::signature::Verifier as _;
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public).map_err(|_| bad("not a point on P-256"))?;
+            let signature =
+                p256::ecdsa::Signature::from_slice(&signature).map_err(|_| bad("not an ECDSA signature"))?;
+            let signature = signature.normalize_s();
+            key.verify(message, &signature).map_err(|_| bad("the signature does not verify"))
+        }
+    }
+}
+
+/// Where a key made in a key ceremony lives: a key pair on an HSM token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HsmLocation {
+    /// The token's label.
+    pub token: String,
+    /// The key's CKA_ID, lower-case hex.
+    pub id: String,
+    /// The key's CKA_LABEL.
+    pub label: String,
+}
+
+/// What a key ceremony hands the registry (`keys generate`, then `keys import`): the
+/// public half of a new key, where its secret half lives, and a proof of possession, a
+/// signature by the key over [`KeyCeremony::statement`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyCeremony {
+    /// `cartouche-key-v1`.
+    pub format: String,
+    /// The country whose certificates it will sign.
+    pub country: CountryCode,
+    /// Algorithm.
+    pub alg: Algorithm,
+    /// Its key id.
+    pub kid: String,
+    /// The public key.
+    pub public_key_jwk: PublicJwk,
+    /// When the ceremony made it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    /// Where the secret half is.
+    pub hsm: HsmLocation,
+    /// base64url signature by the key over the statement.
+    pub proof: String,
+}
+
+/// The format name of a key ceremony file.
+pub const KEY_CEREMONY_FORMAT: &str = "cartouche-key-v1";
+
+impl KeyCeremony {
+    /// The bytes the proof of possession signs: every field but the proof, one a line.
+    pub fn statement(&self) -> Vec<u8> {
+        let generated_at = self.generated_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        format!(
+            "cartouche key possession v1\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.country,
+            self.alg.as_str(),
+            self.kid,
+            B64.encode(self.public_bytes_unchecked()),
+            generated_at,
+            self.hsm.token,
+            self.hsm.id,
+            self.hsm.label
+        )
+        .into_bytes()
+    }
+
+    fn public_bytes_unchecked(&self) -> Vec<u8> {
+        let trusted = TrustedKey {
+            kid: self.kid.clone(),
+            country: self.country.clone(),
+            alg: self.alg,
+            public_key_jwk: self.public_key_jwk.clone(),
+            created_at: self.generated_at,
+            retired_at: None,
+            expires_at: self.generated_at,
+        };
+        trusted.public_bytes().unwrap_or_default()
+    }
+
+    /// Checks the file: its format, the public key, the kid, and the proof. Returns the
+    /// public key bytes.
+    pub fn verify(&self) -> Result<Vec<u8>, String> {
+        if self.format != KEY_CEREMONY_FORMAT {
+            return Err(format!("format {:?} is not {KEY_CEREMONY_FORMAT}", self.format));
+        }
+        let probe = TrustedKey {
+            kid: self.kid.clone(),
+            country: self.country.clone(),
+            alg: self.alg,
+            public_key_jwk: self.public_key_jwk.clone(),
+            created_at: self.generated_at,
+            retired_at: None,
+            expires_at: self.generated_at,
+        };
+        let public = probe.public_bytes().map_err(|error| format!("public_key_jwk: {error}"))?;
+        if kid_for(&public) != self.kid {
+            return Err(format!("kid {:?} is not the key id of this public key ({})", self.kid, kid_for(&public)));
+        }
+        let proof = B64.decode(self.proof.as_bytes()).map_err(|_| "proof is not base64url".to_owned())?;
+        verify_raw(self.alg, &public, &self.statement(), &proof).map_err(|_| {
+            "the proof of possession does not verify: the file was changed, or the key did not sign it".to_owned()
+        })?;
+        Ok(public)
+    }
 }
 
 /// Every country's keys with their validity: what a verifier trusts.

@@ -5,6 +5,7 @@
 //! bytes. Call [`install_crypto_provider`] once at start-up before signing or verifying.
 
 pub mod claims;
+pub mod kek;
 pub mod keys;
 pub mod qr;
 pub mod recognise;
@@ -12,7 +13,11 @@ pub mod scan;
 pub mod verify;
 
 pub use claims::{SealClaims, SealObject};
-pub use keys::{KeyError, KeyPair, PublicJwk, Signer, TrustList, TrustedKey, TrustedLog, kid_for, random_bytes};
+pub use kek::{Kek, KekError};
+pub use keys::{
+    ExternalSignError, ExternalSigner, HsmLocation, KEY_CEREMONY_FORMAT, KeyCeremony, KeyError, KeyPair, PublicJwk,
+    Signer, TrustList, TrustedKey, TrustedLog, kid_for, random_bytes, verify_raw,
+};
 pub use qr::qr_text;
 pub use recognise::{NotASeal, recognise};
 pub use verify::{

@@ -303,7 +303,8 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
     // 6. The key's own validity.
     let iat = claims.iat;
     let now_ts = now.unix_timestamp();
-    if now_ts > entry.expires_at.unix_timestamp() {
+    // As a JWT's `exp`: on or after it, nothing the key signed is accepted.
+    if now_ts >= entry.expires_at.unix_timestamp() {
         report.checks.push(Check::fail(
             CheckName::KeyValidity,
             format!("key {kid} expired on {}", rfc3339(entry.expires_at.unix_timestamp())),
@@ -344,25 +345,38 @@ pub fn verify_seal(qr_text: &str, ring: &KeyRing, now: OffsetDateTime) -> SealRe
 /// code small. The signature covers the compressed bytes.
 pub fn sign(claims: &SealClaims, signer: &crate::keys::Signer) -> Result<String, SignError> {
     let header = serde_json::json!({ "alg": signer.alg.as_str(), "kid": signer.kid, "zip": "DEF" });
-    let header_b64 = B64.encode(serde_json::to_vec(&header).map_err(|e| SignError(e.to_string()))?);
-    let json = serde_json::to_vec(claims).map_err(|e| SignError(e.to_string()))?;
+    let header_b64 = B64.encode(serde_json::to_vec(&header).map_err(|e| SignError::failed(e.to_string()))?);
+    let json = serde_json::to_vec(claims).map_err(|e| SignError::failed(e.to_string()))?;
     let payload_b64 = B64.encode(miniz_oxide::deflate::compress_to_vec(&json, 9));
     let signing_input = format!("{header_b64}.{payload_b64}");
-    let alg = match signer.alg {
-        Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
-        Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
-    };
-    let mut signature =
-        jsonwebtoken::crypto::sign(signing_input.as_bytes(), &signer.key, alg).map_err(|e| SignError(e.to_string()))?;
-    if signer.alg == Algorithm::ES256 {
-        // p256 does not normalise S; verifiers refuse a high S, so emit the low-S twin.
-        let mut bytes = B64.decode(&signature).map_err(|e| SignError(e.to_string()))?;
-        if is_high_s(&bytes) {
-            let high: [u8; 32] = bytes[32..].try_into().map_err(|_| SignError("bad ES256 signature length".into()))?;
-            bytes[32..].copy_from_slice(&negate_mod_order(&high));
-            signature = B64.encode(&bytes);
+    let mut bytes = match &signer.backend {
+        crate::keys::Backend::Local(key) => {
+            let alg = match signer.alg {
+                Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+                Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+            };
+            let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), key, alg)
+                .map_err(|e| SignError::failed(e.to_string()))?;
+            B64.decode(&signature).map_err(|e| SignError::failed(e.to_string()))?
         }
+        crate::keys::Backend::External(external) => external
+            .sign(signing_input.as_bytes())
+            .map_err(|e| SignError { message: e.message, unavailable: e.unavailable })?,
+    };
+    if bytes.len() != 64 {
+        return Err(SignError::failed(format!(
+            "a {}-byte signature; {} signatures are 64 bytes",
+            bytes.len(),
+            signer.alg.as_str()
+        )));
     }
+    if signer.alg == Algorithm::ES256 && is_high_s(&bytes) {
+        // p256 and HSMs do not normalise S; verifiers refuse a high S, so emit the low-S twin.
+        let high: [u8; 32] =
+            bytes[32..].try_into().map_err(|_| SignError::failed("bad ES256 signature length".into()))?;
+        bytes[32..].copy_from_slice(&negate_mod_order(&high));
+    }
+    let signature = B64.encode(&bytes);
     Ok(format!("{signing_input}.{signature}"))
 }
 
@@ -510,8 +524,19 @@ mod tests {
 
 /// Signing failed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot sign the seal: {0}")]
-pub struct SignError(String);
+#[error("cannot sign the seal: {message}")]
+pub struct SignError {
+    /// What happened.
+    pub message: String,
+    /// Whether the signer (an HSM) is unavailable for now: a retry may succeed.
+    pub unavailable: bool,
+}
+
+impl SignError {
+    fn failed(message: String) -> Self {
+        Self { message, unavailable: false }
+    }
+}
 
 /// A JSON object that refuses duplicate members: two parsers that keep different
 /// duplicates would read different algorithms or keys from the same header.

@@ -20,7 +20,16 @@ fn bench(c: &mut Criterion) {
     let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).unwrap());
     let config = CoreConfig::new("https://cartouche.test");
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
-    bootstrap(&*store, &["FR".to_owned()], config.default_alg, config.key_lifetime, now, &mut |_| Ok(())).unwrap();
+    bootstrap(
+        &*store,
+        &["FR".to_owned()],
+        config.default_alg,
+        config.key_lifetime,
+        now,
+        &config.vault,
+        &mut |_| Ok(()),
+    )
+    .unwrap();
     let core = Arc::new(Core::new(Arc::clone(&store), config, Arc::new(NoRules)).unwrap());
     let issuer = Caller { token_id: "bench".into(), role: Role::Issuer, country: Some("FR".into()) };
     let mut application: serde_json::Value =

@@ -231,6 +231,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/trust-list", get(keys::trust_list))
         .route("/.well-known/jwks.json", get(keys::jwks))
         .route("/api/v1/countries/{country}/keys", post(keys::rotate))
+        .route("/api/v1/keys", get(keys::list).post(keys::import))
+        .route("/api/v1/keys/{kid}/retire", post(keys::retire))
         .route("/api/v1/tokens", post(keys::create_token))
         .route("/api/v1/audit", get(ops::audit))
         .route("/api/v1/openapi.json", get(ops::openapi))

@@ -198,6 +198,7 @@ pub fn log_checkpoint_keys_and_witness_state(store: &dyn Store) {
     let service = |secret: u8| crate::ServiceKey {
         purpose: "log".into(),
         name: "registry.example/log".into(),
+        custody: crate::Custody::Store,
         secret: vec![secret; 32],
         created_at: ISSUED_AT,
     };
@@ -209,6 +210,12 @@ pub fn log_checkpoint_keys_and_witness_state(store: &dyn Store) {
         "kept, not replaced"
     );
     assert_eq!(store.service_key("log").unwrap().unwrap().secret, vec![1; 32]);
+    let sealed =
+        crate::ServiceKey { custody: crate::Custody::Sealed { kek: "kek1".into() }, secret: vec![5; 73], ..service(1) };
+    store.replace_service_key(sealed.clone(), audit("log.key")).unwrap();
+    assert_eq!(store.service_key("log").unwrap().unwrap(), sealed);
+    let other = crate::ServiceKey { purpose: "witness".into(), ..sealed.clone() };
+    assert!(store.replace_service_key(other, audit("log.key")).is_err(), "only a key that exists is replaced");
     let state = |size| crate::WitnessState { size, root: [size as u8; 32] };
     assert_eq!(store.witness_state("a.example/log").unwrap(), None);
     assert_eq!(store.advance_witness_state("a.example/log", 0, state(3)).unwrap(), Ok(()));
@@ -295,6 +302,7 @@ fn key(kid: &str, created_at: OffsetDateTime) -> KeyRecord {
         kid: kid.into(),
         country: "FR".into(),
         alg: Algorithm::EdDSA,
+        custody: crate::Custody::Store,
         secret: vec![1; 32],
         public: vec![2; 32],
         created_at,
@@ -315,6 +323,19 @@ pub fn key_rotation(store: &dyn Store) {
     assert_eq!(old.retired_at, Some(later));
     assert_eq!(old.secret, first.secret);
     assert!(keys.iter().find(|k| k.kid == "k2").unwrap().retired_at.is_none());
+
+    // A key's custody, secret and validity change in place; its identity does not.
+    let mut sealed = old.clone();
+    sealed.custody = crate::Custody::Sealed { kek: "kek1".into() };
+    sealed.secret = vec![9; 73];
+    sealed.expires_at = later + Duration::days(1);
+    store.update_key(sealed.clone(), audit("key.seal")).unwrap();
+    assert_eq!(store.keys().unwrap().into_iter().find(|k| k.kid == "k1").unwrap(), sealed);
+    let mut moved = sealed.clone();
+    moved.public = vec![3; 32];
+    assert!(store.update_key(moved, audit("key.seal")).is_err(), "a public key never changes");
+    assert!(matches!(store.update_key(key("k9", later), audit("key.seal")), Err(StoreError::NotFound { .. })));
+    assert_eq!(store.keys().unwrap().len(), 2);
 }
 
 /// Tokens are found by the hash of their secret only.

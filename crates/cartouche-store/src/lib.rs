@@ -132,6 +132,41 @@ pub struct CertificateRecord {
     pub certificate_sha256: Option<String>,
 }
 
+/// Where a key's secret half lives.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Custody {
+    /// The secret is in the record, in clear: stores written before keys were sealed.
+    /// Such records are sealed at the next start.
+    #[default]
+    Store,
+    /// The secret in the record is sealed under the key-encryption key `kek` (its id).
+    Sealed {
+        /// The KEK's id.
+        kek: String,
+    },
+    /// The secret never left a hardware security module; the record holds none.
+    Hsm {
+        /// The token's label.
+        token: String,
+        /// The key's CKA_ID, lower-case hex.
+        id: String,
+        /// The key's CKA_LABEL.
+        label: String,
+    },
+}
+
+impl Custody {
+    /// `store`, `sealed` or `hsm`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Custody::Store => "store",
+            Custody::Sealed { .. } => "sealed",
+            Custody::Hsm { .. } => "hsm",
+        }
+    }
+}
+
 /// A signing key with its secret. Never serialized outside the store.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
@@ -141,7 +176,10 @@ pub struct KeyRecord {
     pub country: String,
     /// Algorithm.
     pub alg: Algorithm,
-    /// Secret scalar.
+    /// Where the secret lives; says how to read `secret`.
+    #[serde(default)]
+    pub custody: Custody,
+    /// The secret scalar: in clear (custody `store`), sealed (`sealed`) or empty (`hsm`).
     #[serde(with = "b64")]
     pub secret: Vec<u8>,
     /// Public key bytes.
@@ -164,6 +202,7 @@ impl std::fmt::Debug for KeyRecord {
             .field("kid", &self.kid)
             .field("country", &self.country)
             .field("alg", &self.alg)
+            .field("custody", &self.custody)
             .field("retired_at", &self.retired_at)
             .finish_non_exhaustive()
     }
@@ -192,7 +231,10 @@ pub struct ServiceKey {
     pub purpose: String,
     /// Its key name (the log's origin, the witness's name).
     pub name: String,
-    /// Ed25519 secret.
+    /// Where the secret lives (`store` or `sealed`).
+    #[serde(default)]
+    pub custody: Custody,
+    /// Ed25519 secret: in clear (custody `store`) or sealed.
     #[serde(with = "b64")]
     pub secret: Vec<u8>,
     /// Created.
@@ -344,9 +386,14 @@ pub trait Store: Send + Sync + 'static {
     /// Every signing key, current, retired and expired.
     fn keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
 
-    /// Makes `key` its country's current key: the previous current key is retired (it
-    /// keeps verifying until its expiry). Durable, audited.
+    /// Makes `key` its country's current key: every key of the country that still signs
+    /// at its creation is retired then (it keeps verifying until its expiry). Durable, audited.
     fn rotate_key(&self, key: KeyRecord, audit: AuditEvent) -> Result<(), StoreError>;
+
+    /// Replaces the record of an existing key (the same kid, country, algorithm and public
+    /// key: its custody, secret or validity change). Durable, audited. `NotFound` if the
+    /// kid is unknown.
+    fn update_key(&self, key: KeyRecord, audit: AuditEvent) -> Result<(), StoreError>;
 
     /// Stores a new API token. Durable, audited.
     fn insert_token(&self, token: TokenRecord, audit: AuditEvent) -> Result<(), StoreError>;
@@ -412,6 +459,10 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a service key unless its purpose has one; returns the one kept. Durable,
     /// audited when new.
     fn create_service_key(&self, key: ServiceKey, audit: AuditEvent) -> Result<ServiceKey, StoreError>;
+
+    /// Replaces the stored service key of the same purpose and name (its custody and
+    /// secret change, its key does not). Durable, audited. `NotFound` if there is none.
+    fn replace_service_key(&self, key: ServiceKey, audit: AuditEvent) -> Result<(), StoreError>;
 
     /// The latest checkpoint this registry cosigned, as a witness, for a log.
     fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>, StoreError>;

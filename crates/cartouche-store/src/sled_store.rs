@@ -542,7 +542,7 @@ impl Store for SledStore {
         let guard = self.lock();
         let mut retired = Vec::new();
         for mut existing in self.keys()? {
-            if existing.country == key.country && existing.retired_at.is_none() {
+            if existing.country == key.country && existing.retired_at.is_none_or(|until| until > key.created_at) {
                 existing.retired_at = Some(key.created_at);
                 retired.push((existing.kid.clone(), seal(&existing)?));
             }
@@ -559,6 +559,32 @@ impl Store for SledStore {
                 keys.insert(key.kid.as_bytes(), new_bytes.as_slice())?;
                 audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
                 log.apply(log_tree)?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(transaction_error)?;
+        drop(guard);
+        self.flush()
+    }
+
+    fn update_key(&self, key: KeyRecord, audit: AuditEvent) -> Result<(), StoreError> {
+        let guard = self.lock();
+        let existing: KeyRecord = match self.keys.get(key.kid.as_bytes()).map_err(backend)? {
+            Some(bytes) => open(KEYS, key.kid.as_bytes(), &bytes)?,
+            None => return Err(StoreError::NotFound { what: "key", key: key.kid.clone() }),
+        };
+        if (&existing.country, existing.alg, &existing.public) != (&key.country, key.alg, &key.public) {
+            return Err(StoreError::Backend(format!(
+                "update_key may change a key's custody, secret and validity, not its country, algorithm or public key ({})",
+                key.kid
+            )));
+        }
+        let key_bytes = seal(&key)?;
+        let audit_key = self.audit_key()?;
+        let audit_bytes = seal(&audit)?;
+        (&self.keys, &self.audit)
+            .transaction(|(keys, audit_tree)| {
+                keys.insert(key.kid.as_bytes(), key_bytes.as_slice())?;
+                audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })
             .map_err(transaction_error)?;
@@ -828,6 +854,28 @@ impl Store for SledStore {
         drop(guard);
         self.flush()?;
         Ok(key)
+    }
+
+    fn replace_service_key(&self, key: ServiceKey, audit: AuditEvent) -> Result<(), StoreError> {
+        let guard = self.lock();
+        match self.service_key(&key.purpose)? {
+            Some(existing) if existing.name == key.name => {}
+            _ => {
+                return Err(StoreError::NotFound { what: "service key", key: format!("{} {}", key.purpose, key.name) });
+            }
+        }
+        let key_bytes = seal(&key)?;
+        let audit_key = self.audit_key()?;
+        let audit_bytes = seal(&audit)?;
+        (&self.service_keys, &self.audit)
+            .transaction(|(service_keys, audit_tree)| {
+                service_keys.insert(key.purpose.as_bytes(), key_bytes.as_slice())?;
+                audit_tree.insert(&audit_key, audit_bytes.as_slice())?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(transaction_error)?;
+        drop(guard);
+        self.flush()
     }
 
     fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>, StoreError> {
