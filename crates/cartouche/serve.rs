@@ -260,7 +260,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (rules, loaded) = rules(&*store, args.reference_data.as_deref())?;
     let public_url = config.public_url.clone();
     let core = Core::new(store, config, rules)
-        .map_err(|error| anyhow::anyhow!("cannot load the signing keys: {}", error.message))?;
+        .map_err(|error| {
+        anyhow::anyhow!("cannot load the signing keys: {}", error.internal.as_deref().unwrap_or(&error.message))
+    })?;
     let health = core.check_log().map_err(|error| {
         anyhow::anyhow!(
             "the issuance log in {} is damaged, refusing to start: {} (restore the data directory from a backup; the log's witnesses and monitors hold its signed checkpoints)",

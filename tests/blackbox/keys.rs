@@ -405,6 +405,16 @@ fn keys_in_an_hsm_sign_rotate_and_come_from_a_key_ceremony() {
     assert_eq!(server.verify(record["qr_text"].as_str().unwrap())["verdict"], "VALID");
     let (status, body) = server.call("POST", "/api/v1/keys", admin, Some(&ceremony));
     assert_error(status, &body, 409, "key_exists");
+    // The log's checkpoint and the witness's keys were made in the HSM too, and sign.
+    let (_, audit) = server.call("GET", "/api/v1/audit?limit=100", admin, None);
+    for purpose in ["log", "witness"] {
+        let created =
+            audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "key.create" && e["target"] == purpose);
+        assert!(created.is_some_and(|e| e["detail"].as_str().unwrap().ends_with("(hsm)")), "{purpose}: {audit}");
+    }
+    let (status, checkpoint) = server.raw("GET", "/log/checkpoint", None, None, &[]);
+    assert_eq!(status, 200);
+    assert!(checkpoint.contains("\n\n\u{2014} "), "{checkpoint}");
     let (_, audit) = server.call("GET", "/api/v1/audit?limit=50", admin, None);
     let import = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "key.import").unwrap().clone();
     assert!(import["detail"].as_str().unwrap().contains("(hsm)"), "{import}");
@@ -437,11 +447,57 @@ fn keys_in_an_hsm_sign_rotate_and_come_from_a_key_ceremony() {
     assert_ne!(code, 0);
     assert!(stderr.to_lowercase().contains("pin"), "{stderr}");
 
-    // Without the HSM, its keys verify but cannot sign: 503 with the reason.
-    server.restart_with(Start { no_bundled_plugins: true, fake_clock: start.fake_clock.clone(), ..Start::default() });
-    assert_eq!(server.verify(record["qr_text"].as_str().unwrap())["verdict"], "VALID");
+    // The log's checkpoint key is in the HSM too: without it the registry does not start.
+    let (code, _, stderr) = cli(
+        &["serve", "--listen", "127.0.0.1:0", "--countries", "FR,IT"],
+        &[("CARTOUCHE_DATA_DIR", data_dir.to_str().unwrap()), ("CARTOUCHE_NO_BUNDLED_PLUGINS", "true")],
+        dir.path(),
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("the log key is in the HSM token"), "{stderr}");
+}
+
+#[test]
+fn a_registry_moves_its_keys_into_an_hsm_by_rotating_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = Token::new(dir.path(), "move");
+    let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+    let sealed = Start {
+        no_bundled_plugins: true,
+        fake_clock: Some(now),
+        args: vec!["--countries".into(), "FR,IT".into()],
+        env: token.env(),
+        ..Start::default()
+    };
+    let mut server = Server::start_with(sealed.clone());
+    let fr = server.token("issuer", Some("FR"));
+    let it = server.token("issuer", Some("IT"));
+    let before = server.issue(&fr, &example("fr-painting-to-us.json"));
+
+    let mut with_hsm = sealed.clone();
+    with_hsm.args.extend(["--keys".into(), token.uri("move")]);
+    server.restart_with(with_hsm);
+    let (status, rotated) = server.call("POST", "/api/v1/countries/FR/keys", Some(&server.admin), None);
+    assert_eq!(status, 201, "{rotated}");
+    let (_, keys) = server.call("GET", "/api/v1/keys", Some(&server.admin), None);
+    let custody = |kid: &Value| {
+        keys["items"].as_array().unwrap().iter().find(|k| k["kid"] == *kid).unwrap()["custody"]["kind"].clone()
+    };
+    assert_eq!(custody(&rotated["kid"]), "hsm");
+    assert_eq!(custody(&before["kid"]), "sealed", "the old key stays sealed, retired, verifying");
+    let after = server.issue(&fr, &example("fr-painting-to-us.json"));
+    assert_eq!(after["kid"], rotated["kid"]);
+    for record in [&before, &after] {
+        assert_eq!(server.verify(record["qr_text"].as_str().unwrap())["verdict"], "VALID");
+    }
+
+    // Without the HSM: everything verifies, IT (sealed) issues, FR (in the HSM) is a 503
+    // that says why.
+    server.restart_with(sealed);
+    assert_eq!(server.verify(after["qr_text"].as_str().unwrap())["verdict"], "VALID");
+    server.issue(&it, &example("it-archaeology-temporary-ch.json"));
     let (status, body) =
-        server.call("POST", "/api/v1/certificates", Some(&issuer), Some(&example("fr-painting-to-us.json")));
+        server.call("POST", "/api/v1/certificates", Some(&fr), Some(&example("fr-painting-to-us.json")));
     assert_error(status, &body, 503, "signing_key_unavailable");
     assert!(body["error"]["message"].as_str().unwrap().contains("HSM"), "{body}");
 }

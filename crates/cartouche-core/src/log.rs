@@ -108,20 +108,19 @@ fn service_key(
     purpose: &str,
     name: String,
     now: OffsetDateTime,
-) -> Result<(String, [u8; 32]), CoreError> {
+) -> Result<(String, crate::vault::ServiceKeyHandle), CoreError> {
     let key = match store.service_key(purpose)? {
         Some(key) => key,
         None => {
-            let secret = cartouche_log::note::new_secret().map_err(|error| CoreError::internal(error.to_string()))?;
-            let key = vault.new_service_key(purpose, name, &secret, now)?;
-            let detail = format!("{purpose} key {}", key.name);
+            let key = vault.new_service_key(purpose, name, now)?;
+            let detail = format!("{purpose} key {} ({})", key.name, key.custody.kind());
             let actor = crate::bootstrap::system_actor("bootstrap");
             let entry = crate::audit::entry(now, Some(&actor), AuditAction::KeyCreate, purpose, Outcome::Ok, &detail);
             store.create_service_key(key, entry)?
         }
     };
-    let secret = vault.open_service_key(&key)?;
-    Ok((key.name, secret))
+    let handle = vault.open_service_key(&key)?;
+    Ok((key.name, handle))
 }
 
 impl LogState {
@@ -136,9 +135,18 @@ impl LogState {
         let host = host_name(public_url);
         let (log_name, log_secret) = service_key(store, vault, "log", format!("{host}/log"), now)?;
         let (witness_name, witness_secret) = service_key(store, vault, "witness", format!("{host}/witness"), now)?;
-        let signer = LogSigner::new(&log_name, &log_secret).map_err(|error| CoreError::internal(error.to_string()))?;
-        let cosigner =
-            Cosigner::new(&witness_name, &witness_secret).map_err(|error| CoreError::internal(error.to_string()))?;
+        use crate::vault::ServiceKeyHandle;
+        let internal = |error: cartouche_log::LogError| CoreError::internal(error.to_string());
+        let signer = match log_secret {
+            ServiceKeyHandle::Local(secret) => LogSigner::new(&log_name, &secret),
+            ServiceKeyHandle::External(public, signer) => LogSigner::external(&log_name, &public, signer),
+        }
+        .map_err(internal)?;
+        let cosigner = match witness_secret {
+            ServiceKeyHandle::Local(secret) => Cosigner::new(&witness_name, &secret),
+            ServiceKeyHandle::External(public, signer) => Cosigner::external(&witness_name, &public, signer),
+        }
+        .map_err(internal)?;
         let checkpointing = Mutex::new(vec![None; settings.witnesses.len()]);
         Ok(Self {
             signer,

@@ -215,12 +215,34 @@ impl KeyVault {
         pair.signer().map_err(|error| error.to_string())
     }
 
-    /// A new service key (the log's, the witness's), sealed.
+    /// A new service key (the log's, the witness's): in the HSM if there is one, else
+    /// sealed under the KEK.
     pub(crate) fn new_service_key(
         &self,
         purpose: &str,
         name: String,
-        secret: &[u8; 32],
+        now: OffsetDateTime,
+    ) -> Result<ServiceKey, CoreError> {
+        if let Some(hsm) = &self.hsm {
+            let label = format!("cartouche {purpose} {}", now.unix_timestamp());
+            let key = hsm.generate(cartouche_hsm::HsmAlg::Ed25519, &label).map_err(hsm_error)?;
+            return Ok(ServiceKey {
+                purpose: purpose.to_owned(),
+                name,
+                custody: Custody::Hsm { token: hsm.info().token_label.clone(), id: hex(&key.id), label: key.label },
+                secret: Vec::new(),
+                created_at: now,
+            });
+        }
+        let secret = cartouche_log::note::new_secret().map_err(|error| CoreError::internal(error.to_string()))?;
+        self.sealed_service_key(purpose, name, &secret, now)
+    }
+
+    fn sealed_service_key(
+        &self,
+        purpose: &str,
+        name: String,
+        secret: &[u8],
         now: OffsetDateTime,
     ) -> Result<ServiceKey, CoreError> {
         let sealed = self
@@ -236,8 +258,8 @@ impl KeyVault {
         })
     }
 
-    /// The secret of a stored service key.
-    pub(crate) fn open_service_key(&self, key: &ServiceKey) -> Result<[u8; 32], CoreError> {
+    /// What signs for a stored service key.
+    pub(crate) fn open_service_key(&self, key: &ServiceKey) -> Result<ServiceKeyHandle, CoreError> {
         let secret = match &key.custody {
             Custody::Store => key.secret.clone(),
             Custody::Sealed { kek } if kek == self.kek.id() => self
@@ -251,12 +273,42 @@ impl KeyVault {
                     self.kek.id()
                 )));
             }
-            Custody::Hsm { .. } => {
-                return Err(CoreError::internal(format!("the {} key is recorded in an HSM", key.purpose)));
+            Custody::Hsm { token, id, label } => {
+                let hsm = self.hsm.as_ref().ok_or_else(|| {
+                    CoreError::internal(format!(
+                        "the {} key is in the HSM token {token:?} (label {label:?}): start with --keys pkcs11:...",
+                        key.purpose
+                    ))
+                })?;
+                let id = unhex(id)
+                    .ok_or_else(|| CoreError::internal(format!("the {} key's HSM id is not hex", key.purpose)))?;
+                let found = hsm.find(&id).map_err(hsm_error)?.ok_or_else(|| {
+                    CoreError::internal(format!("the {} key (label {label:?}) is not on the HSM token", key.purpose))
+                })?;
+                let public = <[u8; 32]>::try_from(found.public.as_slice())
+                    .map_err(|_| CoreError::internal(format!("the {} key in the HSM is not Ed25519", key.purpose)))?;
+                let signer = Arc::new(HsmSigner { hsm: Arc::clone(hsm), id, alg: cartouche_hsm::HsmAlg::Ed25519 });
+                return Ok(ServiceKeyHandle::External(public, signer));
             }
         };
-        <[u8; 32]>::try_from(secret.as_slice())
-            .map_err(|_| CoreError::internal(format!("the stored {} key is not 32 bytes", key.purpose)))
+        let secret = <[u8; 32]>::try_from(secret.as_slice())
+            .map_err(|_| CoreError::internal(format!("the stored {} key is not 32 bytes", key.purpose)))?;
+        Ok(ServiceKeyHandle::Local(secret))
+    }
+}
+
+/// What signs for a service key.
+pub(crate) enum ServiceKeyHandle {
+    /// The secret, opened.
+    Local([u8; 32]),
+    /// The public key, and the HSM that signs with it.
+    External([u8; 32], Arc<dyn cartouche_log::note::Ed25519Sign>),
+}
+
+impl cartouche_log::note::Ed25519Sign for HsmSigner {
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], String> {
+        let signature = self.hsm.sign(&self.id, self.alg, message).map_err(|error| error.to_string())?;
+        <[u8; 64]>::try_from(signature.as_slice()).map_err(|_| "the HSM's signature is not 64 bytes".to_owned())
     }
 }
 
@@ -301,8 +353,7 @@ pub fn seal_stored_secrets(store: &dyn Store, vault: &KeyVault, now: OffsetDateT
         if key.custody != Custody::Store {
             continue;
         }
-        let secret = vault.open_service_key(&key)?;
-        let replacement = vault.new_service_key(purpose, key.name.clone(), &secret, key.created_at)?;
+        let replacement = vault.sealed_service_key(purpose, key.name.clone(), &key.secret, key.created_at)?;
         let detail = format!("{purpose} key sealed under KEK {}", vault.kek_id());
         let entry = audit::entry(now, Some(&actor), AuditAction::KeySeal, purpose, Outcome::Ok, &detail);
         store.replace_service_key(replacement, entry)?;

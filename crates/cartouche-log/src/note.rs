@@ -107,17 +107,63 @@ pub fn new_secret() -> Result<[u8; 32], LogError> {
     Ok(secret)
 }
 
+/// An Ed25519 key kept outside this process (an HSM): it signs, its secret never comes here.
+pub trait Ed25519Sign: Send + Sync {
+    /// The signature of `message`.
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], String>;
+}
+
+/// A service key: its secret here, or kept elsewhere.
+enum Key {
+    Local(SigningKey),
+    External { public: VerifyingKey, signer: std::sync::Arc<dyn Ed25519Sign> },
+}
+
+impl Key {
+    fn external(public: &[u8; 32], signer: std::sync::Arc<dyn Ed25519Sign>) -> Result<Self, LogError> {
+        Ok(Key::External { public: verifying_key(public)?, signer })
+    }
+
+    fn verifying_key(&self) -> VerifyingKey {
+        match self {
+            Key::Local(key) => key.verifying_key(),
+            Key::External { public, .. } => *public,
+        }
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], LogError> {
+        match self {
+            Key::Local(key) => Ok(key.sign(message).to_bytes()),
+            Key::External { public, signer } => {
+                let signature = signer.sign(message).map_err(LogError::Signature)?;
+                // A key kept elsewhere is checked, not trusted: a wrong key or a faulty
+                // module must not put a bad signature in a checkpoint.
+                public
+                    .verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature))
+                    .map_err(|_| LogError::Signature("the external key's signature does not verify".into()))?;
+                Ok(signature)
+            }
+        }
+    }
+}
+
 /// The log's checkpoint signer.
 pub struct LogSigner {
     name: String,
-    key: SigningKey,
+    key: Key,
 }
 
 impl LogSigner {
     /// The signer for origin `name` with an Ed25519 secret.
     pub fn new(name: &str, secret: &[u8; 32]) -> Result<Self, LogError> {
         check_name(name)?;
-        Ok(Self { name: name.to_owned(), key: SigningKey::from_bytes(secret) })
+        Ok(Self { name: name.to_owned(), key: Key::Local(SigningKey::from_bytes(secret)) })
+    }
+
+    /// The signer for origin `name` with the Ed25519 key `public`, kept by `signer`.
+    pub fn external(name: &str, public: &[u8; 32], signer: std::sync::Arc<dyn Ed25519Sign>) -> Result<Self, LogError> {
+        check_name(name)?;
+        Ok(Self { name: name.to_owned(), key: Key::external(public, signer)? })
     }
 
     /// The origin.
@@ -141,7 +187,7 @@ impl LogSigner {
         let checkpoint = Checkpoint::new(&self.name, size, root, "")
             .map_err(|_| LogError::malformed("checkpoint", "cannot be built"))?;
         let text = checkpoint.to_bytes();
-        let signature = self.key.sign(&text).to_bytes().to_vec();
+        let signature = self.key.sign(&text)?.to_vec();
         let signature = Signature::new(self.name.clone(), self.vkey().id, signature)
             .map_err(|error| LogError::Signature(error.to_string()))?;
         let note = Note::new(&text, &[signature]).map_err(|error| LogError::Signature(error.to_string()))?;
@@ -237,14 +283,20 @@ impl Verifier for CosignatureVerifier {
 /// A witness's cosigning key.
 pub struct Cosigner {
     name: String,
-    key: SigningKey,
+    key: Key,
 }
 
 impl Cosigner {
     /// The cosigner `name` with an Ed25519 secret.
     pub fn new(name: &str, secret: &[u8; 32]) -> Result<Self, LogError> {
         check_name(name)?;
-        Ok(Self { name: name.to_owned(), key: SigningKey::from_bytes(secret) })
+        Ok(Self { name: name.to_owned(), key: Key::Local(SigningKey::from_bytes(secret)) })
+    }
+
+    /// The cosigner `name` with the Ed25519 key `public`, kept by `signer`.
+    pub fn external(name: &str, public: &[u8; 32], signer: std::sync::Arc<dyn Ed25519Sign>) -> Result<Self, LogError> {
+        check_name(name)?;
+        Ok(Self { name: name.to_owned(), key: Key::external(public, signer)? })
     }
 
     /// The verifier key (type 0x04).
@@ -257,7 +309,7 @@ impl Cosigner {
     pub fn cosign(&self, checkpoint_text: &[u8], timestamp: u64) -> Result<Vec<u8>, LogError> {
         let timestamp = timestamp.max(1);
         let mut signature = timestamp.to_be_bytes().to_vec();
-        signature.extend_from_slice(&self.key.sign(&cosigned_message(checkpoint_text, timestamp)).to_bytes());
+        signature.extend_from_slice(&self.key.sign(&cosigned_message(checkpoint_text, timestamp))?);
         let line = Signature::new(self.name.clone(), self.vkey().id, signature)
             .map_err(|error| LogError::Signature(error.to_string()))?;
         Ok(line.to_bytes())
