@@ -259,8 +259,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let (rules, loaded) = rules(&*store, args.reference_data.as_deref())?;
     let public_url = config.public_url.clone();
-    let core = Core::new(store, config, rules)
-        .map_err(|error| {
+    let core = Core::new(store, config, rules).map_err(|error| {
         anyhow::anyhow!("cannot load the signing keys: {}", error.internal.as_deref().unwrap_or(&error.message))
     })?;
     let health = core.check_log().map_err(|error| {

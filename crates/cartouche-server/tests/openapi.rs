@@ -62,6 +62,7 @@ fn fill(template: &str) -> String {
         .replace("{country}", "FR")
         .replace("{token}", "aGVhZGVy.cGF5bG9hZA.c2ln")
         .replace("{path}", "0/000.p/1")
+        .replace("{kid}", "AAAAAAAAAAA")
 }
 
 #[tokio::test]
