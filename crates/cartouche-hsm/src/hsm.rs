@@ -88,6 +88,9 @@ pub struct Hsm {
     pool: Pool,
     /// Bumped by `destroy`: cached object handles older than this are dropped.
     generation: AtomicU64,
+    /// Set once the token refused the PIN: it is never tried again by this process, since
+    /// tokens lock the user out after a few wrong PINs.
+    pin_refused: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Hsm {
@@ -272,6 +275,7 @@ impl Hsm {
             module: config.module.clone(),
             pool: Pool { max, state: Mutex::new(PoolState { idle: Vec::new(), open: 0 }), freed: Condvar::new() },
             generation: AtomicU64::new(0),
+            pin_refused: std::sync::atomic::AtomicBool::new(false),
         };
         // Open and log in one session now, so a wrong PIN or a broken token shows at start-up.
         let first = hsm.new_session()?;
@@ -741,10 +745,24 @@ impl Hsm {
 
     /// Opens a read/write session and logs the user in (already logged in, by another session, is fine).
     fn new_session(&self) -> Result<PooledSession, HsmError> {
+        if self.pin_refused.load(Ordering::Acquire) {
+            return Err(HsmError::PinIncorrect);
+        }
         let session = self.ctx.open_rw_session(self.slot).map_err(|e| map_ck("opening an HSM session", e))?;
         match session.login(UserType::User, Some(&self.pin)) {
             Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
-            Err(e) => return Err(map_ck("logging in to the HSM token", e)),
+            Err(e) => {
+                let error = map_ck("logging in to the HSM token", e);
+                if matches!(error, HsmError::PinIncorrect | HsmError::PinLocked) {
+                    // Another try with the same PIN would only bring the token closer to locking.
+                    self.pin_refused.store(true, Ordering::Release);
+                    tracing::error!(
+                        slot = self.info.slot,
+                        "the HSM token refused the PIN; it will not be tried again until restart"
+                    );
+                }
+                return Err(error);
+            }
         }
         tracing::debug!(slot = self.info.slot, "opened an HSM session");
         Ok(PooledSession { session, generation: self.generation.load(Ordering::Acquire), handles: HashMap::new() })
