@@ -178,15 +178,13 @@ impl Core {
             } else {
                 "retired"
             };
-            let trusted = TrustedKey::new(
-                &record.country,
-                record.alg,
-                &record.public,
-                record.created_at,
-                record.retired_at,
-                record.expires_at,
-            )
-            .map_err(|error| CoreError::internal(format!("key {}: {error}", record.kid)))?;
+            let public_key_jwk = material
+                .trust_list
+                .keys
+                .iter()
+                .find(|key| key.kid == record.kid)
+                .map(|key| key.public_key_jwk.clone())
+                .ok_or_else(|| CoreError::internal(format!("key {} is not in the trust list", record.kid)))?;
             items.push(KeyView {
                 kid: record.kid,
                 country: record.country,
@@ -197,7 +195,7 @@ impl Core {
                 verify_until: rfc3339(record.expires_at),
                 custody: record.custody,
                 signs_here,
-                public_key_jwk: trusted.public_key_jwk,
+                public_key_jwk,
             });
         }
         items.sort_by(|a, b| (&a.country, &a.created_at).cmp(&(&b.country, &b.created_at)));

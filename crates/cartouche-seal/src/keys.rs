@@ -389,7 +389,7 @@ impl KeyCeremony {
             self.country,
             self.alg.as_str(),
             self.kid,
-            B64.encode(self.public_bytes_unchecked()),
+            B64.encode(self.entry().public_bytes().unwrap_or_default()),
             generated_at,
             self.hsm.token,
             self.hsm.id,
@@ -398,8 +398,9 @@ impl KeyCeremony {
         .into_bytes()
     }
 
-    fn public_bytes_unchecked(&self) -> Vec<u8> {
-        let trusted = TrustedKey {
+    /// The file's key as a trust-list entry, to read and check its public key.
+    fn entry(&self) -> TrustedKey {
+        TrustedKey {
             kid: self.kid.clone(),
             country: self.country.clone(),
             alg: self.alg,
@@ -407,8 +408,7 @@ impl KeyCeremony {
             created_at: self.generated_at,
             retired_at: None,
             expires_at: self.generated_at,
-        };
-        trusted.public_bytes().unwrap_or_default()
+        }
     }
 
     /// Checks the file: its format, the public key, the kid, and the proof. Returns the
@@ -417,16 +417,7 @@ impl KeyCeremony {
         if self.format != KEY_CEREMONY_FORMAT {
             return Err(format!("format {:?} is not {KEY_CEREMONY_FORMAT}", self.format));
         }
-        let probe = TrustedKey {
-            kid: self.kid.clone(),
-            country: self.country.clone(),
-            alg: self.alg,
-            public_key_jwk: self.public_key_jwk.clone(),
-            created_at: self.generated_at,
-            retired_at: None,
-            expires_at: self.generated_at,
-        };
-        let public = probe.public_bytes().map_err(|error| format!("public_key_jwk: {error}"))?;
+        let public = self.entry().public_bytes().map_err(|error| format!("public_key_jwk: {error}"))?;
         if kid_for(&public) != self.kid {
             return Err(format!("kid {:?} is not the key id of this public key ({})", self.kid, kid_for(&public)));
         }
