@@ -69,6 +69,22 @@ pub struct ServeArgs {
     /// the witnesses) at most this long after an event.
     #[arg(long, env = "CARTOUCHE_LOG_INTERVAL", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600))]
     log_interval: u64,
+    /// Open connections allowed per client address (IPv6 clients by their /64); one more
+    /// gets `503 too_many_connections`.
+    #[arg(long, env = "CARTOUCHE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = cartouche_server::DEFAULT_CONNECTIONS_PER_ADDRESS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections_per_address: u64,
+    /// Open connections allowed in all.
+    #[arg(long, env = "CARTOUCHE_MAX_CONNECTIONS", default_value_t = cartouche_server::DEFAULT_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Seconds a client has to send a request's head; past it the connection is closed.
+    #[arg(long, env = "CARTOUCHE_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    header_timeout: u64,
+    /// Seconds a connection may wait on the client, for a byte of a request or for taking
+    /// a byte of an answer (also the keep-alive idle time); past it the connection is closed.
+    #[arg(long, env = "CARTOUCHE_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    idle_timeout: u64,
     /// Testing only: run with the clock set to this RFC 3339 instant (moving forward from
     /// it). Never use in production: seals would be judged at the wrong time.
     #[arg(long, env = "CARTOUCHE_UNSAFE_FAKE_CLOCK", hide = true)]
@@ -287,7 +303,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%address, public_url = %public_url, data_dir = %args.data_dir.display(), "Cartouche is listening");
         eprintln!("Cartouche listening on http://{address} (QR codes point at {public_url})");
         tokio::spawn(checkpoints(core, log_interval));
-        cartouche_server::serve(listener, router, shutdown()).await?;
+        let limits = cartouche_server::ConnectionLimits {
+            per_address: args.max_connections_per_address as usize,
+            total: args.max_connections as usize,
+            header_timeout: std::time::Duration::from_secs(args.header_timeout),
+            idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        };
+        cartouche_server::serve_with_limits(listener, router, shutdown(), limits).await?;
         tracing::info!("stopped");
         anyhow::Ok(())
     })

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, Start, assert_error, check, cli, example, repo};
 
-fn multipart(parts: &[(&str, &[u8])]) -> (Vec<u8>, String) {
+pub(crate) fn multipart(parts: &[(&str, &[u8])]) -> (Vec<u8>, String) {
     let boundary = "cartouche-plugin-test-boundary";
     let mut body = Vec::new();
     for (name, bytes) in parts {

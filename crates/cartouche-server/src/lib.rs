@@ -12,6 +12,7 @@ mod document;
 pub mod error;
 mod extract;
 mod keys;
+mod listen;
 mod log;
 pub mod openapi;
 mod ops;
@@ -173,10 +174,10 @@ pub async fn serve(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::serve_with_limits(listener, router, shutdown, ConnectionLimits::default()).await
 }
+
+pub use listen::{ConnectionLimits, DEFAULT_CONNECTIONS, DEFAULT_CONNECTIONS_PER_ADDRESS, serve_with_limits};
 
 /// The key of a client address in the rate limit: an IPv4 address as it is (and an
 /// IPv4-mapped IPv6 address as its IPv4 address), an IPv6 address by its /64, since one
