@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use cartouche_core::bootstrap::{DEMO_COUNTRIES, bootstrap};
 use cartouche_core::{Core, CoreConfig};
 use cartouche_server::{AppState, ServerOptions, app};
-use cartouche_store::{SledStore, Store};
+use cartouche_store::{ReopeningStore, Store};
 use time::OffsetDateTime;
 
 /// Arguments of `serve`.
@@ -238,8 +238,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     create_private_dir(&args.data_dir)?;
     let store_dir = args.data_dir.join("store");
-    let store =
-        SledStore::open(&store_dir).with_context(|| format!("cannot open the store in {}", store_dir.display()))?;
+    let store = ReopeningStore::open(&store_dir)
+        .with_context(|| format!("cannot open the store in {}", store_dir.display()))?;
     let store: Arc<dyn Store> = Arc::new(store);
     let vault = Arc::new(vault(&args, &*store)?);
 

@@ -7,6 +7,7 @@ mod attacks;
 mod authz;
 mod cli;
 mod crash;
+mod disk;
 mod document;
 mod durability;
 mod hostile;

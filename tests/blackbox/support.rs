@@ -47,6 +47,7 @@ pub struct Server {
     port: u16,
     child: Option<Child>,
     log: PathBuf,
+    in_namespace: bool,
 }
 
 /// Options of a server start.
@@ -64,6 +65,11 @@ pub struct Start {
     pub args: Vec<String>,
     /// More environment variables of `serve`.
     pub env: Vec<(String, String)>,
+    /// Put the data directory on a tmpfs of this many MiB, mounted in a mount namespace of
+    /// the server's own (`unshare -r -m`): a small disk that fills. The directory is then
+    /// reached through `/proc/<pid>/root` (see [`Server::data_dir`]), and a restart gets an
+    /// empty one.
+    pub tmpfs_mib: Option<u32>,
 }
 
 impl Server {
@@ -77,8 +83,15 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let log = dir.path().join("server.log");
-        let mut server =
-            Server { base: format!("http://127.0.0.1:{port}"), admin: String::new(), port, child: None, log, dir };
+        let mut server = Server {
+            base: format!("http://127.0.0.1:{port}"),
+            admin: String::new(),
+            port,
+            child: None,
+            log,
+            dir,
+            in_namespace: options.tmpfs_mib.is_some(),
+        };
         server.spawn(&options);
         server.admin = std::fs::read_to_string(server.data_dir().join("admin.token")).unwrap().trim().to_owned();
         server
@@ -86,15 +99,40 @@ impl Server {
 
     /// The data directory.
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        let path = self.dir.path().join("data");
+        match (&self.child, self.in_namespace) {
+            // The server's own view of the path, inside its mount namespace.
+            (Some(child), true) => {
+                PathBuf::from(format!("/proc/{}/root", child.id())).join(path.strip_prefix("/").unwrap())
+            }
+            _ => path,
+        }
     }
 
     fn spawn(&mut self, options: &Start) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
-        let mut command = Command::new(binary());
+        let data_dir = self.dir.path().join("data");
+        let mut command = match options.tmpfs_mib {
+            None => Command::new(binary()),
+            Some(mib) => {
+                std::fs::create_dir_all(&data_dir).unwrap();
+                let mut wrapped = Command::new("unshare");
+                wrapped
+                    .args([
+                        "-r",
+                        "-m",
+                        "sh",
+                        "-c",
+                        &format!("mount -t tmpfs -o size={mib}m tmpfs \"$0\" && exec \"$@\""),
+                    ])
+                    .arg(&data_dir)
+                    .arg(binary());
+                wrapped
+            }
+        };
         command
             .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
-            .env("CARTOUCHE_DATA_DIR", self.data_dir())
+            .env("CARTOUCHE_DATA_DIR", &data_dir)
             .env("CARTOUCHE_PUBLIC_URL", "https://cartouche.test")
             .env("CARTOUCHE_LOG", "info")
             .env_remove("CARTOUCHE_UNSAFE_FAKE_CLOCK")

@@ -26,6 +26,8 @@ pub enum ErrorKind {
     TooLarge,
     /// Temporarily unable (storage down, machine busy, numbers exhausted).
     Unavailable,
+    /// The store's disk is full: nothing was written; reads go on.
+    StorageFull,
     /// A bug or a broken invariant; the cause is logged, never shown.
     Internal,
 }
@@ -154,6 +156,15 @@ impl From<StoreError> for CoreError {
                 "version_exists",
                 format!("{id} {version} is already published; published versions are immutable: publish a new version"),
             ),
+            StoreError::Full(_) => {
+                let mut core = CoreError::new(
+                    ErrorKind::StorageFull,
+                    "storage_full",
+                    "the registry's disk is full, so nothing was written; verification goes on. The operator must free space in the data directory's filesystem; then retry",
+                );
+                core.internal = Some(error.to_string());
+                core
+            }
             StoreError::Corrupt { .. } => {
                 let mut core = CoreError::new(
                     ErrorKind::Internal,

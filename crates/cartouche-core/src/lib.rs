@@ -130,6 +130,11 @@ impl Core {
         &self.rules
     }
 
+    /// Whether the store refuses writes for now (its disk is full); reads go on.
+    pub fn store_writes_refused(&self) -> bool {
+        self.store.writes_refused()
+    }
+
     /// Whether the store answers (for health checks).
     pub fn store_answers(&self) -> Result<(), CoreError> {
         self.store.has_tokens().map(|_| ()).map_err(CoreError::from)

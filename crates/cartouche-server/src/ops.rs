@@ -24,6 +24,10 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.run(|core| core.store_answers()).await;
     let keys = state.core().keys().trust_list.keys.len();
     match store {
+        // A full disk: verification goes on, writes are refused (507 storage_full).
+        Ok(()) if state.core().store_writes_refused() => {
+            (StatusCode::OK, Json(Health { status: "degraded", store: "storage_full", keys }))
+        }
         Ok(()) => (StatusCode::OK, Json(Health { status: "ok", store: "ok", keys })),
         Err(error) => {
             (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", store: error.code, keys }))

@@ -26,12 +26,14 @@
 pub mod conformance;
 mod envelope;
 pub mod log;
+mod reopen;
 mod sled_store;
 
 use cartouche_model::{Actor, Algorithm, Certificate, LifecycleError, Role, StatusEvent};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+pub use reopen::{RESUME_FREE_BYTES, ReopeningStore};
 pub use sled_store::SledStore;
 
 /// The on-disk format this build reads and writes: 3 since records may be stored
@@ -71,6 +73,9 @@ pub enum StoreError {
     /// The underlying database failed.
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The filesystem of the store is full: nothing was written.
+    #[error("the store's disk is full: {0}")]
+    Full(String),
     /// No such record.
     #[error("{what} {key} not found")]
     NotFound {
@@ -475,6 +480,11 @@ pub trait Store: Send + Sync + 'static {
         expected_size: u64,
         new: WitnessState,
     ) -> Result<Result<(), u64>, StoreError>;
+
+    /// Whether writes are refused for now (a full disk), while reads go on.
+    fn writes_refused(&self) -> bool {
+        false
+    }
 }
 
 /// Reads a store's log hashes for the tree algorithms of `cartouche-log`.

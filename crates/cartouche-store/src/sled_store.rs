@@ -180,6 +180,12 @@ const DECODED_CERTIFICATES: usize = 1024;
 
 fn backend(error: sled::Error) -> StoreError {
     match error {
+        // ENOSPC and EDQUOT: a full disk, or the user's quota on it.
+        sled::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::StorageFull || matches!(io.raw_os_error(), Some(28 | 122)) =>
+        {
+            StoreError::Full(io.to_string())
+        }
         sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
             StoreError::Locked(io.to_string())
         }
