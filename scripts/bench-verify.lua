@@ -10,6 +10,9 @@
 --   warm    POST /api/v1/verify cycling over the first BENCH_WARM_SEALS seals of each
 --           file; BENCH_DELAY_MS (optional) waits between a connection's requests, to run
 --           below the peak rate.
+--   mixed   (scripts/soak) as warm, but every tenth request is an issuance as in issue
+--           (BENCH_BODY_FILE, BENCH_TOKEN); an answer is right if it is a 201 with its QR
+--           text or a 200 VALID verdict.
 --
 -- Rates are measured here, from the first request sent to the last answer received, with
 -- LuaJIT's FFI clock: wrk's own requests/s divides by the whole -d duration, also when the
@@ -30,8 +33,8 @@ end
 
 local mode = os.getenv("BENCH_MODE")
 local seals_dir = os.getenv("BENCH_SEALS_DIR")
-if mode ~= "issue" and mode ~= "cold" and mode ~= "warm" then
-  error("BENCH_MODE must be issue, cold or warm: run this through scripts/bench-verify.sh")
+if mode ~= "issue" and mode ~= "cold" and mode ~= "warm" and mode ~= "mixed" then
+  error("BENCH_MODE must be issue, cold, warm or mixed: run this through scripts/bench-verify.sh or scripts/soak")
 end
 if seals_dir == nil or seals_dir == "" then
   error("BENCH_SEALS_DIR is not set")
@@ -67,20 +70,23 @@ end
 function init(args)
   local path = seals_dir .. "/" .. id .. ".txt"
   delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
-  if mode == "issue" then
+  if mode == "issue" or mode == "mixed" then
     local file = assert(io.open(os.getenv("BENCH_BODY_FILE"), "r"))
     body_template = file:read("*a")
     file:close()
     auth = "Bearer " .. assert(os.getenv("BENCH_TOKEN"), "BENCH_TOKEN is not set")
     limit = tonumber(os.getenv("BENCH_PER_THREAD"))
-    out = assert(io.open(path, "a"))
-    out:setvbuf("line")
-  else
+    if mode == "issue" then
+      out = assert(io.open(path, "a"))
+      out:setvbuf("line")
+    end
+  end
+  if mode ~= "issue" then
     seals = read_lines(path)
     if #seals == 0 then
       error("no seals in " .. path)
     end
-    if mode == "warm" then
+    if mode == "warm" or mode == "mixed" then
       local warm = tonumber(os.getenv("BENCH_WARM_SEALS") or "100")
       while #seals > warm do
         table.remove(seals)
@@ -100,7 +106,7 @@ function request()
   if first == 0 then
     first = now()
   end
-  if mode == "issue" then
+  if mode == "issue" or (mode == "mixed" and cursor % 10 == 0) then
     local body = body_template:gsub("@@N@@", id .. "-" .. cursor .. "-" .. os.time())
     return wrk.format("POST", "/api/v1/certificates",
       { ["Content-Type"] = "application/json", ["Authorization"] = auth }, body)
@@ -143,6 +149,8 @@ function response(status, headers, body)
     else
       keep_bad(status, body)
     end
+  elseif mode == "mixed" and status == 201 and body:find('"qr_text"', 1, true) then
+    ok = ok + 1
   elseif status == 200 and body:find('"verdict":"VALID"', 1, true) then
     ok = ok + 1
   else

@@ -178,6 +178,11 @@ pub struct SledStore {
 /// How many decoded certificate records a store keeps (each a few KB).
 const DECODED_CERTIFICATES: usize = 1024;
 
+/// sled's page cache: a bound on the store's memory (sled's default is 1 GiB, which a
+/// long-running registry reaches as its store grows). Reads beyond it go to the OS's file
+/// cache; the decoded-record cache in front of sled keeps the hot certificates.
+const PAGE_CACHE_BYTES: u64 = 256 << 20;
+
 fn backend(error: sled::Error) -> StoreError {
     match error {
         // ENOSPC and EDQUOT: a full disk, or the user's quota on it.
@@ -208,7 +213,7 @@ impl SledStore {
     /// Opens (or creates) the store in `path`. Refuses a directory written by another
     /// format version, or held by another process.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(path).open().map_err(backend)?;
+        let db = sled::Config::new().path(path).cache_capacity(PAGE_CACHE_BYTES).open().map_err(backend)?;
         let meta = db.open_tree(META).map_err(backend)?;
         let tree = |name: &str| db.open_tree(name).map_err(backend);
         let store = Self {
