@@ -86,7 +86,7 @@ impl KeyMaterial {
             reason: error.to_string(),
         })?;
         Ok(Self {
-            signers: signers.into_iter().map(|(country, key)| (country, key)).collect(),
+            signers,
             unusable,
             ring,
             trust_list,
