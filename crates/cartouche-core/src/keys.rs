@@ -85,12 +85,7 @@ impl KeyMaterial {
             key: "*".into(),
             reason: error.to_string(),
         })?;
-        Ok(Self {
-            signers,
-            unusable,
-            ring,
-            trust_list,
-        })
+        Ok(Self { signers, unusable, ring, trust_list })
     }
 
     /// The current signer of `country` at `now`, or why there is none.
