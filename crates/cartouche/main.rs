@@ -9,6 +9,7 @@ mod client;
 mod keys;
 mod monitor;
 mod plugin;
+mod scaffold;
 mod serve;
 
 use std::path::PathBuf;
@@ -149,22 +150,30 @@ enum LogCommand {
 
 #[derive(Subcommand)]
 enum PluginCommand {
-    /// Scaffold a plugin crate (in plugins/ID of this Cartouche checkout, or --dir).
+    /// Scaffold a plugin: a Rust crate (in plugins/ID of this Cartouche checkout, or --dir),
+    /// or a Python or JavaScript module (in plugins/ID of a checkout, else ./ID, or --dir)
+    /// with its manifest, sample cases and README.
     New {
         /// Plugin id, e.g. ch-export.
         id: String,
         /// ISO 3166-1 alpha-2 code, EU or INT.
         #[arg(long)]
         jurisdiction: String,
-        /// Where to create it (default: plugins/ID).
+        /// Where to create it.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// The language: rust (wasm32-unknown-unknown with the rules SDK), python
+        /// (componentize-py) or javascript (componentize-js).
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: scaffold::Lang,
     },
-    /// Build the component (wasm32-unknown-unknown, then wit-component); prints its path.
+    /// Build the component with the plugin's toolchain (Rust: wasm32-unknown-unknown, then
+    /// wit-component; Python: componentize-py; JavaScript: componentize-js); prints its path.
     Build {
-        /// The plugin crate's directory.
+        /// The plugin's directory (Cargo.toml, app.py or plugin.js).
         dir: PathBuf,
-        /// Where to write the component (default: target/plugins/ID.wasm).
+        /// Where to write the component (default: target/plugins/ID.wasm for Rust, ID.wasm
+        /// in the plugin's directory for Python and JavaScript).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -293,7 +302,7 @@ fn main() -> ExitCode {
             monitor::verify(&url, state.as_deref(), vkey.as_deref(), !no_reconcile)
         }
         Command::Plugin { command } => match command {
-            PluginCommand::New { id, jurisdiction, dir } => plugin::new(&id, &jurisdiction, dir),
+            PluginCommand::New { id, jurisdiction, dir, lang } => plugin::new(&id, &jurisdiction, dir, lang),
             PluginCommand::Build { dir, out } => plugin::build(&dir, out),
             PluginCommand::Test { component, cases, manifest, json } => {
                 plugin::test(&component, &cases, manifest.as_deref(), json)

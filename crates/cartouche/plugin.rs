@@ -10,8 +10,90 @@ use anyhow::{Context, anyhow, bail};
 use cartouche_model::plugin::{CaseFile, PluginManifest, is_jurisdiction, is_plugin_id};
 
 use crate::ClientArgs;
+use crate::scaffold::{self, Lang};
 
 const TARGET: &str = "wasm32-unknown-unknown";
+
+/// The sample plugin's manifest. The sample cases are dated 2026-11-28 (their ages are
+/// counted to 2026): the plugin is valid from the start of that year, so that they fall in
+/// its window.
+fn sample_manifest(id: &str, jurisdiction: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "jurisdiction": jurisdiction,
+        "version": "0.1.0",
+        "phases": ["issuance"],
+        "valid_from": "2026-01-01",
+        "descriptions": { "en": format!("{jurisdiction}: export licence for objects over 100 years old worth over EUR 50,000 (replace with your country's rules)") },
+        "source": "Name the law and articles these rules come from"
+    })
+}
+
+/// The sample plugin's cases: each edge of its two thresholds.
+fn sample_cases(id: &str, jurisdiction: &str) -> anyhow::Result<serde_json::Value> {
+    let mut base: serde_json::Value =
+        serde_json::from_str(include_str!("../../schemas/examples/fr-painting-to-us.json")).context("example")?;
+    base["issuing_authority"]["country"] = jurisdiction.into();
+    let required = |code: &str| serde_json::json!([{ "code": format!("{jurisdiction}.{code}"), "severity": "info", "field": "/objects/0" }]);
+    let date = "2026-11-28";
+    Ok(serde_json::json!({
+        "plugin": id,
+        "bases": { "painting": base },
+        "cases": [
+            { "name": "painting of about 1780 worth EUR 420,000: licence required", "base": "painting", "phase": "issuance", "date": date, "expect": required("LICENCE_REQUIRED") },
+            { "name": "worth exactly EUR 50,000.00: not over the threshold", "base": "painting", "phase": "issuance", "date": date,
+              "patch": [{ "op": "replace", "path": "/objects/0/value/amount", "value": "50000.00" }], "expect": [] },
+            { "name": "worth EUR 50,000.01: just over", "base": "painting", "phase": "issuance", "date": date,
+              "patch": [{ "op": "replace", "path": "/objects/0/value/amount", "value": "50000.01" }], "expect": required("LICENCE_REQUIRED") },
+            { "name": "made in 1926, exactly 100 years old in 2026: not over 100", "base": "painting", "phase": "issuance", "date": date,
+              "patch": [{ "op": "replace", "path": "/objects/0/dating", "value": { "text": "1926", "earliest_year": 1926, "latest_year": 1926 } }], "expect": [] }
+        ]
+    }))
+}
+
+/// `plugin new --lang python|javascript`: in plugins/ID of a Cartouche checkout (left out
+/// of its Cargo workspace), else ./ID, or --dir.
+fn new_interpreted(
+    lang: Lang,
+    id: &str,
+    jurisdiction: &str,
+    dir: Option<PathBuf>,
+    cwd: &Path,
+) -> anyhow::Result<ExitCode> {
+    let root = checkout_root(cwd).ok();
+    let dir = match (dir, &root) {
+        (Some(dir), _) => dir,
+        (None, Some(root)) => root.join("plugins").join(id),
+        (None, None) => cwd.join(id),
+    };
+    if dir.exists() {
+        bail!("{} exists already: choose another id or --dir", dir.display());
+    }
+    let files = scaffold::new_interpreted(
+        lang,
+        id,
+        jurisdiction,
+        &dir,
+        &sample_cases(id, jurisdiction)?,
+        sample_manifest(id, jurisdiction),
+    )?;
+    if let Some(root) = &root
+        && std::fs::canonicalize(&dir).ok().and_then(|d| d.parent().map(Path::to_path_buf))
+            == std::fs::canonicalize(root.join("plugins")).ok()
+    {
+        scaffold::exclude_from_workspace(root, id)?;
+    }
+    let shown = relative(cwd, &std::fs::canonicalize(&dir)?);
+    println!("Created {} ({}).", shown.display(), files.join(", "));
+    println!("Next:");
+    println!(
+        "  cartouche plugin build {}                  # the component, {}/{id}.wasm",
+        shown.display(),
+        shown.display()
+    );
+    println!("  cartouche plugin test {0}/{id}.wasm {0}/cases.json", shown.display());
+    Ok(ExitCode::SUCCESS)
+}
 
 /// The workspace's `[profile.plugin]` (Cargo.toml), as `--config` settings.
 const PLUGIN_PROFILE: [&str; 7] = [
@@ -84,8 +166,8 @@ fn rust_type_name(id: &str) -> String {
         + "Rule"
 }
 
-/// `cartouche plugin new ID --jurisdiction XX [--dir DIR]`.
-pub fn new(id: &str, jurisdiction: &str, dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+/// `cartouche plugin new ID --jurisdiction XX [--dir DIR] [--lang rust|python|javascript]`.
+pub fn new(id: &str, jurisdiction: &str, dir: Option<PathBuf>, lang: Lang) -> anyhow::Result<ExitCode> {
     if !is_plugin_id(id) {
         bail!("plugin id {id:?} must be 3-64 of a-z, 0-9 and -, starting with a letter (e.g. ch-export)");
     }
@@ -93,6 +175,9 @@ pub fn new(id: &str, jurisdiction: &str, dir: Option<PathBuf>) -> anyhow::Result
         bail!("--jurisdiction {jurisdiction:?} must be an ISO 3166-1 alpha-2 code (CH), EU or INT");
     }
     let cwd = std::env::current_dir()?;
+    if lang != Lang::Rust {
+        return new_interpreted(lang, id, jurisdiction, dir, &cwd);
+    }
     let dir = match dir {
         Some(dir) => dir,
         None => checkout_root(&cwd)?.join("plugins").join(id),
@@ -133,17 +218,8 @@ cartouche-rules-sdk = {{ path = "{}" }}
     if !member {
         cargo_toml.push_str("\n# Not a member of the Cartouche workspace.\n[workspace]\n");
     }
-    // The sample cases are dated 2026-11-28 (their ages are counted to 2026): the plugin is
-    // valid from the start of that year, so that they fall in its window.
-    let manifest = serde_json::json!({
-        "id": id,
-        "jurisdiction": jurisdiction,
-        "version": "0.1.0",
-        "phases": ["issuance"],
-        "valid_from": "2026-01-01",
-        "descriptions": { "en": format!("{jurisdiction}: export licence for objects over 100 years old worth over EUR 50,000 (replace with your country's rules)") },
-        "source": "Name the law and articles these rules come from"
-    });
+    let manifest = sample_manifest(id, jurisdiction);
+    let cases = sample_cases(id, jurisdiction)?;
     let lib = format!(
         r#"//! {id}: the export rules of {jurisdiction}.
 //!
@@ -216,24 +292,6 @@ fn cases_pass() {{
 }}
 "#
     );
-    let mut base: serde_json::Value =
-        serde_json::from_str(include_str!("../../schemas/examples/fr-painting-to-us.json")).context("example")?;
-    base["issuing_authority"]["country"] = jurisdiction.into();
-    let required = |code: &str| serde_json::json!([{ "code": format!("{jurisdiction}.{code}"), "severity": "info", "field": "/objects/0" }]);
-    let date = "2026-11-28";
-    let cases = serde_json::json!({
-        "plugin": id,
-        "bases": { "painting": base },
-        "cases": [
-            { "name": "painting of about 1780 worth EUR 420,000: licence required", "base": "painting", "phase": "issuance", "date": date, "expect": required("LICENCE_REQUIRED") },
-            { "name": "worth exactly EUR 50,000.00: not over the threshold", "base": "painting", "phase": "issuance", "date": date,
-              "patch": [{ "op": "replace", "path": "/objects/0/value/amount", "value": "50000.00" }], "expect": [] },
-            { "name": "worth EUR 50,000.01: just over", "base": "painting", "phase": "issuance", "date": date,
-              "patch": [{ "op": "replace", "path": "/objects/0/value/amount", "value": "50000.01" }], "expect": required("LICENCE_REQUIRED") },
-            { "name": "made in 1926, exactly 100 years old in 2026: not over 100", "base": "painting", "phase": "issuance", "date": date,
-              "patch": [{ "op": "replace", "path": "/objects/0/dating", "value": { "text": "1926", "earliest_year": 1926, "latest_year": 1926 } }], "expect": [] }
-        ]
-    });
     let readme = format!(
         "# {id}\n\nRule plugin for {jurisdiction}.\n\n## Legal source\n\nName the law and articles here.\n\n## Rules\n\n| code | severity | when |\n|---|---|---|\n| {jurisdiction}.LICENCE_REQUIRED | info | over 100 years old and worth over EUR 50,000 (sample) |\n| {jurisdiction}.VALUE_UNREADABLE | error | the value cannot be converted to EUR |\n\n## Test\n\n```sh\ncargo test --manifest-path {path}/Cargo.toml\ncartouche plugin build {path}\ncartouche plugin test target/plugins/{id}.wasm {path}/cases.json\n```\n",
         path = relative(&cwd, &dir).display()
@@ -280,6 +338,22 @@ pub fn build(dir: &Path, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot read {}", dir.join("manifest.json").display()))?,
     )
     .with_context(|| format!("{} is not a plugin manifest", dir.join("manifest.json").display()))?;
+    let lang = scaffold::detect(dir)?;
+    if lang != Lang::Rust {
+        let out = out.unwrap_or_else(|| dir.join(format!("{}.wasm", manifest.id)));
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        match lang {
+            Lang::Python => scaffold::build_python(dir, &out)?,
+            _ => scaffold::build_javascript(dir, &out)?,
+        }
+        let component = std::fs::read(&out).with_context(|| format!("cannot read {}", out.display()))?;
+        let sha = cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(&component));
+        println!("{}", out.display());
+        eprintln!("{} bytes, sha256 {sha}", component.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["metadata", "--format-version", "1", "--no-deps", "--manifest-path"])
         .arg(&manifest_path)
@@ -348,6 +422,17 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
     let cases_text = std::fs::read_to_string(cases).with_context(|| format!("cannot read {}", cases.display()))?;
     let host = cartouche_rules::Host::new(host_limits()?).map_err(|e| anyhow!("plugin host: {e}"))?;
     let rules = cartouche_rules::Rules::new(host);
+    // The limits the manifest asks for: --manifest's, or the manifest.json beside the cases.
+    let beside = cases.parent().map(|dir| dir.join("manifest.json")).filter(|path| path.is_file());
+    let requested = match manifest.map(Path::to_path_buf).or(beside) {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_str::<PluginManifest>(&text)
+                .with_context(|| format!("{} is not a plugin manifest", path.display()))?
+                .limits
+        }
+        None => Default::default(),
+    };
     if let Some(manifest) = manifest {
         let manifest_bytes = std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
         // The publication checks, exactly as the server runs them.
@@ -357,7 +442,10 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
             Err(error) => bail!("{error}"),
         }
     }
-    let compiled = rules.host().compile(&bytes).map_err(|error| anyhow!("{}: {error}", component.display()))?;
+    let started = std::time::Instant::now();
+    let compiled =
+        rules.host().compile_with(&bytes, &requested).map_err(|error| anyhow!("{}: {error}", component.display()))?;
+    let compile_time = started.elapsed();
     let described = match rules.describe(&compiled) {
         Ok(described) => described,
         Err(error @ cartouche_rules::PublishError::Busy(_)) => return Ok(busy(&error.to_string())),
@@ -372,16 +460,27 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
     if as_json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        let limits = rules.host().limits();
+        let limits = compiled.limits();
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
-            "{} {} ({}), {} bytes: {} cases, each run twice in a fresh instance",
+            "{} {} ({}), {} bytes{}, compiled in {} ms: {} cases, each run twice in a fresh instance",
             described.id,
             described.version,
             described.jurisdiction,
             bytes.len(),
+            if compiled.uses_wasi() { ", WASI (deterministic)" } else { "" },
+            compile_time.as_millis(),
             report.cases.len()
+        )?;
+        writeln!(
+            out,
+            "limits: {} MiB of memory, {} fuel (+{} per input byte), {} ms{}",
+            limits.memory_bytes >> 20,
+            limits.fuel,
+            rules.host().limits().fuel_per_input_byte,
+            limits.deadline.as_millis(),
+            if requested.is_empty() { " (the defaults)" } else { " (as the manifest asks)" }
         )?;
         for case in &report.cases {
             let (_, output_limit) = rules.host().output_limits_for(case.input_bytes);
@@ -407,6 +506,12 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
                 }
                 if let Some(error) = &case.error {
                     writeln!(out, "     error:    {error}")?;
+                }
+            }
+            if !case.printed.is_empty() {
+                writeln!(out, "     printed:")?;
+                for line in case.printed.lines().take(40) {
+                    writeln!(out, "       | {line}")?;
                 }
             }
         }

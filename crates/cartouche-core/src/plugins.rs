@@ -14,8 +14,9 @@ use crate::audit::{self, AuditAction, Outcome};
 use crate::views::Items;
 use crate::{Action, Caller, Core, CoreError, ErrorKind};
 
-/// Largest publication: the component (1 MiB at most) plus the manifest and the cases.
-pub const MAX_PUBLISH_BYTES: usize = 3 * 1024 * 1024;
+/// Largest publication: the component (at most the host's `component_bytes`, 32 MiB by
+/// default: an interpreter's component is about 18 MB) plus the manifest and the cases.
+pub const MAX_PUBLISH_BYTES: usize = 36 * 1024 * 1024;
 
 /// A publication as uploaded.
 #[derive(Debug, Clone)]
@@ -55,6 +56,9 @@ pub fn publish_error(error: PublishError) -> CoreError {
         }
         PublishError::Component(error @ ComponentError::WrongExports(_)) => {
             CoreError::unprocessable("wrong_exports", error.to_string())
+        }
+        PublishError::Component(error @ ComponentError::LimitsTooHigh(_)) => {
+            CoreError::unprocessable("limits_too_high", error.to_string())
         }
         PublishError::Component(error @ ComponentError::Invalid(_)) => {
             CoreError::unprocessable("invalid_component", error.to_string())

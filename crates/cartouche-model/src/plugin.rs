@@ -67,6 +67,32 @@ pub struct PluginManifest {
     /// SHA-256 of the component, if the publisher pins it (checked at publish).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// What the plugin asks of the host instead of the defaults, within the operator's
+    /// ceilings (an interpreter needs more memory, fuel and time than compiled Rust).
+    #[serde(default, skip_serializing_if = "RequestedLimits::is_empty")]
+    pub limits: RequestedLimits,
+}
+
+/// The limits a plugin asks for; each absent one is the host's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestedLimits {
+    /// Linear memory per call, in MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u32>,
+    /// Instructions (wasmtime fuel) per call, before the allowance per byte of input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// Wall-clock deadline per call, in milliseconds (a backstop: fuel decides first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+}
+
+impl RequestedLimits {
+    /// Whether nothing is asked for.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// A published plugin version as the registry keeps it: the manifest, the component, the

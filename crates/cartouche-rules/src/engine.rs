@@ -1,7 +1,9 @@
 //! The sandbox: one wasmtime [`Engine`] (Cranelift, fuel, epochs, pooling allocator) and
-//! a [`Linker`] that offers nothing but the read-only reference data. Every call gets a
-//! fresh [`Store`] from the plugin's cached [`PluginPre`], its own fuel, deadline and
-//! memory cap, and is dropped afterwards: nothing survives from one call to the next.
+//! a [`Linker`] that offers the read-only reference data and, for plugins whose toolchain
+//! imports WASI (Python, JavaScript), the deterministic WASI layer of [`crate::wasi`]. Every
+//! call gets a fresh [`Store`] from the plugin's cached [`PluginPre`], its own fuel,
+//! deadline and memory cap (the defaults, or what its manifest asked within the operator's
+//! ceilings), and is dropped afterwards: nothing survives from one call to the next.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -9,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use cartouche_model::plugin::RequestedLimits;
 use cartouche_model::reference::{ReferenceData, WatchQuery};
 use cartouche_model::{Finding, RulePhase, Severity};
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -24,7 +27,10 @@ mod bindings {
 use bindings::cartouche::rules::types as wit;
 use bindings::{Plugin, PluginPre};
 
-/// The one interface a plugin may import.
+use crate::wasi::{PrintLimitHit, WasiState, is_wasi_import};
+
+/// The Cartouche interfaces a plugin may import (and, besides them, the WASI 0.2 interfaces
+/// of [`crate::wasi::WASI_PACKAGES`], which give no capability).
 pub const ALLOWED_IMPORTS: [&str; 2] = ["cartouche:rules/reference-data@1.0.0", "cartouche:rules/types@1.0.0"];
 
 /// The limits every call runs under.
@@ -54,10 +60,19 @@ pub struct Limits {
     pub max_findings: usize,
     /// Largest total of the returned strings, in bytes, plus 256 per KiB of input.
     pub output_bytes: usize,
-    /// Largest component accepted at publish.
+    /// Largest component accepted at publish (an interpreter's component is about 18 MB).
     pub component_bytes: usize,
     /// Calls running at once (the pool's size); more wait their turn.
     pub concurrency: u32,
+    /// The most memory a manifest may ask for, in bytes (the operator's ceiling).
+    pub max_memory_bytes: usize,
+    /// The most fuel a manifest may ask for (the operator's ceiling).
+    pub max_fuel: u64,
+    /// The longest deadline a manifest may ask for (the operator's ceiling).
+    pub max_deadline: Duration,
+    /// Bytes a call may print to standard output and error (WASI plugins), kept as the
+    /// call's diagnostics; printing more stops the call.
+    pub print_bytes: usize,
 }
 
 impl Default for Limits {
@@ -71,10 +86,31 @@ impl Default for Limits {
             input_bytes: 1 << 20,
             max_findings: 64,
             output_bytes: 16 << 10,
-            component_bytes: 1 << 20,
+            component_bytes: 32 << 20,
             concurrency: 32,
+            max_memory_bytes: 128 << 20,
+            max_fuel: 4_000_000_000,
+            max_deadline: Duration::from_secs(2),
+            print_bytes: 16 << 10,
         }
     }
+}
+
+/// The limits one plugin runs under: the host's defaults, or what its manifest asked for
+/// within the ceilings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PluginLimits {
+    /// Linear memory per call, in bytes.
+    pub memory_bytes: usize,
+    /// Fuel per call, before the allowance per input byte.
+    pub fuel: u64,
+    /// Wall-clock deadline per call.
+    #[serde(serialize_with = "millis")]
+    pub deadline: Duration,
+}
+
+fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(duration.as_millis() as u64)
 }
 
 /// Epoch tick: the deadline is counted in these.
@@ -98,6 +134,8 @@ pub enum FailureKind {
     OutputTooLarge,
     /// Returned a finding that is not well-formed (code, message or field).
     Malformed,
+    /// Printed more than the bound to standard output and error.
+    PrintTooLarge,
     /// The plugin said it could not evaluate (its `evaluate` returned an error).
     PluginError,
     /// The host could not run it (instantiation failed).
@@ -115,6 +153,7 @@ impl FailureKind {
             FailureKind::Trap => "HOST.TRAP",
             FailureKind::OutputTooLarge => "HOST.OUTPUT_TOO_LARGE",
             FailureKind::Malformed => "HOST.MALFORMED_OUTPUT",
+            FailureKind::PrintTooLarge => "HOST.PRINT_TOO_LARGE",
             FailureKind::PluginError => "HOST.PLUGIN_ERROR",
             FailureKind::HostError => "HOST.ERROR",
         }
@@ -131,6 +170,8 @@ pub struct RunFailure {
     pub message: String,
     /// Fuel used before it stopped.
     pub fuel: u64,
+    /// What it printed (WASI plugins: an interpreter's traceback, say), bounded.
+    pub printed: String,
 }
 
 /// A call's findings and what it cost.
@@ -144,6 +185,9 @@ pub struct Run {
     pub peak_memory: usize,
     /// Bytes of text returned.
     pub output_bytes: usize,
+    /// What it printed to standard output and error (WASI plugins), bounded: diagnostics
+    /// for the plugin's author, never shown in a verdict.
+    pub printed: String,
 }
 
 /// What the plugin says about itself.
@@ -177,9 +221,12 @@ pub enum ComponentError {
     Invalid(String),
     /// Imports something the host does not offer.
     #[error(
-        "the component imports {0}, which Cartouche does not provide: a plugin may import only cartouche:rules/reference-data@1.0.0 (no WASI, no clock, no files, no network). Build it for wasm32-unknown-unknown, not wasm32-wasip1/wasip2"
+        "the component imports {0}, which Cartouche does not provide: a plugin may import cartouche:rules/reference-data@1.0.0 and, for interpreters' toolchains, the WASI 0.2 interfaces of cli, clocks, filesystem, io, random and sockets (given no capability: a fixed clock, seeded random, no files, no network). Build Rust plugins for wasm32-unknown-unknown"
     )]
     ForbiddenImport(String),
+    /// The manifest asks for more than the operator allows.
+    #[error("the manifest asks for {0}")]
+    LimitsTooHigh(String),
     /// Does not export the rule interface with the right types.
     #[error("the component does not export cartouche:rules/rule@1.0.0 with the expected functions: {0}")]
     WrongExports(String),
@@ -190,21 +237,53 @@ pub enum ComponentError {
 pub struct Compiled {
     component: Component,
     pre: PluginPre<CallState>,
+    limits: PluginLimits,
+    wasi: bool,
 }
 
 impl Compiled {
+    /// The limits its calls run under.
+    pub fn limits(&self) -> PluginLimits {
+        self.limits
+    }
+
+    /// Whether it imports WASI (built by an interpreter's toolchain).
+    pub fn uses_wasi(&self) -> bool {
+        self.wasi
+    }
+
     /// The compiled artifact, for the cache (load it back with [`Host::load_artifact`]).
     pub fn artifact(&self) -> Result<Vec<u8>, ComponentError> {
         self.component.serialize().map_err(|error| ComponentError::Invalid(format!("{error:#}")))
     }
 }
 
-/// Per-call state: the reference data and the memory accounting.
+/// Per-call state: the reference data, the memory accounting and, for WASI plugins, the
+/// deterministic WASI context.
 pub struct CallState {
     reference: Arc<ReferenceData>,
     limiter: MemoryLimiter,
     fuel: u64,
     deadline: Duration,
+    wasi: Option<WasiState>,
+}
+
+impl CallState {
+    fn wasi(&mut self) -> &mut WasiState {
+        // Only WASI plugins call WASI functions, and their calls have a state; an empty one
+        // (epoch clock, zero seed, nothing printed) otherwise.
+        self.wasi.get_or_insert_with(|| WasiState::new(0, [0; 32], 0))
+    }
+
+    fn printed(&self) -> String {
+        self.wasi.as_ref().map(WasiState::printed).unwrap_or_default()
+    }
+}
+
+impl wasmtime_wasi::WasiView for CallState {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        self.wasi().view()
+    }
 }
 
 /// The memory cap of one call, recording the peak.
@@ -337,10 +416,12 @@ fn engine_config(limits: &Limits, pooling: bool) -> Config {
             .total_core_instances(slots * 4)
             .total_memories(slots * 2)
             .total_tables(slots * 4)
-            .max_memory_size(limits.memory_bytes)
-            .max_memories_per_component(2)
-            .max_tables_per_component(4)
-            .max_core_instances_per_component(8)
+            .max_memory_size(limits.max_memory_bytes.max(limits.memory_bytes))
+            // An interpreter's component links a dozen core modules (libc, the interpreter,
+            // the WASI adapter, shims), each with its table.
+            .max_memories_per_component(4)
+            .max_tables_per_component(32)
+            .max_core_instances_per_component(32)
             // Reset the first 256 KiB of a slot by zeroing instead of returning the pages
             // to the kernel: a typical call touches about 200 KiB, and page faults on
             // every call cost more than the memset (measured in BENCHMARKS.md).
@@ -364,6 +445,7 @@ impl Host {
         };
         let mut linker = Linker::new(&engine);
         Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(|error| format!("{error:#}"))?;
+        crate::wasi::add_to_linker(&mut linker, CallState::wasi).map_err(|error| format!("{error:#}"))?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let compatibility = format!("{:016x}", hasher.finish());
@@ -403,20 +485,63 @@ impl Host {
         &self.compatibility
     }
 
-    /// Compiles `bytes` and checks it: size, validity, imports (only the reference data),
-    /// exports (the rule interface with its exact types).
+    /// The limits of a plugin whose manifest asks for `requested`: each value asked for
+    /// (or the default), refused when over the operator's ceiling.
+    pub fn limits_for(&self, requested: &RequestedLimits) -> Result<PluginLimits, ComponentError> {
+        let defaults = &self.limits;
+        let memory_bytes = requested.memory_mib.map_or(defaults.memory_bytes, |mib| (mib as usize) << 20);
+        let fuel = requested.fuel.unwrap_or(defaults.fuel);
+        let deadline = requested.deadline_ms.map_or(defaults.deadline, Duration::from_millis);
+        let mut over = Vec::new();
+        if memory_bytes > defaults.max_memory_bytes.max(defaults.memory_bytes) {
+            over.push(format!(
+                "{} MiB of memory; this registry allows at most {} MiB",
+                memory_bytes >> 20,
+                defaults.max_memory_bytes >> 20
+            ));
+        }
+        if fuel > defaults.max_fuel.max(defaults.fuel) {
+            over.push(format!("{fuel} fuel; this registry allows at most {}", defaults.max_fuel));
+        }
+        if deadline > defaults.max_deadline.max(defaults.deadline) {
+            over.push(format!(
+                "a deadline of {} ms; this registry allows at most {} ms",
+                deadline.as_millis(),
+                defaults.max_deadline.as_millis()
+            ));
+        }
+        if !over.is_empty() {
+            return Err(ComponentError::LimitsTooHigh(format!(
+                "{} (ask less in the manifest's \"limits\", or ask the operator to raise the ceiling)",
+                over.join(", ")
+            )));
+        }
+        Ok(PluginLimits { memory_bytes, fuel, deadline })
+    }
+
+    /// Compiles `bytes` and checks it: size, validity, imports (the reference data and the
+    /// WASI layer only), exports (the rule interface with its exact types); its calls run
+    /// under the default limits.
     pub fn compile(&self, bytes: &[u8]) -> Result<Compiled, ComponentError> {
+        self.compile_with(bytes, &RequestedLimits::default())
+    }
+
+    /// [`Host::compile`] for a plugin whose manifest asks for `requested` limits.
+    pub fn compile_with(&self, bytes: &[u8], requested: &RequestedLimits) -> Result<Compiled, ComponentError> {
         if bytes.len() > self.limits.component_bytes {
             return Err(ComponentError::TooLarge { size: bytes.len(), limit: self.limits.component_bytes });
         }
+        let limits = self.limits_for(requested)?;
         let component =
             Component::new(&self.engine, bytes).map_err(|error| ComponentError::Invalid(format!("{error:#}")))?;
-        self.link(component)
+        self.link(component, limits)
     }
 
     /// Loads an artifact this host compiled before ([`Compiled::artifact`]), read back from
-    /// the store (checksummed). Never give it bytes from anywhere else.
-    pub fn load_artifact(&self, artifact: &[u8]) -> Result<Compiled, ComponentError> {
+    /// the store (checksummed), for a plugin whose manifest asks for `requested` limits.
+    /// Never give it bytes from anywhere else.
+    pub fn load_artifact(&self, artifact: &[u8], requested: &RequestedLimits) -> Result<Compiled, ComponentError> {
+        let limits = self.limits_for(requested)?;
         // SAFETY: `Component::deserialize` trusts its input to be wasmtime's own output. The
         // only caller (`Rules::load`) passes what its caller's lookup returns for a key this
         // host made (`{sha256}-{compatibility key}`): artifacts that this service compiled
@@ -426,13 +551,16 @@ impl Host {
         #[allow(unsafe_code)]
         let component = unsafe { Component::deserialize(&self.engine, artifact) }
             .map_err(|error| ComponentError::Invalid(format!("{error:#}")))?;
-        self.link(component)
+        self.link(component, limits)
     }
 
-    fn link(&self, component: Component) -> Result<Compiled, ComponentError> {
+    fn link(&self, component: Component, limits: PluginLimits) -> Result<Compiled, ComponentError> {
         let ty = component.component_type();
+        let mut wasi = false;
         for (name, _) in ty.imports(&self.engine) {
-            if !ALLOWED_IMPORTS.contains(&name) {
+            if is_wasi_import(name) {
+                wasi = true;
+            } else if !ALLOWED_IMPORTS.contains(&name) {
                 return Err(ComponentError::ForbiddenImport(name.to_owned()));
             }
         }
@@ -441,24 +569,50 @@ impl Host {
             .instantiate_pre(&component)
             .map_err(|error| ComponentError::ForbiddenImport(format!("{error:#}")))?;
         let pre = PluginPre::new(instance_pre).map_err(|error| ComponentError::WrongExports(format!("{error:#}")))?;
-        Ok(Compiled { component, pre })
+        Ok(Compiled { component, pre, limits, wasi })
     }
 
-    /// The fuel budget of a call on `input_bytes` of certificate JSON.
+    /// The fuel budget of a call on `input_bytes` of certificate JSON, under the default
+    /// limits.
     pub fn fuel_for(&self, input_bytes: usize) -> u64 {
-        self.limits.fuel.saturating_add(self.limits.fuel_per_input_byte.saturating_mul(input_bytes as u64))
+        self.fuel_budget(self.limits.fuel, input_bytes)
     }
 
+    /// The fuel budget of a call of `compiled` on `input_bytes` of certificate JSON.
+    pub fn fuel_of(&self, compiled: &Compiled, input_bytes: usize) -> u64 {
+        self.fuel_budget(compiled.limits.fuel, input_bytes)
+    }
+
+    fn fuel_budget(&self, base: u64, input_bytes: usize) -> u64 {
+        base.saturating_add(self.limits.fuel_per_input_byte.saturating_mul(input_bytes as u64))
+    }
+
+    /// The longer deadline of a second attempt of `compiled`'s calls.
+    pub fn retry_deadline_of(&self, compiled: &Compiled) -> Duration {
+        self.limits.retry_deadline.max(compiled.limits.deadline * 4)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn store(
         &self,
+        compiled: &Compiled,
         reference: Arc<ReferenceData>,
         fuel: u64,
         input_bytes: usize,
         deadline: Duration,
+        instant: u64,
+        seed: [u8; 32],
     ) -> Store<CallState> {
+        let wasi = compiled.wasi.then(|| WasiState::new(instant, seed, self.limits.print_bytes));
         let mut store = Store::new(
             &self.engine,
-            CallState { reference, limiter: MemoryLimiter { cap: self.limits.memory_bytes, peak: 0 }, fuel, deadline },
+            CallState {
+                reference,
+                limiter: MemoryLimiter { cap: compiled.limits.memory_bytes, peak: 0 },
+                fuel,
+                deadline,
+                wasi,
+            },
         );
         store.limiter(|state| &mut state.limiter);
         // Fuel was enabled in the config, so this cannot fail.
@@ -472,12 +626,15 @@ impl Host {
         let fuel = budget - store.get_fuel().unwrap_or(0);
         let (kind, message) = if let Some(hit) = error.downcast_ref::<MemoryLimitHit>() {
             (FailureKind::MemoryLimit, hit.to_string())
+        } else if let Some(hit) = error.downcast_ref::<PrintLimitHit>() {
+            (FailureKind::PrintTooLarge, hit.to_string())
+        } else if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            (FailureKind::Trap, format!("called exit({}) instead of returning", exit.0))
         } else {
             match error.downcast_ref::<Trap>() {
-                Some(Trap::OutOfFuel) => (
-                    FailureKind::OutOfFuel,
-                    format!("ran out of fuel: used the whole budget of {} instructions", self.limits.fuel),
-                ),
+                Some(Trap::OutOfFuel) => {
+                    (FailureKind::OutOfFuel, format!("ran out of fuel: used the whole budget of {budget} instructions"))
+                }
                 Some(Trap::Interrupt) => {
                     (FailureKind::Timeout, format!("did not finish within {} ms", store.data().deadline.as_millis()))
                 }
@@ -489,18 +646,19 @@ impl Host {
                 None => (FailureKind::Trap, format!("failed: {error:#}")),
             }
         };
-        RunFailure { kind, message, fuel }
+        RunFailure { kind, message, fuel, printed: store.data().printed() }
     }
 
     /// Calls `describe`.
     pub fn describe(&self, compiled: &Compiled) -> Result<Description, RunFailure> {
-        self.describe_within(compiled, self.limits.deadline)
+        self.describe_within(compiled, compiled.limits.deadline)
     }
 
     /// Calls `describe` with another wall-clock deadline (the publication retry).
     pub fn describe_within(&self, compiled: &Compiled, deadline: Duration) -> Result<Description, RunFailure> {
         let _slot = self.slots.take();
-        let mut store = self.store(Arc::new(ReferenceData::default()), self.limits.fuel, 0, deadline);
+        let mut store =
+            self.store(compiled, Arc::new(ReferenceData::default()), compiled.limits.fuel, 0, deadline, 0, [0; 32]);
         let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
         let info =
             plugin.cartouche_rules_rule().call_describe(&mut store).map_err(|error| self.failure(&store, error))?;
@@ -521,7 +679,7 @@ impl Host {
         context: &CallContext,
         reference: Arc<ReferenceData>,
     ) -> Result<Run, RunFailure> {
-        self.evaluate_within(compiled, certificate_json, context, reference, self.limits.deadline)
+        self.evaluate_within(compiled, certificate_json, context, reference, compiled.limits.deadline)
     }
 
     /// [`Host::evaluate`] with another wall-clock deadline (the publication retry); every
@@ -543,11 +701,13 @@ impl Host {
                     self.limits.input_bytes
                 ),
                 fuel: 0,
+                printed: String::new(),
             });
         }
         let _slot = self.slots.take();
-        let budget = self.fuel_for(certificate_json.len());
-        let mut store = self.store(reference, budget, certificate_json.len(), deadline);
+        let budget = self.fuel_of(compiled, certificate_json.len());
+        let (instant, seed) = if compiled.wasi { wasi_inputs(certificate_json, context) } else { (0, [0; 32]) };
+        let mut store = self.store(compiled, reference, budget, certificate_json.len(), deadline, instant, seed);
         let plugin = compiled.pre.instantiate(&mut store).map_err(|error| self.failure(&store, error))?;
         let wit_context = wit::Context {
             phase: phase_to_wit(context.phase),
@@ -561,15 +721,23 @@ impl Host {
             .map_err(|error| self.failure(&store, error))?;
         let fuel = budget - store.get_fuel().unwrap_or(0);
         let peak_memory = store.data().limiter.peak;
-        let findings = result.map_err(|message| RunFailure {
-            kind: FailureKind::PluginError,
-            message: format!("the plugin could not evaluate the certificate: {}", truncate(&message, 500)),
-            fuel,
-        })?;
-        let (findings, output_bytes) = self
-            .check_output(findings, certificate_json.len())
-            .map_err(|(kind, message)| RunFailure { kind, message, fuel })?;
-        Ok(Run { findings, fuel, peak_memory, output_bytes })
+        let printed = store.data().printed();
+        let findings = match result {
+            Ok(findings) => findings,
+            Err(message) => {
+                return Err(RunFailure {
+                    kind: FailureKind::PluginError,
+                    message: format!("the plugin could not evaluate the certificate: {}", truncate(&message, 500)),
+                    fuel,
+                    printed,
+                });
+            }
+        };
+        let (findings, output_bytes) = match self.check_output(findings, certificate_json.len()) {
+            Ok(checked) => checked,
+            Err((kind, message)) => return Err(RunFailure { kind, message, fuel, printed }),
+        };
+        Ok(Run { findings, fuel, peak_memory, output_bytes, printed })
     }
 
     /// The output caps of a call on `input_bytes` of certificate JSON: (findings, bytes).
@@ -639,6 +807,27 @@ impl Host {
         }
         Ok((checked, bytes))
     }
+}
+
+/// What a WASI plugin's clock and random stream are made of: the evaluation instant
+/// (midnight UTC of the evaluation date, in seconds since the Unix epoch, 0 before it) and
+/// the SHA-256 of the input (the certificate and the context).
+fn wasi_inputs(certificate_json: &str, context: &CallContext) -> (u64, [u8; 32]) {
+    use sha2::Digest as _;
+    let instant = context.date.midnight().assume_utc().unix_timestamp().max(0) as u64;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(certificate_json.as_bytes());
+    hasher.update([0]);
+    hasher.update(context.date.to_string().as_bytes());
+    hasher.update([0, context.phase as u8]);
+    hasher.update(context.checkpoint_country.as_deref().unwrap_or("").as_bytes());
+    for (name, value) in &context.parameters {
+        hasher.update([0]);
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(value.as_bytes());
+    }
+    (instant, hasher.finalize().into())
 }
 
 /// The epoch ticks of a call's deadline: whole ticks (at least one), one more per 64 KiB of

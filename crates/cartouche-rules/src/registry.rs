@@ -102,6 +102,9 @@ pub struct CaseResult {
     pub output_bytes: usize,
     /// Bytes of certificate JSON it ran on (the budgets grow with it).
     pub input_bytes: usize,
+    /// What the first run printed to standard output and error (WASI plugins), bounded.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub printed: String,
     /// Whether a run hit the wall-clock deadline even on the retry: the machine's problem,
     /// not a verdict on the plugin.
     #[serde(skip)]
@@ -117,6 +120,8 @@ pub struct CasesReport {
     pub fuel_limit: u64,
     /// The memory limit.
     pub memory_limit: usize,
+    /// The wall-clock deadline of a call, in milliseconds.
+    pub deadline_ms: u64,
     /// The output limit.
     pub output_limit: usize,
 }
@@ -416,12 +421,12 @@ impl Rules {
             let Ok(version) = semver::Version::parse(&record.manifest.version) else { continue };
             let key = self.artifact_key(&record.sha256);
             let cached = match artifact(&key)? {
-                Some(bytes) => self.host.load_artifact(&bytes).ok(),
+                Some(bytes) => self.host.load_artifact(&bytes, &record.manifest.limits).ok(),
                 None => None,
             };
             let compiled = match cached {
                 Some(compiled) => compiled,
-                None => match self.host.compile(&record.component) {
+                None => match self.host.compile_with(&record.component, &record.manifest.limits) {
                     Ok(compiled) => {
                         if let Ok(bytes) = compiled.artifact() {
                             done.compiled.push(Artifact { key, bytes });
@@ -465,7 +470,7 @@ impl Rules {
                 "the manifest pins sha256 {pinned} but the component's is {sha256}"
             )));
         }
-        let compiled = self.host.compile(component)?;
+        let compiled = self.host.compile_with(component, &manifest.limits)?;
         let described = self.describe(&compiled)?;
         let mut mismatches = Vec::new();
         for (what, declared, said) in [
@@ -531,7 +536,7 @@ impl Rules {
         let mut result = self.host.describe(compiled);
         if matches!(&result, Err(failure) if failure.kind == FailureKind::Timeout) {
             tracing::warn!("describe() hit the deadline during a publication check; retrying with the longer deadline");
-            result = self.host.describe_within(compiled, self.host.limits().retry_deadline);
+            result = self.host.describe_within(compiled, self.host.retry_deadline_of(compiled));
         }
         result.map_err(|failure| match failure.kind {
             FailureKind::Timeout => PublishError::Busy("describe()".into()),
@@ -557,7 +562,7 @@ impl Rules {
                     fuel = failure.fuel,
                     "a plugin call hit the deadline; retrying with the longer deadline"
                 );
-                let retry: Duration = self.host.limits().retry_deadline;
+                let retry: Duration = self.host.retry_deadline_of(compiled);
                 self.host.evaluate_within(compiled, json, context, Arc::clone(reference), retry)
             }
             other => other,
@@ -588,6 +593,7 @@ impl Rules {
                     peak_memory: 0,
                     output_bytes: 0,
                     input_bytes: 0,
+                    printed: String::new(),
                     timed_out: false,
                 };
                 let subject = match case.subject(file) {
@@ -604,7 +610,7 @@ impl Rules {
                         return result;
                     }
                 };
-                result.fuel_budget = self.host.fuel_for(json.len());
+                result.fuel_budget = self.host.fuel_of(compiled, json.len());
                 result.input_bytes = json.len();
                 let context = CallContext {
                     phase: case.phase,
@@ -616,6 +622,7 @@ impl Rules {
                 let second = self.run_patiently(compiled, &json, &context, &reference);
                 match (&first, &second) {
                     (Ok(a), Ok(b)) => {
+                        result.printed = a.printed.clone();
                         result.fuel = a.fuel;
                         result.peak_memory = a.peak_memory;
                         result.output_bytes = a.output_bytes;
@@ -629,6 +636,7 @@ impl Rules {
                     }
                     (Err(failure), _) | (_, Err(failure)) => {
                         result.fuel = failure.fuel;
+                        result.printed = failure.printed.clone();
                         result.timed_out = failure.kind == FailureKind::Timeout;
                         result.error = Some(format!("{}: {}", failure.kind.code(), failure.message));
                     }
@@ -636,12 +644,13 @@ impl Rules {
                 result
             })
             .collect();
-        let limits = self.host.limits();
+        let limits = compiled.limits();
         CasesReport {
             cases,
             fuel_limit: limits.fuel,
             memory_limit: limits.memory_bytes,
-            output_limit: limits.output_bytes,
+            deadline_ms: limits.deadline.as_millis() as u64,
+            output_limit: self.host.limits().output_bytes,
         }
     }
 

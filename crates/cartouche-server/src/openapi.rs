@@ -416,7 +416,7 @@ const ROUTES: &[Route] = &[
             ("413", "payload_too_large, component_too_large", ERROR_JSON),
             (
                 "422",
-                "invalid_manifest, invalid_component, forbidden_import, wrong_exports, describe_mismatch, invalid_cases, cases_failed (details.cases)",
+                "invalid_manifest, invalid_component, forbidden_import, limits_too_high, wrong_exports, describe_mismatch, invalid_cases, cases_failed (details.cases)",
                 ERROR_JSON,
             ),
             (

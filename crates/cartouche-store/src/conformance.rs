@@ -388,6 +388,7 @@ fn plugin_record(id: &str, version: &str, component: &[u8]) -> crate::PluginReco
             descriptions: [("en".to_owned(), "test".to_owned())].into(),
             source: None,
             sha256: None,
+            limits: Default::default(),
         },
         sha256: cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(component)),
         component: component.to_vec(),
