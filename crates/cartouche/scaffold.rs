@@ -120,7 +120,8 @@ pub fn build_javascript(dir: &Path, out: &Path) -> anyhow::Result<()> {
             .arg("plugin.js")
             .arg("--wit")
             .arg(wit.path().join("rules.wit"))
-            .args(["--world-name", "plugin", "--out"])
+            // No fetch: it would import wasi:http, which the host refuses (no network).
+            .args(["--world-name", "plugin", "--disable", "http", "fetch-event", "--out"])
             .arg(std::path::absolute(out)?)
             .current_dir(dir),
         "componentize-js",

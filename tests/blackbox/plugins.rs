@@ -184,12 +184,12 @@ fn publishing_is_authorized_checked_and_immutable() {
 
     // What is refused, with a reason a publisher can act on; nothing is stored.
     let wasi = wat::parse_str(
-        r#"(component (import "wasi:clocks/wall-clock@0.2.0" (instance (export "now" (func (result u64))))))"#,
+        r#"(component (import "wasi:http/outgoing-handler@0.2.0" (instance (export "handle" (func (result u64))))))"#,
     )
     .unwrap();
     let (status, body) = publish(&server, &server.admin, manifest, &wasi, cases);
     assert_error(status, &body, 422, "forbidden_import");
-    assert!(body["error"]["message"].as_str().unwrap().contains("wasi:clocks"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("wasi:http"), "{body}");
     let unknown =
         wat::parse_str(r#"(component (import "cartouche:rules/secrets@1.0.0" (instance (export "steal" (func)))))"#)
             .unwrap();
@@ -197,7 +197,7 @@ fn publishing_is_authorized_checked_and_immutable() {
     assert_error(status, &body, 422, "forbidden_import");
     let (status, body) = publish(&server, &server.admin, manifest, b"not wasm", cases);
     assert_error(status, &body, 422, "invalid_component");
-    let (status, body) = publish(&server, &server.admin, manifest, &vec![0u8; (1 << 20) + 10], cases);
+    let (status, body) = publish(&server, &server.admin, manifest, &vec![0u8; (32 << 20) + 10], cases);
     assert_error(status, &body, 413, "component_too_large");
     let mismatch = manifest.replace("\"version\": \"1.0.0\"", "\"version\": \"2.0.0\"");
     let (status, body) = publish(&server, &server.admin, &mismatch, component, cases);

@@ -325,14 +325,30 @@ fn component_from_wat(text: &str) -> Vec<u8> {
 #[test]
 fn components_that_import_anything_else_are_refused_at_publish() {
     let host = Host::new(Limits::default()).unwrap();
+    // WASI that would give a capability the deterministic layer does not have: refused.
     let wasi = component_from_wat(
+        r#"(component
+            (import "wasi:http/outgoing-handler@0.2.0" (instance (export "handle" (func (result u64)))))
+        )"#,
+    );
+    let error = host.compile(&wasi).err().expect("a wasi:http import is refused");
+    assert!(matches!(&error, ComponentError::ForbiddenImport(name) if name.contains("wasi:http")), "{error}");
+    assert!(error.to_string().contains("wasm32-unknown-unknown"));
+    // WASI of a version the layer does not provide (preview 3): refused.
+    let p3 = component_from_wat(
+        r#"(component
+            (import "wasi:clocks/wall-clock@0.3.0" (instance (export "now" (func (result u64)))))
+        )"#,
+    );
+    let error = host.compile(&p3).err().expect("WASI 0.3 is refused");
+    assert!(matches!(&error, ComponentError::ForbiddenImport(name) if name.contains("0.3.0")), "{error}");
+    // A WASI 0.2 interface with another shape than the real one: refused at linking.
+    let fake = component_from_wat(
         r#"(component
             (import "wasi:clocks/wall-clock@0.2.0" (instance (export "now" (func (result u64)))))
         )"#,
     );
-    let error = host.compile(&wasi).err().expect("a WASI import is refused");
-    assert!(matches!(&error, ComponentError::ForbiddenImport(name) if name.contains("wasi:clocks")), "{error}");
-    assert!(error.to_string().contains("wasm32-unknown-unknown"));
+    assert!(matches!(host.compile(&fake), Err(ComponentError::ForbiddenImport(_))));
 
     let unknown = component_from_wat(
         r#"(component
@@ -353,8 +369,8 @@ fn components_that_import_anything_else_are_refused_at_publish() {
 fn oversized_components_are_refused_before_compiling() {
     let host = Host::new(Limits::default()).unwrap();
     let mut big = hostile().component.to_vec();
-    // A custom section (id 0) padding the component past 1 MiB: still valid WebAssembly.
-    let payload_len = (1 << 20) + 1;
+    // A custom section (id 0) padding the component past the limit: still valid WebAssembly.
+    let payload_len = Limits::default().component_bytes + 1;
     let name = b"padding";
     let mut section = vec![name.len() as u8];
     section.extend_from_slice(name);
