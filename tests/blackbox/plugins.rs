@@ -397,11 +397,12 @@ fn cli_plugin_test_runs_cases_through_the_production_engine_and_reports_the_limi
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(stderr.contains("is evaluated on 2025-12-31, before the plugin's valid_from 2026-01-01"), "{stderr}");
 
-    let wasi = wat::parse_str(r#"(component (import "wasi:cli/environment@0.2.6" (instance (export "get-arguments" (func (result (list string)))))))"#).unwrap();
+    // WASI beyond the deterministic layer (an HTTP client): refused, saying what is allowed.
+    let wasi = wat::parse_str(r#"(component (import "wasi:http/outgoing-handler@0.2.6" (instance (export "handle" (func (result (list string)))))))"#).unwrap();
     let wasi = write(dir.path(), "wasi.wasm", &wasi);
     let (code, _, stderr) = cli(&["plugin", "test", &wasi, &cases], &[], dir.path());
     assert_eq!(code, 1);
-    assert!(stderr.contains("wasi:cli/environment") && stderr.contains("wasm32-unknown-unknown"), "{stderr}");
+    assert!(stderr.contains("wasi:http/outgoing-handler") && stderr.contains("wasm32-unknown-unknown"), "{stderr}");
 }
 
 #[test]
@@ -502,4 +503,57 @@ fn a_newcomer_scaffolds_builds_tests_and_publishes_a_plugin() {
     let (code, stdout, _) = cli(&["plugin", "list", "--server", &server.base], &[], work.path());
     assert_eq!(code, 0);
     assert!(stdout.contains("ch-export") && stdout.contains("active"), "{stdout}");
+}
+
+/// A plugin written in Python, built by `cartouche plugin build` (componentize-py), published
+/// over HTTP through the same checks and run at issuance next to the Rust plugin it ports,
+/// with the same findings; the listing says what it asked for and what it used.
+#[test]
+fn a_python_plugin_is_built_published_and_run_next_to_the_rust_one() {
+    let root = repo();
+    if !root.join("target/toolchains/python/bin/componentize-py").exists() {
+        assert!(
+            std::env::var_os("CARTOUCHE_REQUIRE_TOOLCHAINS").is_none(),
+            "componentize-py is missing: run scripts/plugin-toolchains"
+        );
+        eprintln!("skipped: componentize-py is not installed (run scripts/plugin-toolchains)");
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let component_path = out.path().join("it-export-py.wasm");
+    let (code, stdout, stderr) =
+        cli(&["plugin", "build", "plugins/it-export-py", "--out", component_path.to_str().unwrap()], &[], &root);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let component = std::fs::read(&component_path).unwrap();
+
+    let server = Server::start();
+    let publisher = server.token("plugin_publisher", Some("IT"));
+    let dir = root.join("plugins/it-export-py");
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let cases = std::fs::read_to_string(dir.join("cases.json")).unwrap();
+    let (status, body) = publish(&server, &publisher, &manifest, &component, &cases);
+    assert_eq!(status, 201, "{body}");
+
+    let issuer = server.token("issuer", Some("IT"));
+    let record = server.issue(&issuer, &example("it-archaeology-temporary-ch.json"));
+    let evaluations = record["certificate"]["rule_evaluations"].as_array().unwrap();
+    let by =
+        |id: &str| evaluations.iter().find(|e| e["plugin"] == id).unwrap_or_else(|| panic!("{id}: {evaluations:#?}"));
+    let (rust, python) = (by("it-export"), by("it-export-py"));
+    assert_eq!(python["outcome"], rust["outcome"]);
+    let codes = |e: &Value| {
+        e["findings"].as_array().unwrap().iter().map(|f| (f["code"].clone(), f["field"].clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(codes(python), codes(rust), "the same findings at the same fields");
+
+    let items = listing(&server);
+    let item = items.iter().find(|p| p["id"] == "it-export-py").unwrap();
+    assert_eq!(item["wasi"], true, "{item}");
+    assert_eq!(item["asked"]["memory_mib"], 64, "{item}");
+    assert_eq!(item["limits"]["memory_bytes"], 64 << 20, "{item}");
+    assert!(item["used"]["calls"].as_u64().unwrap() >= 1, "{item}");
+    assert!(item["used"]["most_fuel"].as_u64().unwrap() > 0, "{item}");
+    let rust_item = items.iter().find(|p| p["id"] == "it-export").unwrap();
+    assert_eq!(rust_item["wasi"], false, "{rust_item}");
+    assert_eq!(rust_item["limits"]["memory_bytes"], 16 << 20, "{rust_item}");
 }

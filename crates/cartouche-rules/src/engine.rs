@@ -104,8 +104,8 @@ pub struct PluginLimits {
     pub memory_bytes: usize,
     /// Fuel per call, before the allowance per input byte.
     pub fuel: u64,
-    /// Wall-clock deadline per call.
-    #[serde(serialize_with = "millis")]
+    /// Wall-clock deadline per call (in JSON: `deadline_ms`).
+    #[serde(rename = "deadline_ms", serialize_with = "millis")]
     pub deadline: Duration,
 }
 

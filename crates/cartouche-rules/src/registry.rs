@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use cartouche_model::plugin::{
-    CaseFile, ExpectedFinding, PluginManifest, PublishedPlugin, RuleSubject, comparable, is_jurisdiction, is_plugin_id,
-    jurisdiction_covers,
+    CaseFile, ExpectedFinding, PluginManifest, PublishedPlugin, RequestedLimits, RuleSubject, comparable,
+    is_jurisdiction, is_plugin_id, jurisdiction_covers,
 };
 use cartouche_model::reference::ReferenceData;
 use cartouche_model::{Actor, Finding, RuleEvaluation, RuleOutcome, RulePhase, Severity};
@@ -26,7 +26,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
 
-use crate::engine::{CallContext, Compiled, ComponentError, Description, FailureKind, Host, Run, RunFailure};
+use crate::engine::{
+    CallContext, Compiled, ComponentError, Description, FailureKind, Host, PluginLimits, Run, RunFailure,
+};
 
 /// Why a publication was refused. Nothing may be stored when it is.
 #[derive(Debug, thiserror::Error)]
@@ -209,6 +211,48 @@ pub struct LoadedPlugin {
     pub published_at: OffsetDateTime,
     version: semver::Version,
     compiled: Compiled,
+    usage: Usage,
+}
+
+/// What a plugin's calls in service used since the process started.
+#[derive(Debug, Default)]
+struct Usage {
+    calls: std::sync::atomic::AtomicU64,
+    most_fuel: std::sync::atomic::AtomicU64,
+    peak_memory: std::sync::atomic::AtomicU64,
+}
+
+impl Usage {
+    fn record(&self, result: &Result<Run, RunFailure>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.calls.fetch_add(1, Relaxed);
+        let (fuel, memory) = match result {
+            Ok(run) => (run.fuel, run.peak_memory as u64),
+            Err(failure) => (failure.fuel, 0),
+        };
+        self.most_fuel.fetch_max(fuel, Relaxed);
+        self.peak_memory.fetch_max(memory, Relaxed);
+    }
+
+    fn seen(&self) -> UsageView {
+        use std::sync::atomic::Ordering::Relaxed;
+        UsageView {
+            calls: self.calls.load(Relaxed),
+            most_fuel: self.most_fuel.load(Relaxed),
+            peak_memory: self.peak_memory.load(Relaxed),
+        }
+    }
+}
+
+/// What a plugin's calls in service used since the process started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UsageView {
+    /// Calls (evaluations) made.
+    pub calls: u64,
+    /// The most fuel one call used.
+    pub most_fuel: u64,
+    /// The largest linear memory one call reached, in bytes.
+    pub peak_memory: u64,
 }
 
 /// A plugin version as `GET /api/v1/plugins` lists it.
@@ -242,6 +286,15 @@ pub struct Listing {
     /// When it was published.
     #[serde(with = "time::serde::rfc3339")]
     pub published_at: OffsetDateTime,
+    /// Whether it imports WASI (an interpreter's toolchain built it): served by the
+    /// deterministic layer.
+    pub wasi: bool,
+    /// The limits its manifest asked for (absent ones are the defaults).
+    pub asked: RequestedLimits,
+    /// The limits its calls run under.
+    pub limits: PluginLimits,
+    /// What its calls used since the process started.
+    pub used: UsageView,
 }
 
 /// How many evaluations of certificates [`Rules::evaluate_certificate`] remembers (each a
@@ -446,6 +499,7 @@ impl Rules {
                 published_at: record.published_at,
                 version,
                 compiled,
+                usage: Usage::default(),
             };
             match self.add(plugin) {
                 Ok(()) => done.loaded += 1,
@@ -674,6 +728,7 @@ impl Rules {
             published_at: published.published_at,
             version,
             compiled: checked.compiled,
+            usage: Usage::default(),
         })?;
         tracing::info!(plugin = %published.manifest.id, version = %published.manifest.version, jurisdiction = %published.manifest.jurisdiction, sha256 = %published.sha256, "plugin in service");
         Ok(())
@@ -717,6 +772,10 @@ impl Rules {
                     active_until: next,
                     status,
                     published_at: plugin.published_at,
+                    wasi: plugin.compiled.uses_wasi(),
+                    asked: plugin.manifest.limits,
+                    limits: plugin.compiled.limits(),
+                    used: plugin.usage.seen(),
                 });
             }
         }
@@ -768,6 +827,7 @@ impl Rules {
                 continue;
             }
             let result = self.run_patiently(&plugin.compiled, &json, &context, &reference);
+            plugin.usage.record(&result);
             evaluations.push(evaluation(plugin, phase, result));
         }
         evaluations

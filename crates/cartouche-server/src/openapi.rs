@@ -432,7 +432,7 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/plugins",
         id: "list_plugins",
         tag: "plugins",
-        summary: "Every published plugin version: id, jurisdiction, version, phases, sha256, size, descriptions, source, active_from, active_until, status (active, scheduled, superseded).",
+        summary: "Every published plugin version: id, jurisdiction, version, phases, sha256, size, descriptions, source, active_from, active_until, status (active, scheduled, superseded), wasi (built by an interpreter's toolchain), asked (the manifest's limits), limits (memory_bytes, fuel, deadline_ms its calls run under) and used (calls, most_fuel, peak_memory since the server started).",
         auth: Auth::None,
         params: &[],
         body: Body::None,
