@@ -78,6 +78,20 @@ pub struct ServeArgs {
     #[arg(long, env = "CARTOUCHE_MAX_CONNECTIONS", default_value_t = cartouche_server::DEFAULT_CONNECTIONS as u64,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
+    /// The most linear memory a plugin's manifest may ask for, in MiB (the default for
+    /// plugins that ask nothing is 16 MiB; a Python or JavaScript plugin asks 48 to 64).
+    #[arg(long, env = "CARTOUCHE_PLUGIN_MAX_MEMORY_MIB", default_value_t = 128, value_parser = clap::value_parser!(u64).range(16..=4096))]
+    plugin_max_memory_mib: u64,
+    /// The most fuel (instructions per call) a plugin's manifest may ask for.
+    #[arg(long, env = "CARTOUCHE_PLUGIN_MAX_FUEL", default_value_t = 4_000_000_000, value_parser = clap::value_parser!(u64).range(10_000_000..))]
+    plugin_max_fuel: u64,
+    /// The longest wall-clock deadline per call a plugin's manifest may ask for, in ms.
+    #[arg(long, env = "CARTOUCHE_PLUGIN_MAX_DEADLINE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    plugin_max_deadline_ms: u64,
+    /// The largest component accepted at publication, in MiB (an interpreter's is about
+    /// 18 MB; at most 32, the publication body limit).
+    #[arg(long, env = "CARTOUCHE_PLUGIN_MAX_COMPONENT_MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=32))]
+    plugin_max_component_mib: u64,
     /// Seconds a client has to send a request's head; past it the connection is closed.
     #[arg(long, env = "CARTOUCHE_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     header_timeout: u64,
@@ -273,7 +287,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("First start: an admin API token was written to {} (mode 0600). Keep it safe.", admin_path.display());
     }
     let started = std::time::Instant::now();
-    let (rules, loaded) = rules(&*store, args.reference_data.as_deref())?;
+    let mut limits = crate::plugin::host_limits()?;
+    limits.max_memory_bytes = (args.plugin_max_memory_mib as usize) << 20;
+    limits.max_fuel = args.plugin_max_fuel;
+    limits.max_deadline = std::time::Duration::from_millis(args.plugin_max_deadline_ms);
+    limits.component_bytes = (args.plugin_max_component_mib as usize) << 20;
+    let (rules, loaded) = rules(&*store, args.reference_data.as_deref(), limits)?;
     let public_url = config.public_url.clone();
     let core = Core::new(store, config, rules).map_err(|error| {
         anyhow::anyhow!("cannot load the signing keys: {}", error.internal.as_deref().unwrap_or(&error.message))
@@ -317,9 +336,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// The rule-plugin service: the operator's reference data and every published plugin
 /// (compiled artifacts from the store), with how many were loaded.
-fn rules(store: &dyn Store, reference: Option<&Path>) -> anyhow::Result<(Arc<cartouche_rules::Rules>, usize)> {
-    let host = cartouche_rules::Host::new(crate::plugin::host_limits()?)
-        .map_err(|error| anyhow::anyhow!("cannot start the plugin host: {error}"))?;
+fn rules(
+    store: &dyn Store,
+    reference: Option<&Path>,
+    limits: cartouche_rules::Limits,
+) -> anyhow::Result<(Arc<cartouche_rules::Rules>, usize)> {
+    let host =
+        cartouche_rules::Host::new(limits).map_err(|error| anyhow::anyhow!("cannot start the plugin host: {error}"))?;
     let rules = cartouche_rules::Rules::new(host);
     if let Some(path) = reference {
         let text = std::fs::read_to_string(path)
