@@ -478,7 +478,7 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
             "limits: {} MiB of memory, {} fuel (+{} per input byte), {} ms{}",
             limits.memory_bytes >> 20,
             limits.fuel,
-            rules.host().limits().fuel_per_input_byte,
+            limits.fuel_per_input_byte,
             limits.deadline.as_millis(),
             if requested.is_empty() { " (the defaults)" } else { " (as the manifest asks)" }
         )?;
@@ -497,7 +497,11 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
                 case.output_bytes,
                 output_limit,
                 percent(case.output_bytes as u64, output_limit as u64).trim(),
-                if case.deterministic { "same findings and fuel twice" } else { "NOT DETERMINISTIC" }
+                match (case.deterministic, case.error.is_some()) {
+                    (true, false) => "same findings and fuel twice",
+                    (true, true) => "failed the same way twice",
+                    (false, _) => "NOT DETERMINISTIC",
+                }
             )?;
             if !case.passed {
                 writeln!(out, "     expected: {}", serde_json::to_string(&case.expected)?)?;

@@ -16,6 +16,9 @@ pub const RULES_WIT: &str = include_str!("../cartouche-rules/wit/rules.wit");
 pub const COMPONENTIZE_PY: &str = "0.25.1";
 /// The componentize-js release a JavaScript plugin's package.json pins.
 pub const COMPONENTIZE_JS: &str = "0.23.0";
+/// componentize-js 0.23 imports @bytecodealliance/preview2-shim without declaring it (a
+/// development dependency of its own): `npm ci` leaves it out unless the plugin pins it.
+pub const PREVIEW2_SHIM: &str = "0.25.0";
 
 /// The languages of `plugin new`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -82,6 +85,25 @@ fn run(command: &mut Command, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes the typed Python bindings of the WIT contract into `dir/bindings`, for editors
+/// and type checkers (the build generates its own). Quietly does nothing without
+/// componentize-py.
+fn python_bindings(dir: &Path) -> anyhow::Result<()> {
+    let tool = componentize_py(dir)?;
+    let wit = wit_dir()?;
+    let output = Command::new(tool)
+        .arg("-d")
+        .arg(wit.path())
+        .args(["-w", "plugin", "bindings"])
+        .arg(dir.join("bindings"))
+        .output()
+        .context("cannot run componentize-py")?;
+    if !output.status.success() {
+        bail!("componentize-py bindings failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(())
+}
+
 /// Builds a Python plugin (`app.py`, class `Rule`) into `out`.
 pub fn build_python(dir: &Path, out: &Path) -> anyhow::Result<()> {
     let tool = componentize_py(dir)?;
@@ -129,9 +151,10 @@ pub fn build_javascript(dir: &Path, out: &Path) -> anyhow::Result<()> {
 }
 
 /// The manifest's limits for an interpreter: about 13 MiB of the memory is the
-/// interpreter's own snapshot before the plugin's code runs.
+/// interpreter's own snapshot before the plugin's code runs; a call starts at about 1 M
+/// instructions, and parsing the certificate costs about 300 a byte of JSON.
 fn interpreted_limits() -> serde_json::Value {
-    serde_json::json!({ "memory_mib": 64, "fuel": 200_000_000, "deadline_ms": 1000 })
+    serde_json::json!({ "memory_mib": 64, "fuel": 20_000_000, "fuel_per_input_byte": 1000, "deadline_ms": 1000 })
 }
 
 /// Writes a Python or JavaScript plugin's files into `dir` (which does not exist yet).
@@ -153,9 +176,13 @@ pub fn new_interpreted(
     match lang {
         Lang::Python => {
             write("app.py", &python_source(id, jurisdiction))?;
-            write(".gitignore", "__pycache__/\n*.wasm\n")?;
+            write(".gitignore", "__pycache__/\n*.wasm\nbindings/\n")?;
             write("README.md", &readme(id, jurisdiction, "Python", "app.py", "componentize-py"))?;
-            Ok(vec!["app.py", "manifest.json", "cases.json", "README.md"])
+            let mut files = vec!["app.py", "manifest.json", "cases.json", "README.md"];
+            if python_bindings(dir).is_ok() {
+                files.push("bindings/ (typed, for your editor)");
+            }
+            Ok(files)
         }
         Lang::Javascript => {
             write("plugin.js", &javascript_source(id, jurisdiction))?;
@@ -164,7 +191,10 @@ pub fn new_interpreted(
                 "private": true,
                 "type": "module",
                 "description": format!("Rule plugin {id} ({jurisdiction}) for Cartouche"),
-                "devDependencies": { "@bytecodealliance/componentize-js": COMPONENTIZE_JS }
+                "devDependencies": {
+                    "@bytecodealliance/componentize-js": COMPONENTIZE_JS,
+                    "@bytecodealliance/preview2-shim": PREVIEW2_SHIM
+                }
             });
             write("package.json", &(serde_json::to_string_pretty(&package)? + "\n"))?;
             write(".gitignore", "node_modules/\n*.wasm\n")?;
@@ -219,8 +249,8 @@ constant with the article it comes from, and add a case to cases.json for each t
 exactly at it, just under and just over.
 
 The types (Finding, Context, PluginInfo...) are generated from Cartouche's WIT contract
-by componentize-py: `componentize-py -d WIT -w plugin bindings bindings/` writes them for
-your editor.
+by componentize-py; `plugin new` wrote them to bindings/ for your editor (point its
+Python path there).
 """
 
 import json

@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// The most fuel (instructions per call) a plugin's manifest may ask for.
     #[arg(long, env = "CARTOUCHE_PLUGIN_MAX_FUEL", default_value_t = 4_000_000_000, value_parser = clap::value_parser!(u64).range(10_000_000..))]
     plugin_max_fuel: u64,
+    /// The most fuel per byte of certificate JSON a plugin's manifest may ask for (the
+    /// default is 100; an interpreter parses JSON at about 300 a byte).
+    #[arg(long, env = "CARTOUCHE_PLUGIN_MAX_FUEL_PER_INPUT_BYTE", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=1_000_000))]
+    plugin_max_fuel_per_input_byte: u64,
     /// The longest wall-clock deadline per call a plugin's manifest may ask for, in ms.
     #[arg(long, env = "CARTOUCHE_PLUGIN_MAX_DEADLINE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(50..=60_000))]
     plugin_max_deadline_ms: u64,
@@ -290,6 +294,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut limits = crate::plugin::host_limits()?;
     limits.max_memory_bytes = (args.plugin_max_memory_mib as usize) << 20;
     limits.max_fuel = args.plugin_max_fuel;
+    limits.max_fuel_per_input_byte = args.plugin_max_fuel_per_input_byte;
     limits.max_deadline = std::time::Duration::from_millis(args.plugin_max_deadline_ms);
     limits.component_bytes = (args.plugin_max_component_mib as usize) << 20;
     let (rules, loaded) = rules(&*store, args.reference_data.as_deref(), limits)?;

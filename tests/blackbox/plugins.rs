@@ -556,4 +556,66 @@ fn a_python_plugin_is_built_published_and_run_next_to_the_rust_one() {
     let rust_item = items.iter().find(|p| p["id"] == "it-export").unwrap();
     assert_eq!(rust_item["wasi"], false, "{rust_item}");
     assert_eq!(rust_item["limits"]["memory_bytes"], 16 << 20, "{rust_item}");
+
+    // The watch list in JavaScript, published by the admin (INT), runs at issuance next to
+    // the Rust one with the same outcome.
+    if !root.join("plugins/watch-list-js/node_modules/.bin/componentize-js").exists() {
+        assert!(std::env::var_os("CARTOUCHE_REQUIRE_TOOLCHAINS").is_none(), "run scripts/plugin-toolchains");
+        return;
+    }
+    let component_path = out.path().join("watch-list-js.wasm");
+    let (code, stdout, stderr) =
+        cli(&["plugin", "build", "plugins/watch-list-js", "--out", component_path.to_str().unwrap()], &[], &root);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let dir = root.join("plugins/watch-list-js");
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let cases = std::fs::read_to_string(dir.join("cases.json")).unwrap();
+    let (status, body) = publish(&server, &server.admin, &manifest, &std::fs::read(&component_path).unwrap(), &cases);
+    assert_eq!(status, 201, "{body}");
+    let record = server.issue(&issuer, &example("it-archaeology-temporary-ch.json"));
+    let evaluations = record["certificate"]["rule_evaluations"].as_array().unwrap();
+    let by =
+        |id: &str| evaluations.iter().find(|e| e["plugin"] == id).unwrap_or_else(|| panic!("{id}: {evaluations:#?}"));
+    assert_eq!(by("watch-list-js")["outcome"], by("watch-list")["outcome"]);
+    assert_eq!(codes(by("watch-list-js")), codes(by("watch-list")));
+}
+
+/// The newcomer's path in Python and in JavaScript, outside any checkout: `plugin new
+/// --lang`, `plugin build` (componentize-py; componentize-js installed by npm from the
+/// scaffold's pinned package.json), `plugin test`: the sample's four cases pass, as the
+/// Rust sample's do.
+#[test]
+fn a_newcomer_scaffolds_builds_and_tests_a_python_and_a_javascript_plugin() {
+    let componentize_py = repo().join("target/toolchains/python/bin/componentize-py");
+    if !componentize_py.exists() {
+        assert!(std::env::var_os("CARTOUCHE_REQUIRE_TOOLCHAINS").is_none(), "run scripts/plugin-toolchains");
+        eprintln!("skipped: componentize-py is not installed (run scripts/plugin-toolchains)");
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let tool = componentize_py.to_str().unwrap().to_owned();
+    let env = [("CARTOUCHE_COMPONENTIZE_PY", tool.as_str())];
+    for (lang, file) in [("python", "app.py"), ("javascript", "plugin.js")] {
+        let id = format!("ch-{lang}");
+        let (code, stdout, stderr) =
+            cli(&["plugin", "new", &id, "--jurisdiction", "CH", "--lang", lang], &env, work.path());
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        let dir = work.path().join(&id);
+        for name in [file, "manifest.json", "cases.json", "README.md"] {
+            assert!(dir.join(name).is_file(), "{lang}: {name} missing");
+        }
+        let manifest: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(manifest["limits"]["memory_mib"], 64, "an interpreter asks for its memory");
+        let (code, stdout, stderr) = cli(&["plugin", "build", &id], &env, work.path());
+        assert_eq!(code, 0, "{lang}: {stdout}\n{stderr}");
+        let component = format!("{id}/{id}.wasm");
+        let (code, stdout, stderr) =
+            cli(&["plugin", "test", &component, &format!("{id}/cases.json")], &env, work.path());
+        assert_eq!(code, 0, "{lang}: {stdout}\n{stderr}");
+        assert!(stdout.contains("WASI (deterministic)") && stdout.contains("4 passed, 0 failed"), "{stdout}");
+        assert!(stdout.contains("(as the manifest asks)"), "{stdout}");
+    }
+    // Python's typed bindings, for the author's editor.
+    assert!(work.path().join("ch-python/bindings/wit_world").is_dir());
 }

@@ -83,6 +83,10 @@ pub struct RequestedLimits {
     /// Instructions (wasmtime fuel) per call, before the allowance per byte of input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
+    /// More instructions per byte of certificate JSON (an interpreter parses JSON at a few
+    /// hundred instructions a byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel_per_input_byte: Option<u64>,
     /// Wall-clock deadline per call, in milliseconds (a backstop: fuel decides first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,

@@ -68,6 +68,8 @@ pub struct Limits {
     pub max_memory_bytes: usize,
     /// The most fuel a manifest may ask for (the operator's ceiling).
     pub max_fuel: u64,
+    /// The most fuel per input byte a manifest may ask for (the operator's ceiling).
+    pub max_fuel_per_input_byte: u64,
     /// The longest deadline a manifest may ask for (the operator's ceiling).
     pub max_deadline: Duration,
     /// Bytes a call may print to standard output and error (WASI plugins), kept as the
@@ -90,6 +92,7 @@ impl Default for Limits {
             concurrency: 32,
             max_memory_bytes: 128 << 20,
             max_fuel: 4_000_000_000,
+            max_fuel_per_input_byte: 10_000,
             max_deadline: Duration::from_secs(2),
             print_bytes: 16 << 10,
         }
@@ -104,6 +107,8 @@ pub struct PluginLimits {
     pub memory_bytes: usize,
     /// Fuel per call, before the allowance per input byte.
     pub fuel: u64,
+    /// Fuel allowed per byte of certificate JSON, on top.
+    pub fuel_per_input_byte: u64,
     /// Wall-clock deadline per call (in JSON: `deadline_ms`).
     #[serde(rename = "deadline_ms", serialize_with = "millis")]
     pub deadline: Duration,
@@ -412,10 +417,12 @@ fn engine_config(limits: &Limits, pooling: bool) -> Config {
     if pooling {
         let slots = limits.concurrency;
         let mut pool = PoolingAllocationConfig::default();
+        // Enough for every slot to run an interpreter's component (a dozen core instances
+        // and tables each); slots are address space reserved, not memory used.
         pool.total_component_instances(slots)
-            .total_core_instances(slots * 4)
-            .total_memories(slots * 2)
-            .total_tables(slots * 4)
+            .total_core_instances(slots * 32)
+            .total_memories(slots * 4)
+            .total_tables(slots * 32)
             .max_memory_size(limits.max_memory_bytes.max(limits.memory_bytes))
             // An interpreter's component links a dozen core modules (libc, the interpreter,
             // the WASI adapter, shims), each with its table.
@@ -491,6 +498,7 @@ impl Host {
         let defaults = &self.limits;
         let memory_bytes = requested.memory_mib.map_or(defaults.memory_bytes, |mib| (mib as usize) << 20);
         let fuel = requested.fuel.unwrap_or(defaults.fuel);
+        let fuel_per_input_byte = requested.fuel_per_input_byte.unwrap_or(defaults.fuel_per_input_byte);
         let deadline = requested.deadline_ms.map_or(defaults.deadline, Duration::from_millis);
         let mut over = Vec::new();
         if memory_bytes > defaults.max_memory_bytes.max(defaults.memory_bytes) {
@@ -502,6 +510,12 @@ impl Host {
         }
         if fuel > defaults.max_fuel.max(defaults.fuel) {
             over.push(format!("{fuel} fuel; this registry allows at most {}", defaults.max_fuel));
+        }
+        if fuel_per_input_byte > defaults.max_fuel_per_input_byte.max(defaults.fuel_per_input_byte) {
+            over.push(format!(
+                "{fuel_per_input_byte} fuel per input byte; this registry allows at most {}",
+                defaults.max_fuel_per_input_byte
+            ));
         }
         if deadline > defaults.max_deadline.max(defaults.deadline) {
             over.push(format!(
@@ -516,7 +530,7 @@ impl Host {
                 over.join(", ")
             )));
         }
-        Ok(PluginLimits { memory_bytes, fuel, deadline })
+        Ok(PluginLimits { memory_bytes, fuel, fuel_per_input_byte, deadline })
     }
 
     /// Compiles `bytes` and checks it: size, validity, imports (the reference data and the
@@ -575,16 +589,12 @@ impl Host {
     /// The fuel budget of a call on `input_bytes` of certificate JSON, under the default
     /// limits.
     pub fn fuel_for(&self, input_bytes: usize) -> u64 {
-        self.fuel_budget(self.limits.fuel, input_bytes)
+        fuel_budget(self.limits.fuel, self.limits.fuel_per_input_byte, input_bytes)
     }
 
     /// The fuel budget of a call of `compiled` on `input_bytes` of certificate JSON.
     pub fn fuel_of(&self, compiled: &Compiled, input_bytes: usize) -> u64 {
-        self.fuel_budget(compiled.limits.fuel, input_bytes)
-    }
-
-    fn fuel_budget(&self, base: u64, input_bytes: usize) -> u64 {
-        base.saturating_add(self.limits.fuel_per_input_byte.saturating_mul(input_bytes as u64))
+        fuel_budget(compiled.limits.fuel, compiled.limits.fuel_per_input_byte, input_bytes)
     }
 
     /// The longer deadline of a second attempt of `compiled`'s calls.
@@ -828,6 +838,10 @@ fn wasi_inputs(certificate_json: &str, context: &CallContext) -> (u64, [u8; 32])
         hasher.update(value.as_bytes());
     }
     (instant, hasher.finalize().into())
+}
+
+fn fuel_budget(base: u64, per_byte: u64, input_bytes: usize) -> u64 {
+    base.saturating_add(per_byte.saturating_mul(input_bytes as u64))
 }
 
 /// The epoch ticks of a call's deadline: whole ticks (at least one), one more per 64 KiB of

@@ -689,6 +689,9 @@ impl Rules {
                         }
                     }
                     (Err(failure), _) | (_, Err(failure)) => {
+                        // Failing the same way twice is deterministic (and still a failure).
+                        result.deterministic =
+                            matches!((&first, &second), (Err(a), Err(b)) if a.kind == b.kind && a.fuel == b.fuel);
                         result.fuel = failure.fuel;
                         result.printed = failure.printed.clone();
                         result.timed_out = failure.kind == FailureKind::Timeout;

@@ -235,6 +235,36 @@ fn a_hostile_python_plugin_is_contained_and_sees_no_capability() {
     contained("py");
 }
 
+/// As many interpreter calls at once as the pool has slots: none is refused for want of
+/// an instance, memory or table slot.
+#[test]
+fn the_pool_runs_an_interpreter_in_every_slot_at_once() {
+    let Some(compiled) = hostile("py") else { return };
+    let threads = Limits::default().concurrency as usize;
+    let json = subject("A plain title", "x");
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    for _ in 0..3 {
+                        host()
+                            .evaluate(
+                                compiled,
+                                &json,
+                                &context(date!(2026 - 11 - 28)),
+                                Arc::new(ReferenceData::default()),
+                            )
+                            .expect("every call finds a slot");
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+    });
+}
+
 #[test]
 fn a_hostile_javascript_plugin_is_contained_and_sees_no_capability() {
     contained("js");
@@ -285,15 +315,26 @@ fn the_watch_list_in_javascript_passes_the_rust_plugins_cases() {
 #[test]
 fn asking_for_more_than_the_ceiling_is_refused_with_what_to_do() {
     let host = Host::new(Limits::default()).unwrap();
-    let asked =
-        cartouche_model::plugin::RequestedLimits { memory_mib: Some(4096), fuel: None, deadline_ms: Some(60_000) };
+    let asked = cartouche_model::plugin::RequestedLimits {
+        memory_mib: Some(4096),
+        fuel: None,
+        fuel_per_input_byte: Some(1_000_000),
+        deadline_ms: Some(60_000),
+    };
     let error = host.limits_for(&asked).expect_err("over the ceilings");
     let message = error.to_string();
     assert!(message.contains("4096 MiB of memory; this registry allows at most 128 MiB"), "{message}");
     assert!(message.contains("60000 ms"), "{message}");
-    let within =
-        cartouche_model::plugin::RequestedLimits { memory_mib: Some(64), fuel: Some(1_000_000_000), deadline_ms: None };
+    assert!(message.contains("1000000 fuel per input byte; this registry allows at most 10000"), "{message}");
+    let within = cartouche_model::plugin::RequestedLimits {
+        memory_mib: Some(64),
+        fuel: Some(1_000_000_000),
+        fuel_per_input_byte: Some(400),
+        deadline_ms: None,
+    };
     let limits = host.limits_for(&within).unwrap();
     assert_eq!((limits.memory_bytes, limits.fuel), (64 << 20, 1_000_000_000));
     assert_eq!(limits.deadline, Limits::default().deadline);
+    assert_eq!(host.fuel_for(1000), Limits::default().fuel + 100 * 1000, "the defaults");
+    assert_eq!(limits.fuel_per_input_byte, 400);
 }
