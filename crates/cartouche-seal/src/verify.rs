@@ -501,6 +501,50 @@ mod tests {
     }
 
     #[test]
+    fn the_es256_check_of_seals_agrees_with_every_wycheproof_vector() {
+        // C2SP Wycheproof, testvectors_v1 (tests/vectors/wycheproof/SOURCE.md): ECDSA P-256
+        // with SHA-256, signatures in P1363 encoding (r || s), as in JWS.
+        let file: Value =
+            serde_json::from_str(include_str!("../tests/vectors/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json"))
+                .unwrap();
+        let (mut checked, mut high_s_refused) = (0, 0);
+        for group in file["testGroups"].as_array().unwrap() {
+            // The same key type and calls as verify_seal's signature check: the uncompressed
+            // point, the high-S refusal, then jsonwebtoken's ES256 verification.
+            let key = DecodingKey::from_ec_der(&unhex(group["publicKey"]["uncompressed"].as_str().unwrap()));
+            for test in group["tests"].as_array().unwrap() {
+                let message = unhex(test["msg"].as_str().unwrap());
+                let raw = unhex(test["sig"].as_str().unwrap());
+                let signature = B64.encode(&raw);
+                let verifies = !is_high_s(&raw)
+                    && matches!(
+                        jsonwebtoken::crypto::verify(&signature, &message, &key, jsonwebtoken::Algorithm::ES256),
+                        Ok(true)
+                    );
+                let expected = match test["result"].as_str().unwrap() {
+                    "valid" if is_high_s(&raw) => {
+                        // Valid ECDSA, refused by policy: a seal has one encoding (low S).
+                        high_s_refused += 1;
+                        false
+                    }
+                    "valid" => true,
+                    "invalid" => false,
+                    other => panic!("tcId {}: a result {other:?} to decide", test["tcId"]),
+                };
+                assert_eq!(
+                    verifies, expected,
+                    "Wycheproof tcId {} ({}): expected {}",
+                    test["tcId"], test["comment"], test["result"]
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 262);
+        assert!(high_s_refused > 0, "the vectors include valid high-S signatures");
+        println!("{checked} vectors; {high_s_refused} valid ones with a high S refused by policy");
+    }
+
+    #[test]
     fn half_order_is_half_the_order() {
         // 2 * (n / 2) + 1 = n, n being odd.
         let mut doubled = [0u8; 32];
