@@ -278,11 +278,21 @@ pub fn qr(args: &ClientArgs, number: &str, out: &Path, format: &str, ec: &str, s
 }
 
 /// `verify`.
+/// Where `verify` gets what it checks against.
+pub enum Offline {
+    /// Online: the server verifies.
+    No,
+    /// A trust list (keys only).
+    TrustList(std::path::PathBuf),
+    /// Registries' bundles, with the status budget in seconds.
+    Bundle(std::path::PathBuf, i64),
+}
+
 pub fn verify(
     args: &ClientArgs,
     seal: Option<&str>,
     image: Option<&Path>,
-    trust_list: Option<&Path>,
+    offline: &Offline,
     as_json: bool,
 ) -> anyhow::Result<ExitCode> {
     let seal = match (seal, image) {
@@ -311,9 +321,12 @@ pub fn verify(
         );
         return Ok(ExitCode::from(4));
     }
-    let verdict: Verdict = match trust_list {
-        Some(path) => verify_offline(&seal, path)?,
-        None => serde_json::from_value(call(
+    let verdict: Verdict = match offline {
+        Offline::TrustList(path) => verify_offline(&seal, path)?,
+        Offline::Bundle(path, max_status_age) => {
+            crate::bundle::verify_offline(&seal, path, *max_status_age, crate::bundle::device_clock()?)?
+        }
+        Offline::No => serde_json::from_value(call(
             args,
             "POST",
             "/api/v1/verify",

@@ -5,6 +5,7 @@
 //! `CARTOUCHE_TOKEN`), except `verify --trust-list FILE`, which checks a seal offline.
 //! This is the only crate that uses `anyhow`; the libraries have typed errors.
 
+mod bundle;
 mod client;
 mod keys;
 mod monitor;
@@ -70,8 +71,16 @@ enum Command {
         image: Option<PathBuf>,
         /// Verify offline against this trust list (from `cartouche trust-list`); the
         /// registry status cannot be checked, so the best answer is INDETERMINATE.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "bundle")]
         trust_list: Option<PathBuf>,
+        /// Verify offline with the registries' bundles in FILE (from `cartouche bundle
+        /// fetch`): signature, key validity and status as of the bundle. VALID while the
+        /// bundle's status is within --max-status-age, INDETERMINATE past it.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        /// With --bundle: seconds a bundle's status data is trusted for.
+        #[arg(long, default_value_t = 86_400, requires = "bundle")]
+        max_status_age: i64,
         /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
@@ -104,6 +113,11 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Registries' signed bundles, for verification with no network.
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
     /// Download the trust list (for offline verification) to standard output.
     TrustList {
         #[command(flatten)]
@@ -119,6 +133,21 @@ enum Command {
     Log {
         #[command(subcommand)]
         command: LogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Fetch registries' bundles into one file for `cartouche verify --bundle FILE`.
+    Fetch {
+        /// A registry's URL, or URL=KEY to pin its federation key (without KEY, the key
+        /// its /.well-known/cartouche-registry.json gives is trusted on first use).
+        /// Repeatable.
+        #[arg(long, required = true)]
+        server: Vec<String>,
+        /// Where to write the bundle file.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -282,9 +311,15 @@ fn main() -> ExitCode {
             client::create_token(&client, &role, country, label)
         }
         Command::Issue { file, idempotency_key, client } => client::issue(&client, &file, idempotency_key),
-        Command::Verify { seal, image, trust_list, json, client } => {
-            client::verify(&client, seal.as_deref(), image.as_deref(), trust_list.as_deref(), json)
+        Command::Verify { seal, image, trust_list, bundle, max_status_age, json, client } => {
+            let offline = match (trust_list, bundle) {
+                (Some(path), _) => client::Offline::TrustList(path),
+                (None, Some(path)) => client::Offline::Bundle(path, max_status_age),
+                (None, None) => client::Offline::No,
+            };
+            client::verify(&client, seal.as_deref(), image.as_deref(), &offline, json)
         }
+        Command::Bundle { command: BundleCommand::Fetch { server, out } } => bundle::fetch(&server, &out),
         Command::Qr { number, out, format, ec, size, client } => client::qr(&client, &number, &out, &format, &ec, size),
         Command::Keys { command, client } => match command {
             KeysCommand::Rotate { country, alg } => client::rotate(&client, &country, alg),

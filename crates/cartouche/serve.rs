@@ -24,9 +24,34 @@ pub struct ServeArgs {
     /// Public base URL put in QR codes (default: http://<listen>).
     #[arg(long, env = "CARTOUCHE_PUBLIC_URL")]
     public_url: Option<String>,
-    /// Countries that get a signing key on first start.
+    /// The countries this registry issues for (each gets a signing key on first start);
+    /// issuing or managing keys for any other is refused (422 country_not_served). Its
+    /// bundle speaks for these countries only.
     #[arg(long, env = "CARTOUCHE_COUNTRIES", value_delimiter = ',', default_values_t = DEMO_COUNTRIES.map(String::from))]
     countries: Vec<String>,
+    /// Run a verifier node: no signing key, no issuance; it verifies every pinned peer's
+    /// seals from their bundles (a border post's local node, or more verification capacity).
+    #[arg(long, env = "CARTOUCHE_VERIFIER", conflicts_with = "countries")]
+    verifier: bool,
+    /// A peer registry whose seals this node verifies, as URL=KEY: its public URL and its
+    /// federation key (`federation_key` in its /.well-known/cartouche-registry.json).
+    /// Repeatable; in the environment, separated by spaces.
+    #[arg(long = "peer", env = "CARTOUCHE_PEERS", value_delimiter = ' ')]
+    peers: Vec<String>,
+    /// Seconds between two pulls of each peer's bundle.
+    #[arg(long, env = "CARTOUCHE_PEER_SYNC", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    peer_sync: u64,
+    /// Seconds a peer's status data (or an offline bundle's) is used for; past it, a
+    /// foreign seal's status is "not checked" and the verdict INDETERMINATE, never VALID.
+    #[arg(long, env = "CARTOUCHE_MAX_STATUS_AGE", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=30 * 86_400))]
+    max_status_age: u64,
+    /// Seconds between two attempts to deliver officer events waiting for the registries
+    /// that issued the certificates (recorded here while they could not be reached).
+    #[arg(long, env = "CARTOUCHE_FORWARD_RETRY", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    forward_retry: u64,
+    /// Hours this registry's bundle is valid for after it is signed.
+    #[arg(long, env = "CARTOUCHE_BUNDLE_LIFETIME_HOURS", default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=30 * 24))]
+    bundle_lifetime_hours: u64,
     /// Verification requests allowed per minute and client address on /api/v1/verify and
     /// /v/{token}; 0 turns the limit off (for load tests, or behind a limiting proxy).
     #[arg(long, env = "CARTOUCHE_VERIFY_RATE_LIMIT", default_value_t = cartouche_server::DEFAULT_VERIFY_RATE_PER_MINUTE)]
@@ -244,10 +269,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
         tracing::error!(%location, "panic (message withheld)");
     }));
-    for country in &args.countries {
+    let countries: Vec<String> = if args.verifier { Vec::new() } else { args.countries.clone() };
+    for country in &countries {
         if !cartouche_model::is_country_code(country) {
             bail!("--countries: {country:?} is not an ISO 3166-1 alpha-2 code such as FR");
         }
+    }
+    let mut peers = Vec::new();
+    for text in args.peers.iter().filter(|text| !text.trim().is_empty()) {
+        let peer = cartouche_core::federation::parse_peer(text).map_err(|error| anyhow::anyhow!("--peer {error}"))?;
+        if peers.iter().any(|(url, _): &(String, [u8; 32])| url == &peer.0) {
+            bail!("--peer {}: pinned twice", peer.0);
+        }
+        peers.push(peer);
     }
     let clock = clock(args.unsafe_fake_clock.as_deref())?;
     // Bind first: a port already in use must not leave a half-initialised data directory.
@@ -264,6 +298,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = CoreConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
     config.clock = clock;
     config.vault = Arc::clone(&vault);
+    config.federation = cartouche_core::federation::FederationSettings {
+        countries: countries.clone(),
+        verifier: args.verifier,
+        bundle_lifetime: time::Duration::hours(args.bundle_lifetime_hours as i64),
+        max_status_age: time::Duration::seconds(args.max_status_age as i64),
+        peers,
+        forwarder: Some(Arc::new(crate::bundle::HttpForwarder::new())),
+    };
     config.log = cartouche_core::log::LogSettings::parse(&args.witnesses, args.witness_quorum, &args.witness_logs)
         .map_err(|error| anyhow::anyhow!("{}", error.message))?;
     let admin_path = args.data_dir.join("admin.token");
@@ -280,7 +322,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             vault.kek_id()
         );
     }
-    let done = bootstrap(&*store, &args.countries, config.default_alg, config.key_lifetime, now, &vault, &mut persist)
+    let done = bootstrap(&*store, &countries, config.default_alg, config.key_lifetime, now, &vault, &mut persist)
         .map_err(|error| {
             anyhow::anyhow!("first-start set-up failed: {}", error.internal.as_deref().unwrap_or(&error.message))
         })?;
@@ -326,6 +368,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         tracing::info!(%address, public_url = %public_url, data_dir = %args.data_dir.display(), "Cartouche is listening");
         eprintln!("Cartouche listening on http://{address} (QR codes point at {public_url})");
+        for url in core.peer_urls() {
+            tokio::spawn(sync_peer(Arc::clone(&core), url, std::time::Duration::from_secs(args.peer_sync)));
+        }
+        tokio::spawn(retry_forwarded(Arc::clone(&core), std::time::Duration::from_secs(args.forward_retry)));
         tokio::spawn(checkpoints(core, log_interval));
         let limits = cartouche_server::ConnectionLimits {
             per_address: args.max_connections_per_address as usize,
@@ -428,6 +474,45 @@ async fn checkpoints(core: Arc<Core>, interval: std::time::Duration) {
             };
             if let Err(error) = core.collect_cosignatures(&post) {
                 tracing::error!(code = error.code, error = %error.message, "cannot collect cosignatures");
+            }
+        });
+        let _ = work.await;
+    }
+}
+
+/// Pulls `url`'s bundle now and every `interval`; each peer on its own task, so that one
+/// that hangs delays no other. A failure or a refusal keeps the last good bundle.
+async fn sync_peer(core: Arc<Core>, url: String, interval: std::time::Duration) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(15)))
+        .build()
+        .into();
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let core = Arc::clone(&core);
+        let agent = agent.clone();
+        let url = url.clone();
+        let work = tokio::task::spawn_blocking(move || {
+            let fetched = crate::bundle::fetch_text(&agent, &format!("{url}/api/v1/bundle"));
+            let _ = core.accept_peer_bundle(&url, fetched);
+        });
+        let _ = work.await;
+    }
+}
+
+/// Delivers the officer events waiting in the outbox, every `interval`.
+async fn retry_forwarded(core: Arc<Core>, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let core = Arc::clone(&core);
+        let work = tokio::task::spawn_blocking(move || {
+            if let Err(error) = core.retry_forwarded() {
+                tracing::error!(code = error.code, error = %error.message, cause = ?error.internal, "cannot read the outbox");
             }
         });
         let _ = work.await;

@@ -118,7 +118,7 @@ fn keys_are_sealed_at_rest_and_a_store_without_its_kek_signs_nothing() {
     // any spelling, and none is in the server's log.
     let store_dir = data_dir.join("store");
     let secrets = opened_secrets(&store_dir, &kek);
-    assert_eq!(secrets.len(), 8, "six seal keys, the log's and the witness's: {secrets:?}");
+    assert_eq!(secrets.len(), 9, "six seal keys, the log's, the witness's and the federation's: {secrets:?}");
     let files = files_under(&store_dir);
     for (name, secret) in &secrets {
         let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
@@ -202,7 +202,7 @@ fn a_store_that_kept_keys_in_clear_is_sealed_at_start_and_keeps_working() {
     }
     server.restart_with(Start { no_bundled_plugins: true, ..Start::default() });
     assert!(
-        server.log_text().contains("Migration: 8 key(s) this store kept in clear are now sealed"),
+        server.log_text().contains("Migration: 9 key(s) this store kept in clear are now sealed"),
         "{}",
         server.log_text()
     );
@@ -217,7 +217,7 @@ fn a_store_that_kept_keys_in_clear_is_sealed_at_start_and_keeps_working() {
     assert_eq!(server.verify(second["qr_text"].as_str().unwrap())["verdict"], "VALID");
     assert_eq!(second["kid"], record["kid"], "the same key signs, now sealed");
     server.kill9();
-    assert_eq!(opened_secrets(&store_dir, &kek).len(), 8, "every secret sealed, and the same secrets");
+    assert_eq!(opened_secrets(&store_dir, &kek).len(), 9, "every secret sealed, and the same secrets");
 }
 
 #[test]
@@ -405,9 +405,10 @@ fn keys_in_an_hsm_sign_rotate_and_come_from_a_key_ceremony() {
     assert_eq!(server.verify(record["qr_text"].as_str().unwrap())["verdict"], "VALID");
     let (status, body) = server.call("POST", "/api/v1/keys", admin, Some(&ceremony));
     assert_error(status, &body, 409, "key_exists");
-    // The log's checkpoint and the witness's keys were made in the HSM too, and sign.
+    // The log's checkpoint, the witness's and the federation's keys were made in the HSM
+    // too, and sign.
     let (_, audit) = server.call("GET", "/api/v1/audit?limit=100", admin, None);
-    for purpose in ["log", "witness"] {
+    for purpose in ["log", "witness", "federation"] {
         let created =
             audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "key.create" && e["target"] == purpose);
         assert!(created.is_some_and(|e| e["detail"].as_str().unwrap().ends_with("(hsm)")), "{purpose}: {audit}");
@@ -415,6 +416,8 @@ fn keys_in_an_hsm_sign_rotate_and_come_from_a_key_ceremony() {
     let (status, checkpoint) = server.raw("GET", "/log/checkpoint", None, None, &[]);
     assert_eq!(status, 200);
     assert!(checkpoint.contains("\n\n\u{2014} "), "{checkpoint}");
+    let (status, bundle) = server.raw("GET", "/api/v1/bundle", None, None, &[]);
+    assert_eq!(status, 200, "the bundle is signed in the HSM: {bundle}");
     let (_, audit) = server.call("GET", "/api/v1/audit?limit=50", admin, None);
     let import = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "key.import").unwrap().clone();
     assert!(import["detail"].as_str().unwrap().contains("(hsm)"), "{import}");

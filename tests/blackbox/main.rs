@@ -10,6 +10,7 @@ mod crash;
 mod disk;
 mod document;
 mod durability;
+mod federation;
 mod hostile;
 mod keys;
 mod lifecycle;

@@ -65,6 +65,9 @@ pub struct Start {
     pub args: Vec<String>,
     /// More environment variables of `serve`.
     pub env: Vec<(String, String)>,
+    /// Put the server's own address in its QR codes and documents (peers fetch them
+    /// there) instead of `https://cartouche.test`.
+    pub public_url_is_base: bool,
     /// Put the data directory on a tmpfs of this many MiB, mounted in a mount namespace of
     /// the server's own (`unshare -r -m`): a small disk that fills. The directory is then
     /// reached through `/proc/<pid>/root` (see [`Server::data_dir`]), and a restart gets an
@@ -147,6 +150,9 @@ impl Server {
             command.env_remove(name);
         }
         command.envs(options.env.iter().map(|(name, value)| (name, value)));
+        if options.public_url_is_base {
+            command.env("CARTOUCHE_PUBLIC_URL", &self.base);
+        }
         if options.no_bundled_plugins {
             command.arg("--no-bundled-plugins");
         }
@@ -193,6 +199,11 @@ impl Server {
     /// Kills the server and starts it again on the same data directory.
     pub fn restart_with(&mut self, options: Start) {
         self.kill9();
+        self.spawn(&options);
+    }
+
+    /// Starts the server again after [`Server::kill9`], on the same data directory.
+    pub fn start_again(&mut self, options: Start) {
         self.spawn(&options);
     }
 

@@ -137,13 +137,14 @@ pub fn refusal_of(evaluations: &[RuleEvaluation]) -> Option<CoreError> {
 /// the store's issuance lock, once the number is known.
 fn seal_record(
     certificate: Certificate,
+    status: (u64, &str),
     signer: &cartouche_seal::Signer,
     key_expiry: Option<time::OffsetDateTime>,
     actor: &Actor,
     unavailable: &std::cell::Cell<bool>,
 ) -> Result<CertificateRecord, String> {
-    let claims =
-        SealClaims::for_certificate(&certificate).map_err(|error| format!("cannot build the seal: {error}"))?;
+    let claims = SealClaims::with_status(&certificate, status.0, status.1)
+        .map_err(|error| format!("cannot build the seal: {error}"))?;
     if key_expiry.is_some_and(|expiry| claims.exp > expiry.unix_timestamp()) {
         return Err(format!("the certificate would outlive signing key {}; rotate the key first", signer.kid));
     }
@@ -225,6 +226,7 @@ impl Core {
         let application = validate_application(&value, today)?;
         let country = application.issuing_authority.country.clone();
         self.authorize(caller, Action::Issue, Some(&country), &country)?;
+        self.check_served(&country)?;
 
         let evaluations = self.rules.issuance(&application, today);
         if let Some(refusal) = refusal_of(&evaluations) {
@@ -244,7 +246,8 @@ impl Core {
             &format!("signed with key {}", signer.kid),
         );
         let signer_unavailable = std::cell::Cell::new(false);
-        let mut build = |number: &str| {
+        let status_uri = self.status_list_uri();
+        let mut build = |number: &str, log_index: u64| {
             let certificate = Certificate {
                 number: number.to_owned(),
                 issue_date: today,
@@ -252,7 +255,7 @@ impl Core {
                 application: application.clone(),
                 rule_evaluations: evaluations.clone(),
             };
-            seal_record(certificate, &signer, key_expiry, &actor, &signer_unavailable)
+            seal_record(certificate, (log_index, &status_uri), &signer, key_expiry, &actor, &signer_unavailable)
         };
         let outcome = match self.store.issue(&country, now.year(), idempotency.as_ref(), entry, &mut build) {
             Err(cartouche_store::StoreError::Build(message)) if signer_unavailable.get() => {
@@ -443,7 +446,7 @@ impl Core {
         caller: &Caller,
         number: &str,
         event: OfficerEvent,
-    ) -> Result<CertificateView, CoreError> {
+    ) -> Result<crate::forward::EventOutcome, CoreError> {
         let parsed = certificate_number(number)?;
         self.authorize(caller, Action::RecordEvent, Some(parsed.country()), number)?;
         let action = match event.kind {
@@ -475,7 +478,15 @@ impl Core {
             country: caller.country.clone(),
             declaration_ref: event.declaration_ref,
         };
+        // Another registry's certificate: forwarded to it (a verifier node, or a registry
+        // where a foreign object is checked).
+        if !self.served_countries().iter().any(|c| c == parsed.country()) {
+            if let Some(peer) = self.peer_url_for(parsed.country()) {
+                return self.forward_event(caller, number, &status_event, &peer);
+            }
+        }
         self.record(caller, number, status_event, action, &office)
+            .map(|view| crate::forward::EventOutcome::Recorded(Box::new(view)))
     }
 
     fn record(

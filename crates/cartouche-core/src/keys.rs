@@ -148,6 +148,7 @@ impl Core {
     pub fn rotate_key(&self, caller: &Caller, country: &str, alg: Option<Algorithm>) -> Result<RotatedKey, CoreError> {
         crate::country_code(country, "the country")?;
         self.authorize(caller, Action::Administer, None, &format!("key of {country}"))?;
+        self.check_served(country)?;
         let alg = alg.unwrap_or(self.config.default_alg);
         let now = self.now();
         let record = generate_key(&self.config.vault, country, alg, now, self.config.key_lifetime)?;
@@ -203,6 +204,7 @@ impl Core {
     pub fn import_key(&self, caller: &Caller, ceremony: KeyCeremony) -> Result<RotatedKey, CoreError> {
         crate::country_code(&ceremony.country, "the country")?;
         self.authorize(caller, Action::Administer, None, &format!("key of {}", ceremony.country))?;
+        self.check_served(&ceremony.country)?;
         let public = ceremony.verify().map_err(|reason| {
             CoreError::unprocessable("invalid_key_ceremony", format!("the key file is refused: {reason}"))
         })?;

@@ -22,6 +22,8 @@ pub mod authz;
 pub mod bootstrap;
 pub mod certificates;
 pub mod error;
+pub mod federation;
+pub mod forward;
 pub mod keys;
 pub mod log;
 pub mod photos;
@@ -66,6 +68,8 @@ pub struct CoreConfig {
     pub log: log::LogSettings,
     /// Where secret keys live: the KEK, and the HSM if any.
     pub vault: Arc<vault::KeyVault>,
+    /// The countries served, verifier mode, bundle lifetime, status budget and peers.
+    pub federation: federation::FederationSettings,
 }
 
 impl CoreConfig {
@@ -78,6 +82,7 @@ impl CoreConfig {
             clock: Arc::new(OffsetDateTime::now_utc),
             log: log::LogSettings::default(),
             vault: Arc::new(vault::KeyVault::ephemeral()),
+            federation: federation::FederationSettings::default(),
         }
     }
 }
@@ -90,6 +95,7 @@ pub struct Core {
     rules: Arc<dyn RulesHook>,
     token_failures: Mutex<tokens::FailureWindow>,
     log: log::LogState,
+    federation: federation::FederationState,
 }
 
 impl Core {
@@ -99,7 +105,15 @@ impl Core {
         let now = (config.clock)();
         let keys = KeyMaterial::load(&*store, &config.vault, now)?;
         let log = log::LogState::open(&*store, &config.public_url, config.log.clone(), &config.vault, now)?;
+        let federation = federation::FederationState::open(
+            &*store,
+            &config.vault,
+            &config.public_url,
+            config.federation.clone(),
+            now,
+        )?;
         Ok(Self {
+            federation,
             log,
             store,
             config,

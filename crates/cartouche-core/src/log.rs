@@ -102,7 +102,7 @@ fn host_name(public_url: &str) -> String {
     rest.trim_end_matches('/').replace(|c: char| c.is_whitespace() || c == '+', "-")
 }
 
-fn service_key(
+pub(crate) fn service_key(
     store: &dyn Store,
     vault: &crate::vault::KeyVault,
     purpose: &str,

@@ -297,6 +297,9 @@ impl KeyVault {
     }
 }
 
+/// Every service key the registry holds: the log's, the witness's, the federation's.
+pub const SERVICE_KEY_PURPOSES: [&str; 3] = ["log", "witness", "federation"];
+
 /// What signs for a service key.
 pub(crate) enum ServiceKeyHandle {
     /// The secret, opened.
@@ -316,7 +319,7 @@ impl cartouche_log::note::Ed25519Sign for HsmSigner {
 /// from before keys were sealed): checked at start against the KEK given.
 pub fn sealing_keks(store: &dyn Store) -> Result<Vec<String>, CoreError> {
     let mut keks: Vec<String> = Vec::new();
-    let service = ["log", "witness"].into_iter().filter_map(|purpose| store.service_key(purpose).transpose());
+    let service = SERVICE_KEY_PURPOSES.into_iter().filter_map(|purpose| store.service_key(purpose).transpose());
     let custodies = store
         .keys()?
         .into_iter()
@@ -348,7 +351,7 @@ pub fn seal_stored_secrets(store: &dyn Store, vault: &KeyVault, now: OffsetDateT
         store.update_key(record, entry)?;
         sealed += 1;
     }
-    for purpose in ["log", "witness"] {
+    for purpose in SERVICE_KEY_PURPOSES {
         let Some(key) = store.service_key(purpose)? else { continue };
         if key.custody != Custody::Store {
             continue;

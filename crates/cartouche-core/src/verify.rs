@@ -148,6 +148,16 @@ impl Core {
     /// fails only on an internal error.
     pub fn verify(&self, request: &VerifyRequest) -> Result<Verification, CoreError> {
         let now = self.now();
+        // A seal of a country another registry speaks for is verified with that peer's
+        // bundle. The claimed country only routes: the peer's ring verifies everything.
+        let token = cartouche_seal::token_from_qr_text(&request.qr);
+        if let Some(country) = cartouche_seal::federation::claimed_country(&token) {
+            if !self.served_countries().contains(&country) {
+                if let Some((url, peer)) = self.peer_for(&country) {
+                    return Ok(self.verify_foreign(request, &url, &peer, now));
+                }
+            }
+        }
         let keys = self.keys();
         let report = verify_seal(&request.qr, &keys.ring, now);
         let mut checks = report.checks;
@@ -212,6 +222,47 @@ impl Core {
         let verdict =
             Verdict { verdict: kind, checked_at: now, checks, certificate: summary, status, key: report.key, rules };
         Ok(Verification { verdict, record: matched_record })
+    }
+
+    /// Verifies a seal of a country `peer` speaks for: its keys, its status list as of its
+    /// last good bundle (not checked past the status budget).
+    fn verify_foreign(
+        &self,
+        request: &VerifyRequest,
+        url: &str,
+        peer: &crate::federation::PeerData,
+        now: time::OffsetDateTime,
+    ) -> Verification {
+        let report = verify_seal(&request.qr, &peer.ring, now);
+        let mut checks = report.checks;
+        let opened = &peer.opened;
+        let who = crate::federation::peer_name(url, &opened.bundle.countries);
+        let sealed = report.claims.as_ref().filter(|_| checks.iter().all(|c| c.outcome != CheckOutcome::Fail));
+        if let Some(claims) = sealed {
+            checks.push(crate::federation::status_check(
+                claims,
+                &opened.list,
+                &opened.status.sub,
+                opened.status.iat,
+                now.unix_timestamp(),
+                self.max_status_age().whole_seconds(),
+                &who,
+            ));
+        }
+        let kind = cartouche_model::verdict_of(&checks);
+        metrics::counter!("cartouche_verifications_total", "verdict" => kind.as_str()).increment(1);
+        metrics::counter!("cartouche_peer_verifications_total", "peer" => url.to_owned()).increment(1);
+        let summary = report.claims.as_ref().and_then(|claims| claims.summary());
+        let verdict = Verdict {
+            verdict: kind,
+            checked_at: now,
+            checks,
+            certificate: summary,
+            status: None,
+            key: report.key,
+            rules: Vec::new(),
+        };
+        Verification { verdict, record: None }
     }
 
     /// Reads the QR code in a photo or camera frame (JPEG or PNG, within the image

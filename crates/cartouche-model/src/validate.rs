@@ -35,8 +35,11 @@ pub mod sources {
     /// `schemas/log-entry.schema.json`.
     pub const LOG_ENTRY: &str = include_str!("../../../schemas/log-entry.schema.json");
 
+    /// `schemas/federation.schema.json`.
+    pub const FEDERATION: &str = include_str!("../../../schemas/federation.schema.json");
+
     /// Every schema with its `$id`, for tools that publish them (the OpenAPI document).
-    pub const ALL: [(&str, &str); 9] = [
+    pub const ALL: [(&str, &str); 10] = [
         ("Application", APPLICATION),
         ("Certificate", CERTIFICATE),
         ("Verdict", VERDICT),
@@ -46,6 +49,7 @@ pub mod sources {
         ("PluginCases", PLUGIN_CASES),
         ("ReferenceData", REFERENCE_DATA),
         ("LogEntry", LOG_ENTRY),
+        ("RegistryDescription", FEDERATION),
     ];
 }
 
@@ -70,6 +74,12 @@ pub enum SchemaKind {
     ReferenceData,
     /// `log-entry.schema.json`.
     LogEntry,
+    /// `federation.schema.json`: the registry description.
+    RegistryDescription,
+    /// `federation.schema.json#/$defs/bundle`: a bundle's payload.
+    Bundle,
+    /// `federation.schema.json#/$defs/status_list`: a status list token's payload.
+    StatusList,
 }
 
 struct Validators {
@@ -82,6 +92,9 @@ struct Validators {
     plugin_cases: Validator,
     reference_data: Validator,
     log_entry: Validator,
+    registry: Validator,
+    bundle: Validator,
+    status_list: Validator,
 }
 
 fn parse(text: &str) -> Value {
@@ -114,6 +127,9 @@ static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
         plugin_cases: build(sources::PLUGIN_CASES),
         reference_data: build(sources::REFERENCE_DATA),
         log_entry: build(sources::LOG_ENTRY),
+        registry: build(sources::FEDERATION),
+        bundle: build(r#"{"$ref": "urn:cartouche:schema:federation#/$defs/bundle"}"#),
+        status_list: build(r#"{"$ref": "urn:cartouche:schema:federation#/$defs/status_list"}"#),
     }
 });
 
@@ -156,6 +172,9 @@ pub fn check_schema(kind: SchemaKind, instance: &Value) -> Result<(), Validation
         SchemaKind::PluginCases => &validators.plugin_cases,
         SchemaKind::ReferenceData => &validators.reference_data,
         SchemaKind::LogEntry => &validators.log_entry,
+        SchemaKind::RegistryDescription => &validators.registry,
+        SchemaKind::Bundle => &validators.bundle,
+        SchemaKind::StatusList => &validators.status_list,
     };
     let errors: Vec<FieldError> = validator
         .iter_errors(instance)

@@ -7,8 +7,9 @@ use cartouche_model::{Certificate, CertificateSummary, ExportType, ObjectSummary
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime, Time};
 
-/// Version of the claim set.
-pub const CLAIMS_VERSION: u8 = 1;
+/// Version of the claim set: 2 when the seal points at its registry's status list
+/// (`status`), 1 before (such seals keep verifying; their status is known online only).
+pub const CLAIMS_VERSION: u8 = 2;
 
 /// Photo hashes sealed per object: the first ones, the principal views an officer compares.
 /// Every photo's hash is in the certificate, which the seal's `h` covers, so the others are
@@ -66,6 +67,10 @@ pub struct SealClaims {
     pub dst: String,
     /// The objects.
     pub o: Vec<SealObject>,
+    /// Where the certificate's status is published (IETF Token Status List), from claim
+    /// set 2 on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::federation::StatusClaim>,
 }
 
 /// The instant after the last day of `date` (UTC).
@@ -107,7 +112,7 @@ impl SealClaims {
             })
             .collect();
         Ok(Self {
-            v: CLAIMS_VERSION,
+            v: 1,
             n: certificate.number.clone(),
             c: application.issuing_authority.country.clone(),
             iat: certificate.issued_at.unix_timestamp(),
@@ -119,7 +124,19 @@ impl SealClaims {
             r: application.reimport_due_date.map(|date| date.to_string()),
             dst: application.destination_country.clone(),
             o: objects,
+            status: None,
         })
+    }
+
+    /// The claims for `certificate`, pointing at entry `idx` of the status list at `uri`
+    /// (claim set 2).
+    pub fn with_status(certificate: &Certificate, idx: u64, uri: &str) -> Result<Self, serde_json::Error> {
+        let mut claims = Self::for_certificate(certificate)?;
+        claims.v = CLAIMS_VERSION;
+        claims.status = Some(crate::federation::StatusClaim {
+            status_list: crate::federation::StatusReference { idx, uri: uri.to_owned() },
+        });
+        Ok(claims)
     }
 
     /// The SHA-256 of the canonical certificate, lower-case hex (as the registry computes it).

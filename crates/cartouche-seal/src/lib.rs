@@ -5,6 +5,7 @@
 //! bytes. Call [`install_crypto_provider`] once at start-up before signing or verifying.
 
 pub mod claims;
+pub mod federation;
 pub mod kek;
 pub mod keys;
 pub mod qr;

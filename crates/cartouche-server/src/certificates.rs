@@ -116,8 +116,14 @@ pub async fn record_event(
     Path(number): Path<String>,
     JsonBody(event): JsonBody<OfficerEvent>,
 ) -> Result<Response, ApiError> {
-    let view = state.run(move |core| core.record_event(&caller, &number, event)).await?;
-    Ok(Json(view).into_response())
+    use cartouche_core::forward::EventOutcome;
+    Ok(match state.run(move |core| core.record_event(&caller, &number, event)).await? {
+        EventOutcome::Recorded(view) => Json(view).into_response(),
+        // Another registry's certificate: 200 once it recorded the event, 202 while it
+        // waits in this node's outbox.
+        EventOutcome::Forwarded(forwarded) if forwarded.state == "delivered" => Json(forwarded).into_response(),
+        EventOutcome::Forwarded(forwarded) => (StatusCode::ACCEPTED, Json(forwarded)).into_response(),
+    })
 }
 
 #[derive(Deserialize)]

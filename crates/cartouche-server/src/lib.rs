@@ -11,6 +11,7 @@ mod certificates;
 mod document;
 pub mod error;
 mod extract;
+mod federation;
 mod keys;
 mod listen;
 mod log;
@@ -231,6 +232,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/photos/{sha256}/thumbnail", get(photos::thumbnail))
         .route("/api/v1/trust-list", get(keys::trust_list))
         .route("/.well-known/jwks.json", get(keys::jwks))
+        .route("/.well-known/cartouche-registry.json", get(federation::description))
+        .route("/api/v1/status-list", get(federation::status_list))
+        .route("/api/v1/bundle", get(federation::bundle))
+        .route("/api/v1/plugins/{id}/{version}/component.wasm", get(federation::component))
+        .route("/api/v1/federation/events", post(federation::forwarded_event))
         .route("/api/v1/countries/{country}/keys", post(keys::rotate))
         .route("/api/v1/keys", get(keys::list).post(keys::import))
         .route("/api/v1/keys/{kid}/retire", post(keys::retire))

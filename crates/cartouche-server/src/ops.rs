@@ -17,21 +17,37 @@ struct Health {
     status: &'static str,
     store: &'static str,
     keys: usize,
+    /// The pinned peers, each with the state of its data (absent without peers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    peers: Vec<cartouche_core::federation::PeerHealth>,
+    /// Officer events waiting for, or refused by, the registries that issued the
+    /// certificates (absent when there are none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forwarding: Option<cartouche_core::forward::ForwardingHealth>,
 }
 
 /// `GET /healthz`: 200 when the store answers and keys are loaded.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.run(|core| core.store_answers()).await;
     let keys = state.core().keys().trust_list.keys.len();
+    let peers = state.core().peer_health();
+    let forwarding = state.run(|core| Ok(core.forwarding_health())).await.ok().flatten();
+    // A peer whose data cannot be used degrades this node (its seals are INDETERMINATE),
+    // but it answers: one peer's outage stops nothing else.
+    let peers_degraded = peers.iter().any(|peer| peer.state != "ok");
     match store {
         // A full disk: verification goes on, writes are refused (507 storage_full).
         Ok(()) if state.core().store_writes_refused() => {
-            (StatusCode::OK, Json(Health { status: "degraded", store: "storage_full", keys }))
+            (StatusCode::OK, Json(Health { status: "degraded", store: "storage_full", keys, peers, forwarding }))
         }
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", store: "ok", keys })),
-        Err(error) => {
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", store: error.code, keys }))
+        Ok(()) if peers_degraded => {
+            (StatusCode::OK, Json(Health { status: "degraded", store: "ok", keys, peers, forwarding }))
         }
+        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", store: "ok", keys, peers, forwarding })),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health { status: "unavailable", store: error.code, keys, peers, forwarding }),
+        ),
     }
 }
 

@@ -48,7 +48,7 @@ fn issue(c: &mut Criterion) {
     group.bench_function("issue_durable", |b| {
         b.iter(|| {
             issued.set(issued.get() + 1);
-            store.issue("FR", 2026, None, audit(), &mut |number| Ok(record(number, &application))).expect("issued")
+            store.issue("FR", 2026, None, audit(), &mut |number, _| Ok(record(number, &application))).expect("issued")
         })
     });
     group.finish();

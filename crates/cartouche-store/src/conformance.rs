@@ -63,7 +63,7 @@ fn record_for(number: &str, application: &Application) -> CertificateRecord {
 fn issue(store: &dyn Store, country: &str, idempotency: Option<&Idempotency>) -> Result<IssueOutcome, StoreError> {
     let mut application = sample_application();
     application.issuing_authority.country = country.to_owned();
-    store.issue(country, 2026, idempotency, audit("certificate.issue"), &mut |number| {
+    store.issue(country, 2026, idempotency, audit("certificate.issue"), &mut |number, _| {
         Ok(record_for(number, &application))
     })
 }
@@ -94,7 +94,7 @@ pub fn numbers_start_at_one_per_country(store: &dyn Store) {
 
 /// A failing builder writes nothing and consumes no number.
 pub fn failed_build_leaves_no_gap(store: &dyn Store) {
-    let result = store.issue("FR", 2026, None, audit("certificate.issue"), &mut |_| Err("signing failed".into()));
+    let result = store.issue("FR", 2026, None, audit("certificate.issue"), &mut |_, _| Err("signing failed".into()));
     assert!(matches!(result, Err(StoreError::Build(_))));
     assert_eq!(created(issue(store, "FR", None).unwrap()).certificate.number, "FR-2026-000001");
 }
@@ -161,7 +161,7 @@ pub fn reads_follow_writes(store: &dyn Store) {
 pub fn log_follows_every_write(store: &dyn Store) {
     use crate::log::{issued_entry, key_entry, plugin_entry, status_entry};
     assert_eq!(store.log_size().unwrap(), 0);
-    let _ = store.issue("FR", 2026, None, audit("certificate.issue"), &mut |_| Err("signing failed".into()));
+    let _ = store.issue("FR", 2026, None, audit("certificate.issue"), &mut |_, _| Err("signing failed".into()));
     assert_eq!(store.log_size().unwrap(), 0, "a failed build logs nothing");
     let key_record = key("fr-1", ISSUED_AT);
     store.rotate_key(key_record.clone(), audit("key.create")).unwrap();
@@ -187,6 +187,24 @@ pub fn log_follows_every_write(store: &dyn Store) {
     assert_eq!(store.log_entries(0, 4).unwrap(), expected);
     assert!(store.log_entries(3, 5).is_err(), "no entry past the end");
     check_log_tree(store);
+}
+
+/// The builder is told the index its issuance entry gets in the log (the seal's
+/// status-list entry), and the record has it.
+pub fn builder_is_told_its_log_index(store: &dyn Store) {
+    store.rotate_key(key("fr-1", ISSUED_AT), audit("key.create")).unwrap();
+    let application = sample_application();
+    for expected in [1, 2] {
+        let mut told = None;
+        let record = store
+            .issue("FR", 2026, None, audit("certificate.issue"), &mut |number, index| {
+                told = Some(index);
+                Ok(record_for(number, &application))
+            })
+            .map(created)
+            .unwrap();
+        assert_eq!((told, record.log_index), (Some(expected), Some(expected)));
+    }
 }
 
 /// The latest checkpoint, service keys (created once) and the witness's state, which

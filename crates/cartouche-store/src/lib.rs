@@ -355,8 +355,10 @@ pub struct ListQuery<'a> {
     pub filter: &'a dyn Fn(&CertificateRecord) -> bool,
 }
 
-/// Builds the certificate record once its number is known. Runs under the issuance lock.
-pub type BuildRecord<'a> = dyn FnMut(&str) -> Result<CertificateRecord, String> + 'a;
+/// Builds the certificate record once its number is known, with the index its issuance
+/// entry will have in the issuance log (the seal's status-list entry). Runs under the
+/// issuance lock.
+pub type BuildRecord<'a> = dyn FnMut(&str, u64) -> Result<CertificateRecord, String> + 'a;
 
 /// The registry.
 pub trait Store: Send + Sync + 'static {

@@ -413,8 +413,16 @@ impl Store for SledStore {
             .and_then(|year| CertificateNumber::new(country, year, sequence))
             .ok_or_else(|| StoreError::SequenceExhausted { country: country.to_owned(), year })?
             .to_string();
-        let mut record = build(&number).map_err(StoreError::Build)?;
+        let index = self.next_log_index()?;
+        let mut record = build(&number, index).map_err(StoreError::Build)?;
         let log = self.prepare_log(&crate::log::issued_entry(&record)?)?;
+        if log.index != index {
+            return Err(StoreError::Corrupt {
+                tree: LOG,
+                key: log.index.to_string(),
+                reason: format!("the log moved from {index} under the issuance lock"),
+            });
+        }
         record.log_index = Some(log.index);
         audit.target = number.clone();
         let certificate_bytes = seal(&record)?;

@@ -53,6 +53,7 @@ conformance_tests!(
     photos,
     plugins,
     log_follows_every_write,
+    builder_is_told_its_log_index,
     log_checkpoint_keys_and_witness_state
 );
 
@@ -213,7 +214,7 @@ fn replays_and_already_stored_photos_wait_for_a_flush() {
     let key = Idempotency { scoped_key: "tok:k1".into(), request_sha256: "aa".into() };
     let example: cartouche_model::Application =
         serde_json::from_str(include_str!("../../../schemas/examples/fr-painting-to-us.json")).unwrap();
-    let mut build = |number: &str| {
+    let mut build = |number: &str, _index: u64| {
         Ok(cartouche_store::CertificateRecord {
             certificate: cartouche_model::Certificate {
                 number: number.into(),
