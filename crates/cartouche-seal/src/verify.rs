@@ -544,6 +544,117 @@ mod tests {
         println!("{checked} vectors; {high_s_refused} valid ones with a high S refused by policy");
     }
 
+    /// Whether `verify_seal` accepted the JWS's signature: the signature check passed, or
+    /// failed only because the verified payload is not a Cartouche claim set (the
+    /// vectors sign "foo", not certificates).
+    fn signature_accepted(report: &SealReport) -> bool {
+        report.checks.iter().any(|check| {
+            check.name == CheckName::Signature
+                && (check.outcome == CheckOutcome::Pass
+                    || check.detail.contains("payload is not a Cartouche claim set"))
+        })
+    }
+
+    #[test]
+    fn seals_agree_with_every_wycheproof_jws_vector() {
+        // C2SP Wycheproof, testvectors_v1 (tests/vectors/wycheproof/SOURCE.md): whole JWS,
+        // run through verify_seal with the vector's key in the ring under the vector's kid.
+        let file: Value =
+            serde_json::from_str(include_str!("../tests/vectors/wycheproof/json_web_signature_test.json")).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let mut refused_by_policy = std::collections::BTreeMap::<&str, usize>::new();
+        let (mut checked, mut accepted_valid) = (0, 0);
+        for group in file["testGroups"].as_array().unwrap() {
+            // A trust list holds Ed25519 and P-256 keys as bare JWKs (kty, crv, x, y): a key
+            // marked for another use (`use` other than "sig", `key_ops` without "verify")
+            // or of another type can never be in one.
+            let mut public = group["public"].clone();
+            let mut key_in_trust_list = None;
+            if let Some(members) = public.as_object_mut() {
+                let kid = members.remove("kid").and_then(|k| k.as_str().map(str::to_owned));
+                members.remove("alg");
+                if members.get("use").is_some_and(|u| u == "sig") {
+                    members.remove("use");
+                }
+                if members
+                    .get("key_ops")
+                    .is_some_and(|ops| ops.as_array().is_some_and(|ops| ops.iter().any(|op| op == "verify")))
+                {
+                    members.remove("key_ops");
+                }
+                if let (Some(kid), Ok(jwk)) = (kid, serde_json::from_value::<crate::keys::PublicJwk>(public.clone())) {
+                    let alg = if jwk.crv == "P-256" { Algorithm::ES256 } else { Algorithm::EdDSA };
+                    let entry = TrustedKey {
+                        kid,
+                        country: "FR".into(),
+                        alg,
+                        public_key_jwk: jwk,
+                        created_at: now - time::Duration::days(1),
+                        retired_at: None,
+                        expires_at: now + time::Duration::days(1),
+                    };
+                    if entry.public_bytes().is_ok() {
+                        key_in_trust_list = Some(entry);
+                    }
+                }
+            }
+            let list = TrustList { generated_at: now, keys: key_in_trust_list.iter().cloned().collect(), log: None };
+            let ring = KeyRing::new(&list, true).unwrap();
+            for test in group["tests"].as_array().unwrap() {
+                checked += 1;
+                let Some(jws) = test["jws"].as_str() else {
+                    // The JSON serializations: a seal is a compact JWS, nothing else.
+                    assert_eq!(test["result"], "invalid", "tcId {}", test["tcId"]);
+                    continue;
+                };
+                let accepted = signature_accepted(&verify_seal(jws, &ring, now));
+                let header: Value = jws
+                    .split('.')
+                    .next()
+                    .and_then(|h| B64.decode(h).ok())
+                    .and_then(|h| serde_json::from_slice(&h).ok())
+                    .unwrap_or(Value::Null);
+                let alg = header["alg"].as_str().unwrap_or("");
+                match test["result"].as_str().unwrap() {
+                    "invalid" => assert!(!accepted, "Wycheproof tcId {} ({}) accepted", test["tcId"], test["comment"]),
+                    "valid" => {
+                        let policy = if !["EdDSA", "ES256"].contains(&alg) {
+                            Some("an algorithm other than EdDSA and ES256")
+                        } else if key_in_trust_list.is_none() {
+                            Some("a key that cannot be in a trust list")
+                        } else if alg == "ES256"
+                            && jws.rsplit('.').next().and_then(|s| B64.decode(s).ok()).is_some_and(|s| is_high_s(&s))
+                        {
+                            Some("an ES256 signature with a high S (one encoding per seal)")
+                        } else {
+                            None
+                        };
+                        match policy {
+                            Some(reason) => {
+                                assert!(!accepted, "tcId {} accepted despite {reason}", test["tcId"]);
+                                *refused_by_policy.entry(reason).or_default() += 1;
+                            }
+                            None => {
+                                assert!(
+                                    accepted,
+                                    "Wycheproof tcId {} ({}) refused: {:?}",
+                                    test["tcId"],
+                                    test["comment"],
+                                    verify_seal(jws, &ring, now).checks
+                                );
+                                accepted_valid += 1;
+                            }
+                        }
+                    }
+                    other => panic!("tcId {}: a result {other:?} to decide", test["tcId"]),
+                }
+            }
+        }
+        assert_eq!(checked, 401);
+        assert!(refused_by_policy.values().sum::<usize>() > 0);
+        println!("{checked} vectors; {accepted_valid} valid accepted; valid refused by policy: {refused_by_policy:?}");
+    }
+
     #[test]
     fn half_order_is_half_the_order() {
         // 2 * (n / 2) + 1 = n, n being odd.
