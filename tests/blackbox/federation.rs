@@ -70,7 +70,7 @@ fn a_verifier_node_verifies_two_registries_and_follows_their_status() {
     );
     assert_error(status, &body, 422, "country_not_served");
     let (status, body) = fr.call("POST", "/api/v1/countries/IT/keys", Some(&fr.admin), None);
-    assert_error(status, &body, 422, "country_not_served");
+    assert_error(status, &body, 404, "country_not_served");
     let (_, description) = fr.call("GET", "/.well-known/cartouche-registry.json", None, None);
     assert_eq!(description["countries"], json!(["FR"]));
     let (_, trust) = fr.call("GET", "/api/v1/trust-list", None, None);

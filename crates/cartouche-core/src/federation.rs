@@ -326,6 +326,16 @@ impl Core {
         self.federation.settings.verifier
     }
 
+    /// Refuses work for a country this registry does not serve (`country_not_served`):
+    /// 422 for a request whose body names it, 404 for one whose path does (the country's
+    /// keys are not here).
+    pub(crate) fn check_served_path(&self, country: &str) -> Result<(), CoreError> {
+        self.check_served(country).map_err(|mut error| {
+            error.kind = crate::ErrorKind::NotFound;
+            error
+        })
+    }
+
     /// Refuses work for a country this registry does not serve (`country_not_served`).
     pub(crate) fn check_served(&self, country: &str) -> Result<(), CoreError> {
         if self.served_countries().iter().any(|c| c == country) {

@@ -148,7 +148,7 @@ impl Core {
     pub fn rotate_key(&self, caller: &Caller, country: &str, alg: Option<Algorithm>) -> Result<RotatedKey, CoreError> {
         crate::country_code(country, "the country")?;
         self.authorize(caller, Action::Administer, None, &format!("key of {country}"))?;
-        self.check_served(country)?;
+        self.check_served_path(country)?;
         let alg = alg.unwrap_or(self.config.default_alg);
         let now = self.now();
         let record = generate_key(&self.config.vault, country, alg, now, self.config.key_lifetime)?;

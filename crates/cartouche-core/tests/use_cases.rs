@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use cartouche_core::bootstrap::bootstrap;
-use cartouche_core::{Caller, Core, CoreConfig, IssueRequest, NoRules, VerifyRequest};
-use cartouche_model::{Role, VerdictKind};
+use cartouche_core::{Caller, Core, CoreConfig, IssueRequest, NoRules, StatusChange, VerifyRequest};
+use cartouche_model::{EventKind, Role, VerdictKind};
 use cartouche_store::{
     AuditEvent, BuildRecord, CertificateRecord, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page, PhotoRecord,
     PluginRecord, ServiceKey, SledStore, Store, StoreError, TokenRecord, WitnessState,
@@ -305,4 +305,48 @@ fn cartouche_log_leaf(entry: &[u8]) -> [u8; 32] {
     hasher.update([0u8]);
     hasher.update(entry);
     hasher.finalize().into()
+}
+
+#[test]
+fn the_status_list_and_the_bundle_follow_the_registry_and_match_their_schemas() {
+    use cartouche_model::validate::{SchemaKind, check_schema};
+    use cartouche_seal::federation::{BUNDLE_TYP, StatusValue, open_status_list, read_bundle, verify_document};
+    let (dir, store, core) = registry();
+    let issuer = Caller { token_id: "tok_issuer".into(), role: Role::Issuer, country: Some("FR".into()) };
+    let body = include_bytes!("../../../schemas/examples/fr-painting-to-us.json");
+    let first = core.issue(&issuer, IssueRequest { body, idempotency_key: None }).unwrap().view;
+    let second = core.issue(&issuer, IssueRequest { body, idempotency_key: None }).unwrap().view;
+    let revoke = StatusChange { reason: "reported stolen".into() };
+    core.change_status(&issuer, &second.certificate.number, EventKind::Revoked, revoke).unwrap();
+    let key = core.federation_key();
+
+    // Each seal names its entry: the index of its issuance in the log.
+    let ring = core.keys();
+    let claims = |qr: &str| cartouche_seal::verify_seal(qr, &ring.ring, start()).claims.unwrap();
+    let (first_claims, second_claims) = (claims(&first.qr_text), claims(&second.qr_text));
+    assert_eq!(first_claims.v, 2);
+    let status = |claims: &cartouche_seal::SealClaims| claims.status.clone().unwrap().status_list;
+    assert_eq!(status(&first_claims).uri, "https://cartouche.test/api/v1/status-list");
+    let (list_claims, list) = open_status_list(&core.status_list_token().unwrap(), &key).unwrap();
+    assert_eq!(list.get(status(&first_claims).idx), Some(StatusValue::Valid));
+    assert_eq!(list.get(status(&second_claims).idx), Some(StatusValue::Revoked));
+    check_schema(SchemaKind::StatusList, &serde_json::to_value(&list_claims).unwrap()).unwrap();
+
+    let token = core.bundle_token().unwrap();
+    let payload: serde_json::Value =
+        serde_json::from_slice(&verify_document(&token, BUNDLE_TYP, &key).unwrap()).unwrap();
+    check_schema(SchemaKind::Bundle, &payload).unwrap();
+    let opened = read_bundle(&token, &key).unwrap();
+    assert!(opened.bundle.trust_list.keys.iter().all(|k| k.country == "FR"));
+    check_schema(SchemaKind::RegistryDescription, &serde_json::to_value(core.registry_description()).unwrap()).unwrap();
+
+    // The sequence never goes back, even when the registry restarts with its clock set back.
+    drop(core);
+    let mut config = CoreConfig::new("https://cartouche.test");
+    let earlier = start() - time::Duration::days(1);
+    config.clock = Arc::new(move || earlier);
+    let again = Core::new(store.clone(), config, Arc::new(NoRules)).unwrap();
+    let next = read_bundle(&again.bundle_token().unwrap(), &key).unwrap();
+    assert!(next.bundle.sequence > opened.bundle.sequence, "{} then {}", opened.bundle.sequence, next.bundle.sequence);
+    drop(dir);
 }

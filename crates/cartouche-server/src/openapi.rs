@@ -565,11 +565,15 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/countries/{country}/keys",
         id: "rotate_key",
         tag: "keys",
-        summary: "Rotate a country's signing key. The old key keeps verifying until it expires.",
+        summary: "Rotate a country's signing key. The old key keeps verifying until it expires. Only for a country this registry serves (--countries); any other is 404 country_not_served.",
         auth: Auth::Required("admin"),
         params: &[path("country", "Application_country")],
         body: Body::Json("Requests_key_rotation", false),
-        responses: &[("201", "{kid, country, alg, created_at, retired}", JSON), ERRORS],
+        responses: &[
+            ("201", "{kid, country, alg, created_at, retired}", JSON),
+            ("404", "country_not_served", ERROR_JSON),
+            ERRORS,
+        ],
     },
     Route {
         method: HttpMethod::Get,
