@@ -568,6 +568,11 @@ impl Core {
             })
     }
 
+    /// Whether any peer is pinned.
+    pub fn has_peers(&self) -> bool {
+        !self.federation().settings.peers.is_empty()
+    }
+
     /// The pinned peers' URLs.
     pub fn peer_urls(&self) -> Vec<String> {
         self.federation().peers.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
@@ -585,6 +590,7 @@ impl Core {
             };
             (peer.key, peer.current.clone())
         };
+        let started = std::time::Instant::now();
         let result = fetched.map_err(|error| ("unreachable".to_owned(), error)).and_then(|token| {
             self.open_peer_bundle(url, &key, &token, previous.as_deref(), now)
                 .map_err(|refusal| (refusal.code().to_owned(), refusal.to_string()))
@@ -597,7 +603,10 @@ impl Core {
         match result {
             Ok(data) => {
                 let sequence = data.opened.bundle.sequence;
-                tracing::info!(peer = %url, sequence, countries = %data.opened.bundle.countries.join(","), "peer bundle in service");
+                let checked_ms = started.elapsed().as_secs_f64() * 1000.0;
+                tracing::info!(peer = %url, sequence, countries = %data.opened.bundle.countries.join(","), entries = data.opened.list.len(), checked_ms, "peer bundle in service");
+                metrics::histogram!("cartouche_peer_bundle_check_seconds", "peer" => url.to_owned())
+                    .record(checked_ms / 1000.0);
                 metrics::gauge!("cartouche_peer_bundle_sequence", "peer" => url.to_owned()).set(sequence as f64);
                 peer.current = Some(Arc::new(data));
                 peer.last_error = None;

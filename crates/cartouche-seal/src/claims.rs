@@ -13,8 +13,9 @@ pub const CLAIMS_VERSION: u8 = 2;
 
 /// Photo hashes sealed per object: the first ones, the principal views an officer compares.
 /// Every photo's hash is in the certificate, which the seal's `h` covers, so the others are
-/// still bound to the seal; this cap keeps a one-object seal within QR version 20 at M.
-pub const MAX_SEALED_PHOTOS_PER_OBJECT: usize = 3;
+/// still bound to the seal; this cap keeps a one-object seal within QR version 20 at M
+/// with the status claim of claim set 2 (three hashes and the status need version 21).
+pub const MAX_SEALED_PHOTOS_PER_OBJECT: usize = 2;
 
 /// One object as sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -35,7 +35,10 @@ fn seal_text(application: &Application, alg: Algorithm) -> String {
         rule_evaluations: vec![],
     };
     let signer = KeyPair::generate(alg).unwrap().signer().unwrap();
-    let token = sign(&SealClaims::for_certificate(&certificate).unwrap(), &signer).unwrap();
+    // Claim set 2, as issued: the status list's URI and a seven-digit entry.
+    let status_uri = format!("{PUBLIC_URL}/api/v1/status-list");
+    let claims = SealClaims::with_status(&certificate, 1_234_567, &status_uri).unwrap();
+    let token = sign(&claims, &signer).unwrap();
     qr_text(PUBLIC_URL, &token)
 }
 
