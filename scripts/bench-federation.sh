@@ -138,6 +138,7 @@ for _ in $(seq 1 600); do
 done
 SYNCED=$(date +%s.%N)
 CHECKED_MS=$(grep -m1 'peer bundle in service' "$WORK/ch.log" | sed -E 's/.*checked_ms=([0-9.]+).*/\1/')
+CHECKED_MS=$(awk -v v="$CHECKED_MS" 'BEGIN { printf "%.2f", v }')
 SYNC_S=$(awk -v a="$START" -v b="$SYNCED" 'BEGIN { printf "%.2f", b - a }')
 echo "   from start to FR's bundle in service: ${SYNC_S} s; the bundle's check: ${CHECKED_MS} ms"
 

@@ -248,6 +248,34 @@ impl HttpForwarder {
 }
 
 impl cartouche_core::forward::Forwarder for HttpForwarder {
+    fn fetch_certificate(&self, url: &str, document: &str) -> Result<Vec<u8>, String> {
+        let target = format!("{url}/api/v1/federation/certificate");
+        let mut response = self
+            .agent
+            .post(&target)
+            .config()
+            .timeout_global(Some(std::time::Duration::from_secs(3)))
+            .build()
+            .header("content-type", "text/plain")
+            .send(document)
+            .map_err(|error| format!("{target}: {error}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(4 << 20)
+            .read_to_vec()
+            .map_err(|error| format!("{target}: {error}"))?;
+        if status != 200 {
+            let code = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|value| value["error"]["code"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            return Err(format!("{target} answered {status} {code}"));
+        }
+        Ok(body)
+    }
+
     fn deliver(&self, url: &str, document: &str) -> cartouche_core::forward::Delivery {
         use cartouche_core::forward::Delivery;
         let target = format!("{url}/api/v1/federation/events");
@@ -270,6 +298,35 @@ impl cartouche_core::forward::Forwarder for HttpForwarder {
             408 | 429 | 507 => Delivery::Unreachable(format!("{target} answered {status} ({code})")),
             400..=499 => Delivery::Refused(code, message),
             _ => Delivery::Unreachable(format!("{target} answered {status} ({code})")),
+        }
+    }
+}
+
+/// Puts in service the exit-check plugins `url`'s bundle lists that this node lacks:
+/// publication and component downloaded, the component checked against the bundle's
+/// sha256, then the same checks as any publication. A failure is logged and tried again
+/// at the next sync.
+pub fn install_peer_plugins(core: &cartouche_core::Core, agent: &ureq::Agent, url: &str) {
+    for plugin in core.missing_peer_plugins(url) {
+        let result = (|| -> Result<(), String> {
+            let publication =
+                fetch_text(agent, &format!("{url}/api/v1/plugins/{}/{}/publication.json", plugin.id, plugin.version))?;
+            let publication: cartouche_core::peers::Publication =
+                serde_json::from_str(&publication).map_err(|error| format!("not a publication: {error}"))?;
+            let mut response = agent.get(&plugin.url).call().map_err(|error| format!("{}: {error}", plugin.url))?;
+            if response.status().as_u16() != 200 {
+                return Err(format!("{} answered {}", plugin.url, response.status().as_u16()));
+            }
+            let component = response
+                .body_mut()
+                .with_config()
+                .limit(64 << 20)
+                .read_to_vec()
+                .map_err(|error| format!("{}: {error}", plugin.url))?;
+            core.install_peer_plugin(url, &plugin, &publication, &component).map_err(|error| error.message)
+        })();
+        if let Err(error) = result {
+            tracing::warn!(peer = %url, plugin = %plugin.id, version = %plugin.version, %error, "a peer's plugin could not be put in service; tried again at the next sync");
         }
     }
 }

@@ -497,7 +497,9 @@ async fn sync_peer(core: Arc<Core>, url: String, interval: std::time::Duration) 
         let url = url.clone();
         let work = tokio::task::spawn_blocking(move || {
             let fetched = crate::bundle::fetch_text(&agent, &format!("{url}/api/v1/bundle"));
-            let _ = core.accept_peer_bundle(&url, fetched);
+            if core.accept_peer_bundle(&url, fetched).is_ok() {
+                crate::bundle::install_peer_plugins(&core, &agent, &url);
+            }
         });
         let _ = work.await;
     }

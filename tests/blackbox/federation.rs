@@ -98,6 +98,25 @@ fn a_verifier_node_verifies_two_registries_and_follows_their_status() {
     for peer in [&fr.base, &it.base] {
         wait_for(60, "the peers' first bundles", || (peer_health(&ch, peer)["state"] == "ok").then_some(()));
     }
+    // Until FR pins CH, FR does not give CH a certificate's full text: CH cannot run the
+    // exit-check rules, and says so (never VALID without them).
+    let verdict = ch.verify(&fr_qr);
+    assert_eq!(verdict["verdict"], "INDETERMINATE", "{verdict:#}");
+    assert_eq!(check(&verdict, "rules").0, "not_checked", "{verdict:#}");
+    // FR and IT pin CH in turn: they answer its requests for a certificate's full text
+    // (and take the exits it records). Their clocks agree with CH's.
+    let registry_pinning = |country: &str, now: String| Start {
+        args: vec!["--countries".into(), country.into(), "--peer".into(), pin(&ch)],
+        public_url_is_base: true,
+        fake_clock: Some(now),
+        ..Start::default()
+    };
+    let ch_now = || ch.verify("eyJhbGciOiJFZERTQSJ9.e30.AA")["checked_at"].as_str().unwrap().to_owned();
+    let mut fr = fr;
+    fr.kill9();
+    fr.start_again(registry_pinning("FR", ch_now()));
+    it.kill9();
+    it.start_again(registry_pinning("IT", ch_now()));
     let (_, description) = ch.call("GET", "/.well-known/cartouche-registry.json", None, None);
     assert_eq!((description["verifier"].clone(), description["countries"].clone()), (json!(true), json!([])));
     // A verifier node issues nothing.
@@ -106,14 +125,27 @@ fn a_verifier_node_verifies_two_registries_and_follows_their_status() {
         ch.call("POST", "/api/v1/certificates", Some(&issuer_at_ch), Some(&example("fr-painting-to-us.json")));
     assert_error(status, &body, 422, "country_not_served");
 
-    // Both countries' seals verify at CH, with the status from their registries.
+    // Both countries' seals verify at CH, with the status from their registries and the
+    // issuing countries' exit-check plugins, downloaded from their bundles.
     for (qr, registry) in [(&fr_qr, &fr), (&it_qr, &it)] {
-        let verdict = ch.verify(qr);
-        assert_eq!(verdict["verdict"], "VALID", "{verdict:#}");
+        let verdict = wait_for(60, "CH to verify with the peer's plugins", || {
+            let verdict = ch.verify(qr);
+            (verdict["verdict"] == "VALID").then_some(verdict)
+        });
         let (outcome, detail) = check(&verdict, "registry_status");
         assert_eq!(outcome, "pass");
         assert!(detail.contains(&registry.base) && detail.contains("status as of"), "{detail}");
+        let (outcome, detail) = check(&verdict, "rules");
+        assert_eq!(outcome, "pass", "{detail}");
+        assert!(detail.contains("eu-export"), "the EU exit check ran at CH: {detail}");
     }
+    // At a checkpoint outside the EU, FR's EU exit check warns, as it does at FR.
+    let (_, verdict) =
+        ch.call("POST", "/api/v1/verify", None, Some(&json!({ "qr": fr_qr, "checkpoint_country": "CH" })));
+    let warned = verdict["rules"].as_array().unwrap().iter().flat_map(|r| r["findings"].as_array().unwrap().iter());
+    assert!(warned.clone().any(|f| f["code"] == "EU116.EXIT_OUTSIDE_EU"), "{verdict:#}");
+    let (_, plugins) = ch.call("GET", "/api/v1/plugins", None, None);
+    assert!(plugins.to_string().contains("eu-export"), "{plugins}");
 
     // FR revokes: CH says INVALID after its next sync.
     let (status, body) = fr.call(
@@ -150,14 +182,8 @@ fn a_verifier_node_verifies_two_registries_and_follows_their_status() {
 
     // IT comes back (its clock agreeing with CH's: a fake clock starts where it is told):
     // its seals are VALID again, and its bundle's sequence went on from before the restart.
-    let now_at_ch = ch.verify(&it_qr)["checked_at"].as_str().unwrap().to_owned();
     let sequence_before = peer_health(&ch, &it.base)["sequence"].as_u64().unwrap();
-    it.start_again(Start {
-        args: vec!["--countries".into(), "IT".into()],
-        public_url_is_base: true,
-        fake_clock: Some(now_at_ch),
-        ..Start::default()
-    });
+    it.start_again(registry_pinning("IT", ch_now()));
     wait_for(60, "IT's seals to verify again", || (ch.verify(&it_qr)["verdict"] == "VALID").then_some(()));
     assert!(peer_health(&ch, &it.base)["sequence"].as_u64().unwrap() > sequence_before);
 }

@@ -707,6 +707,19 @@ impl Core {
         peers.values().find(|peer| cartouche_seal::kid_for(&peer.key) == kid).map(|peer| (peer.url.clone(), peer.key))
     }
 
+    /// `url`'s bundle in service.
+    pub(crate) fn peer_data(&self, url: &str) -> Option<Arc<PeerData>> {
+        let peers = self.federation().peers.read().unwrap_or_else(|p| p.into_inner());
+        peers.get(url).and_then(|peer| peer.current.clone())
+    }
+
+    /// Whether `url`'s last sync could not reach it (then nothing more is asked of it
+    /// until the next sync succeeds: a verification never waits on a peer that is down).
+    pub(crate) fn peer_unreachable(&self, url: &str) -> bool {
+        let peers = self.federation().peers.read().unwrap_or_else(|p| p.into_inner());
+        peers.get(url).and_then(|peer| peer.last_error.as_ref()).is_some_and(|(code, _, _)| code == "unreachable")
+    }
+
     /// The pinned peer that speaks for `country` (by its bundle in service).
     pub fn peer_url_for(&self, country: &str) -> Option<String> {
         self.peer_for(country).map(|(url, _)| url)

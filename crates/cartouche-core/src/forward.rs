@@ -40,10 +40,16 @@ pub enum Delivery {
     Unreachable(String),
 }
 
-/// Sends a forwarded event's signed document to a registry (HTTP in the binary).
+/// What a node asks of a peer registry over the network (HTTP in the binary).
 pub trait Forwarder: Send + Sync {
-    /// Delivers `document` to the registry at `url`.
+    /// Delivers `document` (a forwarded event) to the registry at `url`.
     fn deliver(&self, url: &str, document: &str) -> Delivery;
+    /// Asks the registry at `url` for a certificate with `document` (a signed request):
+    /// the answer's body, or why there is none.
+    fn fetch_certificate(&self, url: &str, document: &str) -> Result<Vec<u8>, String> {
+        let _ = (url, document);
+        Err("this node cannot reach its peers".into())
+    }
 }
 
 /// One event waiting for its registry.

@@ -26,6 +26,7 @@ pub mod federation;
 pub mod forward;
 pub mod keys;
 pub mod log;
+pub mod peers;
 pub mod photos;
 pub mod plugins;
 pub mod rules;
@@ -96,6 +97,7 @@ pub struct Core {
     token_failures: Mutex<tokens::FailureWindow>,
     log: log::LogState,
     federation: federation::FederationState,
+    peer_certificates: peers::PeerCertificates,
 }
 
 impl Core {
@@ -114,6 +116,7 @@ impl Core {
         )?;
         Ok(Self {
             federation,
+            peer_certificates: peers::PeerCertificates::default(),
             log,
             store,
             config,

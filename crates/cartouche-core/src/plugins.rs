@@ -201,7 +201,12 @@ impl Core {
     /// checks again that the id is still the manifest's jurisdiction's, stores the record
     /// with its audit entry (`version_exists` if that version exists), stores the compiled
     /// code, and installs it.
-    fn store_publication(&self, rules: &Rules, checked: Checked, actor: &Actor) -> Result<PublishedPlugin, CoreError> {
+    pub(crate) fn store_publication(
+        &self,
+        rules: &Rules,
+        checked: Checked,
+        actor: &Actor,
+    ) -> Result<PublishedPlugin, CoreError> {
         let _publishing = rules.lock_publications();
         rules.check_owner(&checked.manifest).map_err(|error| self.publication_refused(actor, error))?;
         let now = self.now();

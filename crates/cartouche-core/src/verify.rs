@@ -240,6 +240,7 @@ impl Core {
         let opened = &peer.opened;
         let who = crate::federation::peer_name(url, &opened.bundle.countries);
         let sealed = report.claims.as_ref().filter(|_| checks.iter().all(|c| c.outcome != CheckOutcome::Fail));
+        let mut rules = Vec::new();
         if let Some(claims) = sealed {
             checks.push(crate::federation::status_check(
                 claims,
@@ -250,6 +251,31 @@ impl Core {
                 self.max_status_age().whole_seconds(),
                 &who,
             ));
+            // The exit-check rules of the issuing country (its plugins, downloaded from
+            // its bundle), on the certificate's full text asked of its registry.
+            let hash = claims.certificate_sha256_hex();
+            let missing = self.missing_peer_plugins(url);
+            match self.peer_certificate(url, &claims.n, &hash) {
+                // The peer publishes exit-check plugins this node does not run yet: never
+                // "no rules are published".
+                Ok(_) if !missing.is_empty() => checks.push(Check::not_checked(
+                    CheckName::Rules,
+                    format!(
+                        "{who} publishes exit-check plugins not yet in service here ({}): the rules could not run",
+                        missing.iter().map(|p| format!("{} {}", p.id, p.version)).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+                Ok(certificate) => {
+                    let country = request.checkpoint_country.as_deref();
+                    let exit = self.rules.exit_check(&certificate, &hash, now.date(), country);
+                    checks.push(rules_check(CheckName::Rules, "exit-check", &exit, &claims.c));
+                    rules = exit;
+                }
+                Err(reason) => checks.push(Check::not_checked(
+                    CheckName::Rules,
+                    format!("the exit-check rules could not run: the certificate's full text is not available from {who} ({reason})"),
+                )),
+            }
         }
         let kind = cartouche_model::verdict_of(&checks);
         metrics::counter!("cartouche_verifications_total", "verdict" => kind.as_str()).increment(1);
@@ -262,7 +288,7 @@ impl Core {
             certificate: summary,
             status: None,
             key: report.key,
-            rules: Vec::new(),
+            rules,
         };
         Verification { verdict, record: None }
     }

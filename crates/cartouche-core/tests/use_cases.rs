@@ -350,3 +350,19 @@ fn the_status_list_and_the_bundle_follow_the_registry_and_match_their_schemas() 
     assert!(next.bundle.sequence > opened.bundle.sequence, "{} then {}", opened.bundle.sequence, next.bundle.sequence);
     drop(dir);
 }
+
+#[test]
+fn a_peer_plugin_whose_component_is_not_the_one_its_bundle_names_is_refused() {
+    let (_dir, _store, core) = registry();
+    let plugin = cartouche_seal::federation::BundlePlugin {
+        id: "fr-export".into(),
+        version: "9.9.9".into(),
+        jurisdiction: "FR".into(),
+        phases: vec!["exit_check".into()],
+        sha256: "0".repeat(64),
+        url: "https://fr.example/api/v1/plugins/fr-export/9.9.9/component.wasm".into(),
+    };
+    let publication = cartouche_core::peers::Publication { manifest: serde_json::json!({}), cases: "{}".into() };
+    let error = core.install_peer_plugin("https://fr.example", &plugin, &publication, b"\0asm swapped").unwrap_err();
+    assert_eq!(error.code, "plugin_sha256_mismatch", "{}", error.message);
+}

@@ -29,6 +29,22 @@ pub const BUNDLE_TYP: &str = "cartouche-bundle+jwt";
 /// `typ` of an officer's event forwarded by a verifier node to the issuing registry.
 pub const EVENT_TYP: &str = "cartouche-event+jwt";
 
+/// `typ` of a pinned node's request for a certificate's full text.
+pub const REQUEST_TYP: &str = "cartouche-request+jwt";
+
+/// A pinned node's request for a certificate's full text (to run the exit-check rules on
+/// it), signed with the node's federation key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateRequest {
+    /// The certificate number.
+    pub number: String,
+    /// When it was asked (Unix seconds): an old request is not answered.
+    pub iat: i64,
+    /// The node's public URL.
+    pub origin: String,
+}
+
 /// Version of the bundle format.
 pub const BUNDLE_VERSION: u8 = 1;
 

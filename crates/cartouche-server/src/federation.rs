@@ -54,6 +54,34 @@ pub async fn forwarded_event(State(state): State<AppState>, body: axum::body::By
     Ok(Json(view).into_response())
 }
 
+/// `POST /api/v1/federation/certificate`: a certificate's full text for a pinned node
+/// (a compact JWS of typ `cartouche-request+jwt` signed with its federation key).
+pub async fn certificate_for_peer(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    if body.len() > MAX_EVENT_BYTES {
+        return Err(ApiError::from(cartouche_core::CoreError::new(
+            cartouche_core::ErrorKind::TooLarge,
+            "body_too_large",
+            format!("a certificate request is at most {MAX_EVENT_BYTES} bytes"),
+        )));
+    }
+    let document = String::from_utf8_lossy(&body).into_owned();
+    let answer = state.run(move |core| core.certificate_for_peer(&document)).await?;
+    Ok(Json(answer).into_response())
+}
+
+/// `GET /api/v1/plugins/{id}/{version}/publication.json`: a published plugin's manifest
+/// and cases, which a peer runs through its own publication checks.
+pub async fn publication(
+    State(state): State<AppState>,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let publication = state.run(move |core| core.plugin_publication(&id, &version)).await?;
+    Ok(Json(publication).into_response())
+}
+
 /// `GET /api/v1/plugins/{id}/{version}/component.wasm`: a published component (peers
 /// check it against the sha256 their bundle gives).
 pub async fn component(

@@ -237,6 +237,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/bundle", get(federation::bundle))
         .route("/api/v1/plugins/{id}/{version}/component.wasm", get(federation::component))
         .route("/api/v1/federation/events", post(federation::forwarded_event))
+        .route("/api/v1/federation/certificate", post(federation::certificate_for_peer))
+        .route("/api/v1/plugins/{id}/{version}/publication.json", get(federation::publication))
         .route("/api/v1/countries/{country}/keys", post(keys::rotate))
         .route("/api/v1/keys", get(keys::list).post(keys::import))
         .route("/api/v1/keys/{kid}/retire", post(keys::retire))
