@@ -137,6 +137,21 @@ for _ in $(seq 1 600); do
   sleep 0.05
 done
 SYNCED=$(date +%s.%N)
+# FR pins CH in turn (it answers CH's requests for a certificate's text, for the rules):
+# restarted on the same data directory.
+CH_KEY=$(curl -fsS "$CH_URL/.well-known/cartouche-registry.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["federation_key"])')
+kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+CARTOUCHE_LOG=warn taskset -c "$SERVER_CPU" "$BIN" serve --data-dir "$WORK/fr" --listen "$HOST:$PORT" \
+  --public-url "$FR_URL" --countries FR --verify-rate-limit 0 --peer "$CH_URL=$CH_KEY" 2>>"$WORK/fr.log" &
+PIDS[0]=$!
+wait_healthy "$FR_URL"
+FIRST=$(head -n 1 "$WORK/seals/1.txt")
+for _ in $(seq 1 600); do
+  curl -fsS -H 'content-type: application/json' -d "{\"qr\": \"$FIRST\"}" "$CH_URL/api/v1/verify" | grep -q '"verdict":"VALID"' && break
+  sleep 0.1
+done
+curl -fsS -H 'content-type: application/json' -d "{\"qr\": \"$FIRST\"}" "$CH_URL/api/v1/verify" | grep -q '"verdict":"VALID"' \
+  || die "CH does not verify FR's seals VALID (its plugins or FR's pin); see $WORK/ch.log"
 CHECKED_MS=$(grep -m1 'peer bundle in service' "$WORK/ch.log" | sed -E 's/.*checked_ms=([0-9.]+).*/\1/')
 CHECKED_MS=$(awk -v v="$CHECKED_MS" 'BEGIN { printf "%.2f", v }')
 SYNC_S=$(awk -v a="$START" -v b="$SYNCED" 'BEGIN { printf "%.2f", b - a }')
