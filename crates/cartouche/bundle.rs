@@ -330,3 +330,15 @@ pub fn install_peer_plugins(core: &cartouche_core::Core, agent: &ureq::Agent, ur
         }
     }
 }
+
+/// GETs `url`, at most `limit` bytes; an answer other than 200 is an error.
+pub(crate) fn fetch_bytes(agent: &ureq::Agent, url: &str, limit: u64) -> Result<Vec<u8>, String> {
+    let mut response = agent.get(url).call().map_err(|error| format!("{url}: {error}"))?;
+    let status = response.status().as_u16();
+    let body =
+        response.body_mut().with_config().limit(limit).read_to_vec().map_err(|error| format!("{url}: {error}"))?;
+    if status != 200 {
+        return Err(format!("{url} answered {status}"));
+    }
+    Ok(body)
+}

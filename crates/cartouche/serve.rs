@@ -497,7 +497,8 @@ async fn sync_peer(core: Arc<Core>, url: String, interval: std::time::Duration) 
         let url = url.clone();
         let work = tokio::task::spawn_blocking(move || {
             let fetched = crate::bundle::fetch_text(&agent, &format!("{url}/api/v1/bundle"));
-            if core.accept_peer_bundle(&url, fetched).is_ok() {
+            let log = |target: &str| crate::bundle::fetch_bytes(&agent, target, 256 * 70_000);
+            if core.accept_peer_bundle(&url, fetched, &log).is_ok() {
                 crate::bundle::install_peer_plugins(&core, &agent, &url);
             }
         });

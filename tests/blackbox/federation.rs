@@ -188,10 +188,11 @@ fn a_verifier_node_verifies_two_registries_and_follows_their_status() {
     assert!(peer_health(&ch, &it.base)["sequence"].as_u64().unwrap() > sequence_before);
 }
 
-/// A peer under the test's control: serves whatever bundle it is given.
+/// A peer under the test's control: serves whatever bundle it is given, and log tiles.
 struct FakePeer {
     base: String,
     body: Arc<Mutex<String>>,
+    files: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
     signing: ed25519_dalek::SigningKey,
 }
 
@@ -200,25 +201,38 @@ impl FakePeer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let body = Arc::new(Mutex::new(String::new()));
-        let served = Arc::clone(&body);
+        let files = Arc::new(Mutex::new(std::collections::HashMap::<String, Vec<u8>>::new()));
+        let (served, served_files) = (Arc::clone(&body), Arc::clone(&files));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
                 let mut line = String::new();
                 while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
                     line.clear();
                 }
-                let text = served.lock().unwrap().clone();
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/cartouche-bundle+jwt\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
-                    text.len()
-                );
+                let (status, bytes) = if path == "/api/v1/bundle" {
+                    ("200 OK", served.lock().unwrap().clone().into_bytes())
+                } else {
+                    match served_files.lock().unwrap().get(&path) {
+                        Some(bytes) => ("200 OK", bytes.clone()),
+                        None => ("404 Not Found", Vec::new()),
+                    }
+                };
+                let _ =
+                    write!(stream, "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", bytes.len());
+                let _ = stream.write_all(&bytes);
             }
         });
-        Self { base, body, signing: ed25519_dalek::SigningKey::from_bytes(&[42; 32]) }
+        Self { base, body, files, signing: ed25519_dalek::SigningKey::from_bytes(&[42; 32]) }
+    }
+
+    fn serve_file(&self, path: &str, bytes: Vec<u8>) {
+        self.files.lock().unwrap().insert(path.to_owned(), bytes);
     }
 
     fn key(&self) -> String {
@@ -237,6 +251,19 @@ impl FakePeer {
         exp: i64,
         countries: &[&str],
         key_countries: &[&str],
+    ) -> String {
+        self.bundle_with_log(signing, sequence, exp, countries, key_countries, None)
+    }
+
+    /// As [`FakePeer::bundle`], with a log: its signed checkpoint and its key.
+    fn bundle_with_log(
+        &self,
+        signing: &ed25519_dalek::SigningKey,
+        sequence: u64,
+        exp: i64,
+        countries: &[&str],
+        key_countries: &[&str],
+        log: Option<(String, cartouche_seal::TrustedLog)>,
     ) -> String {
         use cartouche_seal::federation::*;
         use ed25519_dalek::Signer as _;
@@ -275,9 +302,9 @@ impl FakePeer {
             iat,
             exp,
             sequence,
-            trust_list: cartouche_seal::TrustList { generated_at: test_start(), keys, log: None },
+            trust_list: cartouche_seal::TrustList { generated_at: test_start(), keys, log: log.clone().map(|l| l.1) },
             status_list,
-            checkpoint: None,
+            checkpoint: log.map(|l| l.0),
             plugins: Vec::new(),
             reference_data: None,
         };
@@ -505,4 +532,56 @@ fn exits_recorded_at_a_verifier_node_reach_the_issuing_registry_even_after_an_ou
     let (status, body) = fr.raw("POST", "/api/v1/federation/events", None, Some(document.as_bytes()), &[]);
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("unknown_peer"), "{body}");
+}
+
+#[test]
+fn a_verifier_node_refuses_a_peer_whose_log_forked_even_as_it_grew() {
+    let peer = FakePeer::start();
+    let later = test_start().unix_timestamp() + 10 * 86_400;
+    let signer = cartouche_log::LogSigner::new("fake.example/log", &[5; 32]).unwrap();
+    let trusted = cartouche_seal::TrustedLog {
+        origin: "fake.example/log".into(),
+        vkey: signer.vkey().to_string(),
+        url: format!("{}/log/", peer.base),
+    };
+    // The peer's log: its entry bundle as served, and a checkpoint of its root.
+    let publish = |entries: &[&[u8]]| {
+        let mut tree = cartouche_log::tree::MemoryTree::new();
+        for entry in entries {
+            tree.push(entry).unwrap();
+        }
+        let size = entries.len() as u64;
+        let path = format!("/log/tile/entries/000.p/{size}");
+        peer.serve_file(&path, cartouche_log::tiles::bundle(entries).unwrap());
+        let note = signer.sign(size, tree.root_at(size).unwrap()).unwrap();
+        (String::from_utf8(note).unwrap(), trusted.clone())
+    };
+    let log = publish(&[b"issued A", b"issued B"]);
+    peer.serve(peer.bundle_with_log(&peer.signing, 100, later, &["GR"], &["GR"], Some(log)));
+    let ch = Server::start_with(Start {
+        args: vec![
+            "--verifier".into(),
+            "--peer".into(),
+            format!("{}={}", peer.base, peer.key()),
+            "--peer-sync".into(),
+            "1".into(),
+        ],
+        no_bundled_plugins: true,
+        ..Start::default()
+    });
+    wait_for(60, "the first bundle", || (peer_health(&ch, &peer.base)["sequence"] == 100).then_some(()));
+    // The log grew, but its first entry changed: a fork, properly signed.
+    let forked = publish(&[b"issued A, altered", b"issued B", b"issued C"]);
+    peer.serve(peer.bundle_with_log(&peer.signing, 101, later, &["GR"], &["GR"], Some(forked)));
+    let health = wait_for(30, "the fork to be refused", || {
+        let health = peer_health(&ch, &peer.base);
+        (health["last_error_code"] == "checkpoint_inconsistent").then_some(health)
+    });
+    assert_eq!(health["sequence"], 100, "{health}");
+    assert!(health["last_error"].as_str().unwrap().contains("forked"), "{health}");
+    // Honest growth is taken.
+    let grown = publish(&[b"issued A", b"issued B", b"issued C"]);
+    peer.serve(peer.bundle_with_log(&peer.signing, 102, later, &["GR"], &["GR"], Some(grown)));
+    wait_for(30, "the honest bundle", || (peer_health(&ch, &peer.base)["sequence"] == 102).then_some(()));
+    assert_eq!(peer_health(&ch, &peer.base)["state"], "ok");
 }

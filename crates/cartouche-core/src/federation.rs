@@ -155,6 +155,8 @@ pub(crate) struct FederationState {
     peers: RwLock<BTreeMap<String, PeerState>>,
     /// Held while the outbox is read and written.
     pub(crate) outbox: Mutex<()>,
+    /// Each peer's log as far as this node has read and checked it (its entries' tree).
+    peer_logs: Mutex<std::collections::HashMap<String, cartouche_log::tree::MemoryTree>>,
 }
 
 impl FederationState {
@@ -194,6 +196,7 @@ impl FederationState {
             sequence: AtomicU64::new(0),
             peers: RwLock::new(peers),
             outbox: Mutex::new(()),
+            peer_logs: Mutex::new(std::collections::HashMap::new()),
         })
     }
 }
@@ -579,8 +582,15 @@ impl Core {
     }
 
     /// Takes a peer's bundle as fetched (`fetched`: the token, or why it could not be
-    /// fetched). Returns whether it is now in service; a refusal keeps the last good one.
-    pub fn accept_peer_bundle(&self, url: &str, fetched: Result<String, String>) -> Result<u64, (String, String)> {
+    /// fetched); `fetch` GETs a URL of the peer's log (its entry bundles, read from where
+    /// this node left off, to check the new checkpoint against the entries). Returns the
+    /// sequence now in service; a refusal keeps the last good one.
+    pub fn accept_peer_bundle(
+        &self,
+        url: &str,
+        fetched: Result<String, String>,
+        fetch: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    ) -> Result<u64, (String, String)> {
         let now = self.now();
         let federation = self.federation();
         let (key, previous) = {
@@ -592,7 +602,7 @@ impl Core {
         };
         let started = std::time::Instant::now();
         let result = fetched.map_err(|error| ("unreachable".to_owned(), error)).and_then(|token| {
-            self.open_peer_bundle(url, &key, &token, previous.as_deref(), now)
+            self.open_peer_bundle(url, &key, &token, previous.as_deref(), now, fetch)
                 .map_err(|refusal| (refusal.code().to_owned(), refusal.to_string()))
         });
         let mut peers = federation.peers.write().unwrap_or_else(|p| p.into_inner());
@@ -628,6 +638,7 @@ impl Core {
         token: &str,
         previous: Option<&PeerData>,
         now: OffsetDateTime,
+        fetch: &dyn Fn(&str) -> Result<Vec<u8>, String>,
     ) -> Result<PeerData, Refusal> {
         let opened = open_bundle(token, key, now.unix_timestamp())?;
         if let Some(previous) = previous {
@@ -698,7 +709,50 @@ impl Core {
                 _ => {}
             }
         }
+        if let (Some((size, root)), Some(log)) = (checkpoint, &bundle.trust_list.log) {
+            self.check_peer_log(url, &log.url, size, root, fetch)?;
+        }
         Ok(PeerData { opened, ring, fetched_at: now, checkpoint })
+    }
+
+    /// Reads `url`'s log entries from where this node left off up to `size` and checks
+    /// that they hash to the checkpoint's `root`: the tree this node holds already hashed
+    /// to the earlier checkpoints, so a log that forked or was rewritten, even one that
+    /// grew since, is caught. The tree is dropped on a mismatch (read again next time).
+    fn check_peer_log(
+        &self,
+        url: &str,
+        log_url: &str,
+        size: u64,
+        root: [u8; 32],
+        fetch: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    ) -> Result<(), Refusal> {
+        use cartouche_log::tiles::{TILE_WIDTH, TileKind, TilePath, unbundle};
+        let mut logs = self.federation().peer_logs.lock().unwrap_or_else(|p| p.into_inner());
+        let tree = logs.entry(url.to_owned()).or_default();
+        let prefix = log_url.trim_end_matches('/');
+        while tree.size() < size {
+            let index = tree.size() / TILE_WIDTH;
+            let width = (size - index * TILE_WIDTH).min(TILE_WIDTH) as u16;
+            let path = TilePath { kind: TileKind::Entries, index, width }.to_path();
+            let bytes = fetch(&format!("{prefix}/{path}")).map_err(Refusal::LogUnreadable)?;
+            let entries = unbundle(&bytes).map_err(|error| Refusal::LogUnreadable(format!("{path}: {error}")))?;
+            if entries.len() != usize::from(width) {
+                return Err(Refusal::LogUnreadable(format!("{path} holds {} entries, not {width}", entries.len())));
+            }
+            let start = usize::try_from(tree.size() - index * TILE_WIDTH).unwrap_or(usize::MAX);
+            for entry in entries.iter().skip(start) {
+                tree.push(entry).map_err(|error| Refusal::LogUnreadable(error.to_string()))?;
+            }
+        }
+        let computed = tree.root_at(size).map_err(|error| Refusal::LogUnreadable(error.to_string()))?;
+        if computed.0 != root {
+            logs.remove(url);
+            return Err(Refusal::CheckpointInconsistent(format!(
+                "its log's entries do not hash to its signed checkpoint of {size} entries: the log forked or was rewritten"
+            )));
+        }
+        Ok(())
     }
 
     /// The pinned peer whose federation key has id `kid`: its URL and key.

@@ -152,6 +152,9 @@ pub enum Refusal {
     /// Its log checkpoint contradicts one seen before.
     #[error("its log checkpoint is inconsistent with one seen before: {0}")]
     CheckpointInconsistent(String),
+    /// Its log's entries could not be read to check its checkpoint.
+    #[error("its log could not be read to check its checkpoint: {0}")]
+    LogUnreadable(String),
 }
 
 impl Refusal {
@@ -166,6 +169,7 @@ impl Refusal {
             Self::Rollback { .. } => "rollback",
             Self::SequenceReused(_) => "sequence_reused",
             Self::CheckpointInconsistent(_) => "checkpoint_inconsistent",
+            Self::LogUnreadable(_) => "log_unreadable",
         }
     }
 }
