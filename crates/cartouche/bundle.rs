@@ -248,6 +248,10 @@ impl HttpForwarder {
 }
 
 impl cartouche_core::forward::Forwarder for HttpForwarder {
+    fn fetch(&self, url: &str, limit: u64) -> Result<Vec<u8>, String> {
+        fetch_bytes(&self.agent, url, limit)
+    }
+
     fn fetch_certificate(&self, url: &str, document: &str) -> Result<Vec<u8>, String> {
         let target = format!("{url}/api/v1/federation/certificate");
         let mut response = self

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
 use crate::support::{Server, Start, TEST_START, assert_error, check, cli, example, test_start};
 
@@ -457,6 +458,26 @@ fn exits_recorded_at_a_verifier_node_reach_the_issuing_registry_even_after_an_ou
     let numbers: Vec<(String, String)> =
         (0..3).map(|n| issue(&fr, "FR", "fr-painting-to-us.json", &format!("Paysage {n}"))).collect();
     wait_for(60, "CH to hold FR's bundle", || (ch.verify(&numbers[2].1)["verdict"] == "VALID").then_some(()));
+
+    // The officer at CH compares the object with FR's certified photo: CH fetches it from
+    // FR, checks it against its name, keeps it, and shows it on the verdict page.
+    let fr_issuer = fr.token("issuer", Some("FR"));
+    let upload = crate::photos::camera_jpeg();
+    let (status, text) =
+        fr.raw("POST", "/api/v1/photos", Some(&fr_issuer), Some(&upload), &[("Content-Type", "image/jpeg")]);
+    assert_eq!(status, 201, "{text}");
+    let sha = serde_json::from_str::<Value>(&text).unwrap()["sha256"].as_str().unwrap().to_owned();
+    let mut application = example("fr-painting-to-us.json");
+    application["objects"][0]["photos"][0]["sha256"] = json!(sha);
+    let with_photo = fr.issue(&fr_issuer, &application)["qr_text"].as_str().unwrap().to_owned();
+    let (status, photo) = crate::photos::get_bytes(&ch, &format!("/api/v1/photos/{sha}"));
+    assert_eq!(status, 200);
+    assert_eq!(crate::photos::hex(&sha2::Sha256::digest(&photo)), sha);
+    assert_eq!(crate::photos::get_bytes(&ch, &format!("/api/v1/photos/{sha}/thumbnail")).0, 200);
+    let path = &with_photo[with_photo.find("/v/").unwrap()..];
+    let (status, html) = ch.raw("GET", path, None, None, &[("Accept", "text/html")]);
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("/api/v1/photos/{sha}/thumbnail")), "the verdict page shows FR's photo");
     let officer = ch.token("officer", Some("CH"));
     let exit = |office: &str| json!({ "kind": "exited", "office": office, "declaration_ref": "26CH0000001" });
     let record = |server: &Server, token: &str, number: &str, office: &str| {

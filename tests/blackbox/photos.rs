@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use crate::support::{Server, assert_error, example};
 
 /// A camera-like JPEG: a gradient with an EXIF segment carrying GPS coordinates.
-fn camera_jpeg() -> Vec<u8> {
+pub(crate) fn camera_jpeg() -> Vec<u8> {
     let image = image::RgbImage::from_fn(1200, 900, |x, y| image::Rgb([(x / 5 % 256) as u8, (y / 4 % 256) as u8, 120]));
     let mut plain = std::io::Cursor::new(Vec::new());
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 92).encode_image(&image).unwrap();
@@ -20,11 +20,11 @@ fn camera_jpeg() -> Vec<u8> {
     out
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn get_bytes(server: &Server, path: &str) -> (u16, Vec<u8>) {
+pub(crate) fn get_bytes(server: &Server, path: &str) -> (u16, Vec<u8>) {
     let mut response = crate::support::agent().get(&format!("{}{path}", server.base)).call().unwrap();
     let status = response.status().as_u16();
     (status, response.body_mut().with_config().limit(32 * 1024 * 1024).read_to_vec().unwrap())

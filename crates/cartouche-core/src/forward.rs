@@ -50,6 +50,11 @@ pub trait Forwarder: Send + Sync {
         let _ = (url, document);
         Err("this node cannot reach its peers".into())
     }
+    /// GETs `url` (a peer's public document, such as a photo), at most `limit` bytes.
+    fn fetch(&self, url: &str, limit: u64) -> Result<Vec<u8>, String> {
+        let _ = (url, limit);
+        Err("this node cannot reach its peers".into())
+    }
 }
 
 /// One event waiting for its registry.

@@ -84,12 +84,63 @@ impl Core {
 
     /// A stored photo's JPEG (or its thumbnail). Anyone may read it: the 256-bit hash is
     /// known only to those who hold the certificate or its seal.
+    ///
+    /// A photo this registry does not hold is asked of the pinned peers (the photos of
+    /// their certificates, which an officer here compares with the object): kept only if
+    /// its bytes have the SHA-256 it is named by, then stored here, its thumbnail made
+    /// here.
     pub fn photo(&self, sha256: &str, thumbnail: bool) -> Result<Vec<u8>, CoreError> {
         photo_hash(sha256)?;
-        let photo = self
-            .store
-            .photo(sha256)?
-            .ok_or_else(|| CoreError::not_found(format!("no photo {sha256} has been uploaded")))?;
+        let photo = match self.store.photo(sha256)? {
+            Some(photo) => photo,
+            None => self
+                .peer_photo(sha256)
+                .ok_or_else(|| CoreError::not_found(format!("no photo {sha256} has been uploaded")))?,
+        };
         Ok(if thumbnail { photo.thumbnail } else { photo.jpeg })
+    }
+
+    /// A photo from the first peer that has it, checked against its name, stored here.
+    fn peer_photo(&self, sha256: &str) -> Option<PhotoRecord> {
+        use sha2::Digest;
+        let forwarder = self.federation.settings.forwarder.clone()?;
+        for url in self.peer_urls() {
+            if self.peer_unreachable(&url) || self.peer_data(&url).is_none() {
+                continue;
+            }
+            let bytes = match forwarder
+                .fetch(&format!("{url}/api/v1/photos/{sha256}"), cartouche_image::MAX_PHOTO_BYTES as u64)
+            {
+                Ok(bytes) => bytes,
+                Err(_) => continue,
+            };
+            if cartouche_model::canonical::hex(&sha2::Sha256::digest(&bytes)) != sha256 {
+                tracing::warn!(peer = %url, photo = %sha256, "a peer served a photo whose bytes do not have its hash: refused");
+                continue;
+            }
+            let Ok(clean) = clean_photo(&bytes) else { continue };
+            let now = self.now();
+            let actor = cartouche_model::Actor {
+                role: cartouche_model::Role::Admin,
+                country: None,
+                token_id: format!("peer:{url}"),
+            };
+            let record = PhotoRecord {
+                sha256: sha256.to_owned(),
+                jpeg: bytes,
+                thumbnail: clean.thumbnail,
+                width: clean.width,
+                height: clean.height,
+                uploaded_by: actor.clone(),
+                uploaded_at: now,
+            };
+            let entry =
+                audit::entry(now, Some(&actor), AuditAction::PhotoUpload, sha256, Outcome::Ok, &format!("from {url}"));
+            if let Err(error) = self.store.put_photo(record.clone(), entry) {
+                tracing::warn!(error = %error, "could not keep a peer's photo");
+            }
+            return Some(record);
+        }
+        None
     }
 }

@@ -309,14 +309,19 @@ impl Core {
     }
 
     /// Which of the verdict's sealed photos the registry holds (a key lookup: no photo is
-    /// read), in the verdict's order.
+    /// read), in the verdict's order; for a peer's certificate, those its registry may
+    /// serve (fetched when the page asks for them).
     pub fn photos_on_file(&self, verdict: &Verdict) -> Vec<String> {
+        let from_peer = verdict.certificate.as_ref().is_some_and(|summary| {
+            !self.served_countries().contains(&summary.issuing_country)
+                && self.peer_for(&summary.issuing_country).is_some()
+        });
         verdict
             .certificate
             .iter()
             .flat_map(|summary| summary.objects.iter().flat_map(|o| o.photos.iter()))
             .filter(|sha| crate::photos::is_photo_hash(sha))
-            .filter(|sha| self.store.has_photo(sha).unwrap_or(false))
+            .filter(|sha| from_peer || self.store.has_photo(sha).unwrap_or(false))
             .cloned()
             .collect()
     }
