@@ -114,8 +114,11 @@ struct Signed {
 struct Parts {
     log_size: u64,
     date: time::Date,
+    /// When the statuses were read.
+    built_at: OffsetDateTime,
+    /// How long reading them took.
+    build_time: std::time::Duration,
     list: Arc<cartouche_seal::federation::EncodedStatusList>,
-    list_len: u64,
     plugins: Arc<Vec<BundlePlugin>>,
 }
 
@@ -410,15 +413,30 @@ impl Core {
 
     /// The status list and the plugin list at `now`: reused while the log has not grown
     /// and the day is the same (the expensive part: a pass over every certificate).
+    ///
+    /// While the log grows, the parts are also reused for ten times as long as the last
+    /// pass took (at least [`REBUILD_SECONDS`]), so that a busy registry of a million
+    /// certificates spends at most a tenth of a core on its status list; the list is then
+    /// "as of" its pass, which the token's `iat` says. Returns the parts and that instant.
+    #[allow(clippy::type_complexity)]
     fn parts(
         &self,
         now: OffsetDateTime,
-    ) -> Result<(Arc<cartouche_seal::federation::EncodedStatusList>, u64, Arc<Vec<BundlePlugin>>), CoreError> {
+    ) -> Result<(Arc<cartouche_seal::federation::EncodedStatusList>, OffsetDateTime, Arc<Vec<BundlePlugin>>), CoreError>
+    {
         let mut parts = self.federation().parts.lock().unwrap_or_else(|p| p.into_inner());
         let log_size = self.store.log_size()?;
-        if let Some(kept) = parts.as_ref().filter(|p| p.log_size == log_size && p.date == now.date()) {
-            return Ok((Arc::clone(&kept.list), kept.list_len, Arc::clone(&kept.plugins)));
+        if let Some(kept) = parts.as_ref().filter(|p| p.date == now.date()) {
+            if kept.log_size == log_size {
+                // Nothing changed since the pass: the statuses are true now.
+                return Ok((Arc::clone(&kept.list), now, Arc::clone(&kept.plugins)));
+            }
+            let reuse = (kept.build_time * 10).max(std::time::Duration::from_secs(REBUILD_SECONDS as u64));
+            if (now - kept.built_at).unsigned_abs() < reuse {
+                return Ok((Arc::clone(&kept.list), kept.built_at, Arc::clone(&kept.plugins)));
+            }
         }
+        let started = std::time::Instant::now();
         let list = self.status_list(now.date())?;
         let url = &self.config.public_url;
         let plugins: Vec<BundlePlugin> = self
@@ -444,11 +462,12 @@ impl Core {
         let kept = Parts {
             log_size,
             date: now.date(),
+            built_at: now,
+            build_time: started.elapsed(),
             list: Arc::new(list.encode()),
-            list_len: list.len(),
             plugins: Arc::new(plugins),
         };
-        let answer = (Arc::clone(&kept.list), kept.list_len, Arc::clone(&kept.plugins));
+        let answer = (Arc::clone(&kept.list), now, Arc::clone(&kept.plugins));
         *parts = Some(kept);
         Ok(answer)
     }
@@ -481,10 +500,10 @@ impl Core {
     /// `GET /api/v1/status-list`: the signed status list token.
     pub fn status_list_token(&self) -> Result<Arc<String>, CoreError> {
         self.signed(&self.federation().status, |now| {
-            let (list, _, _) = self.parts(now)?;
+            let (list, as_of, _) = self.parts(now)?;
             let claims = StatusListClaims {
                 sub: self.status_list_uri(),
-                iat: now.unix_timestamp(),
+                iat: as_of.unix_timestamp(),
                 exp: now.unix_timestamp() + STATUS_LIST_LIFETIME_SECONDS,
                 ttl: STATUS_LIST_TTL_SECONDS,
                 status_list: list.as_ref().clone(),
