@@ -213,9 +213,15 @@ fn a_seal_verifies_for_both_algorithms_bare_and_as_a_qr_url() {
                 certificate.application.objects.iter().map(|object| object.title.clone()).collect();
             assert_eq!(titles, expected);
             assert_eq!(titles, [Some("Ruines d'un temple au bord d'un fleuve".to_owned())]);
-            let photos: Vec<String> =
-                certificate.application.objects[0].photos.iter().map(|photo| photo.sha256.clone()).collect();
+            // The first photos, the principal views: all of them are bound through `h`.
+            let photos: Vec<String> = certificate.application.objects[0]
+                .photos
+                .iter()
+                .take(cartouche_seal::claims::MAX_SEALED_PHOTOS_PER_OBJECT)
+                .map(|photo| photo.sha256.clone())
+                .collect();
             assert_eq!(summary.objects[0].photos, photos);
+            assert_eq!(photos.len(), 2);
             assert_eq!(summary.objects[0].maker.as_deref(), Some("Hubert Robert"));
             assert_eq!(summary.objects[0].quantity, 1);
         }
