@@ -63,6 +63,8 @@ fn fill(template: &str) -> String {
         .replace("{token}", "aGVhZGVy.cGF5bG9hZA.c2ln")
         .replace("{path}", "0/000.p/1")
         .replace("{kid}", "AAAAAAAAAAA")
+        .replace("{id}", "eu-export")
+        .replace("{version}", "1.0.0")
 }
 
 #[tokio::test]
