@@ -369,10 +369,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%address, public_url = %public_url, data_dir = %args.data_dir.display(), "Cartouche is listening");
         eprintln!("Cartouche listening on http://{address} (QR codes point at {public_url})");
         for url in core.peer_urls() {
-            tokio::spawn(sync_peer(Arc::clone(&core), url, std::time::Duration::from_secs(args.peer_sync)));
+            let (core, agent) = (Arc::clone(&core), agent(15));
+            tokio::spawn(every(std::time::Duration::from_secs(args.peer_sync), move || sync_peer(&core, &agent, &url)));
         }
-        tokio::spawn(retry_forwarded(Arc::clone(&core), std::time::Duration::from_secs(args.forward_retry)));
-        tokio::spawn(checkpoints(core, log_interval));
+        let outbox = Arc::clone(&core);
+        tokio::spawn(every(std::time::Duration::from_secs(args.forward_retry), move || retry_forwarded(&outbox)));
+        let witnesses = agent(10);
+        tokio::spawn(every(log_interval, move || checkpoint(&core, &witnesses)));
         let limits = cartouche_server::ConnectionLimits {
             per_address: args.max_connections_per_address as usize,
             total: args.max_connections as usize,
@@ -438,87 +441,60 @@ fn publish_bundled(core: &Core) -> anyhow::Result<usize> {
     Ok(published)
 }
 
-/// Signs a checkpoint whenever the log grew, and asks the witnesses to cosign it, every
-/// `interval`. Failures are logged and retried at the next tick.
-async fn checkpoints(core: Arc<Core>, interval: std::time::Duration) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(10)))
-        .build()
-        .into();
+/// Runs `work` on a blocking thread now and every `interval` (a tick missed while it ran
+/// is not made up), one run at a time.
+async fn every(interval: std::time::Duration, work: impl Fn() + Clone + Send + 'static) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let core = Arc::clone(&core);
-        let agent = agent.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            if let Err(error) = core.sign_checkpoint() {
-                tracing::error!(code = error.code, error = %error.message, cause = ?error.internal, "cannot sign a log checkpoint");
-                return;
-            }
-            let post = |url: &str, body: Vec<u8>| -> Result<(u16, Vec<u8>), String> {
-                let mut response = agent
-                    .post(url)
-                    .header("content-type", "text/plain")
-                    .send(&body[..])
-                    .map_err(|error| error.to_string())?;
-                let status = response.status().as_u16();
-                let body = response
-                    .body_mut()
-                    .with_config()
-                    .limit(64 * 1024)
-                    .read_to_vec()
-                    .map_err(|error| error.to_string())?;
-                Ok((status, body))
-            };
-            if let Err(error) = core.collect_cosignatures(&post) {
-                tracing::error!(code = error.code, error = %error.message, "cannot collect cosignatures");
-            }
-        });
-        let _ = work.await;
+        let _ = tokio::task::spawn_blocking(work.clone()).await;
     }
 }
 
-/// Pulls `url`'s bundle now and every `interval`; each peer on its own task, so that one
-/// that hangs delays no other. A failure or a refusal keeps the last good bundle.
-async fn sync_peer(core: Arc<Core>, url: String, interval: std::time::Duration) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+fn agent(timeout_seconds: u64) -> ureq::Agent {
+    ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(15)))
+        .timeout_global(Some(std::time::Duration::from_secs(timeout_seconds)))
         .build()
-        .into();
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let core = Arc::clone(&core);
-        let agent = agent.clone();
-        let url = url.clone();
-        let work = tokio::task::spawn_blocking(move || {
-            let fetched = crate::bundle::fetch_text(&agent, &format!("{url}/api/v1/bundle"));
-            let log = |target: &str| crate::bundle::fetch_bytes(&agent, target, 256 * 70_000);
-            if core.accept_peer_bundle(&url, fetched, &log).is_ok() {
-                crate::bundle::install_peer_plugins(&core, &agent, &url);
-            }
-        });
-        let _ = work.await;
+        .into()
+}
+
+/// Signs a checkpoint whenever the log grew, and asks the witnesses to cosign it.
+/// Failures are logged and retried at the next run.
+fn checkpoint(core: &Core, agent: &ureq::Agent) {
+    if let Err(error) = core.sign_checkpoint() {
+        tracing::error!(code = error.code, error = %error.message, cause = ?error.internal, "cannot sign a log checkpoint");
+        return;
+    }
+    let post = |url: &str, body: Vec<u8>| -> Result<(u16, Vec<u8>), String> {
+        let mut response =
+            agent.post(url).header("content-type", "text/plain").send(&body[..]).map_err(|error| error.to_string())?;
+        let status = response.status().as_u16();
+        let body =
+            response.body_mut().with_config().limit(64 * 1024).read_to_vec().map_err(|error| error.to_string())?;
+        Ok((status, body))
+    };
+    if let Err(error) = core.collect_cosignatures(&post) {
+        tracing::error!(code = error.code, error = %error.message, "cannot collect cosignatures");
     }
 }
 
-/// Delivers the officer events waiting in the outbox, every `interval`.
-async fn retry_forwarded(core: Arc<Core>, interval: std::time::Duration) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let core = Arc::clone(&core);
-        let work = tokio::task::spawn_blocking(move || {
-            if let Err(error) = core.retry_forwarded() {
-                tracing::error!(code = error.code, error = %error.message, cause = ?error.internal, "cannot read the outbox");
-            }
-        });
-        let _ = work.await;
+/// Pulls `url`'s bundle (each peer on its own task, so that one that hangs delays no
+/// other); a failure or a refusal keeps the last good bundle. Then puts in service the
+/// exit-check plugins it lists that this node lacks.
+fn sync_peer(core: &Core, agent: &ureq::Agent, url: &str) {
+    let fetched = crate::bundle::fetch_text(agent, &format!("{url}/api/v1/bundle"));
+    let log = |target: &str| crate::bundle::fetch_bytes(agent, target, 256 * 70_000);
+    if core.accept_peer_bundle(url, fetched, &log).is_ok() {
+        crate::bundle::install_peer_plugins(core, agent, url);
+    }
+}
+
+/// Delivers the officer events waiting in the outbox.
+fn retry_forwarded(core: &Core) {
+    if let Err(error) = core.retry_forwarded() {
+        tracing::error!(code = error.code, error = %error.message, cause = ?error.internal, "cannot read the outbox");
     }
 }
 

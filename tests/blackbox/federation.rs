@@ -470,14 +470,16 @@ fn exits_recorded_at_a_verifier_node_reach_the_issuing_registry_even_after_an_ou
     let mut application = example("fr-painting-to-us.json");
     application["objects"][0]["photos"][0]["sha256"] = json!(sha);
     let with_photo = fr.issue(&fr_issuer, &application)["qr_text"].as_str().unwrap().to_owned();
-    let (status, photo) = crate::photos::get_bytes(&ch, &format!("/api/v1/photos/{sha}"));
-    assert_eq!(status, 200);
-    assert_eq!(crate::photos::hex(&sha2::Sha256::digest(&photo)), sha);
-    assert_eq!(crate::photos::get_bytes(&ch, &format!("/api/v1/photos/{sha}/thumbnail")).0, 200);
+    // CH asks FR only for photos a verified FR seal named: not before the scan.
+    assert_eq!(crate::photos::get_bytes(&ch, &format!("/api/v1/photos/{sha}")).0, 404);
     let path = &with_photo[with_photo.find("/v/").unwrap()..];
     let (status, html) = ch.raw("GET", path, None, None, &[("Accept", "text/html")]);
     assert_eq!(status, 200);
     assert!(html.contains(&format!("/api/v1/photos/{sha}/thumbnail")), "the verdict page shows FR's photo");
+    let (status, photo) = crate::photos::get_bytes(&ch, &format!("/api/v1/photos/{sha}"));
+    assert_eq!(status, 200);
+    assert_eq!(crate::photos::hex(&sha2::Sha256::digest(&photo)), sha);
+    assert_eq!(crate::photos::get_bytes(&ch, &format!("/api/v1/photos/{sha}/thumbnail")).0, 200);
     let officer = ch.token("officer", Some("CH"));
     let exit = |office: &str| json!({ "kind": "exited", "office": office, "declaration_ref": "26CH0000001" });
     let record = |server: &Server, token: &str, number: &str, office: &str| {

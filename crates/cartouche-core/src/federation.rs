@@ -16,7 +16,6 @@
 //! (logs, metrics, `/healthz`).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use cartouche_model::{CertificateState, Check, CheckName};
@@ -128,8 +127,6 @@ pub struct PeerState {
     pub url: String,
     key: [u8; 32],
     current: Option<Arc<PeerData>>,
-    /// When it was last synced (tried).
-    pub last_attempt: Option<OffsetDateTime>,
     /// The last refusal or failure: code and message, with when.
     pub last_error: Option<(String, String, OffsetDateTime)>,
 }
@@ -140,8 +137,6 @@ pub struct PeerData {
     pub opened: OpenedBundle,
     /// Its keys, validated like ours.
     pub ring: KeyRing,
-    /// When it was fetched.
-    pub fetched_at: OffsetDateTime,
     /// Its checkpoint's size and root, once its signature verified.
     checkpoint: Option<(u64, [u8; 32])>,
 }
@@ -154,7 +149,6 @@ pub(crate) struct FederationState {
     parts: Mutex<Option<Parts>>,
     status: Mutex<Option<Signed>>,
     bundle: Mutex<Option<Signed>>,
-    sequence: AtomicU64,
     peers: RwLock<BTreeMap<String, PeerState>>,
     /// Held while the outbox is read and written.
     pub(crate) outbox: Mutex<()>,
@@ -184,8 +178,7 @@ impl FederationState {
             .peers
             .iter()
             .map(|(url, key)| {
-                let state =
-                    PeerState { url: url.clone(), key: *key, current: None, last_attempt: None, last_error: None };
+                let state = PeerState { url: url.clone(), key: *key, current: None, last_error: None };
                 (url.clone(), state)
             })
             .collect();
@@ -196,7 +189,6 @@ impl FederationState {
             parts: Mutex::new(None),
             status: Mutex::new(None),
             bundle: Mutex::new(None),
-            sequence: AtomicU64::new(0),
             peers: RwLock::new(peers),
             outbox: Mutex::new(()),
             peer_logs: Mutex::new(std::collections::HashMap::new()),
@@ -556,17 +548,15 @@ impl Core {
     /// The next bundle sequence: above every one signed before, kept in the store before
     /// the bundle is signed (a restart, or a clock set back, never makes it go back), and
     /// at least the Unix time.
+    /// Called under the bundle's cache lock, so two bundles never take the same number.
     fn next_sequence(&self, now: OffsetDateTime) -> Result<u64, CoreError> {
-        let federation = self.federation();
         let stored = self
             .store
             .artifact(SEQUENCE_KEY)?
             .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
             .map_or(0, u64::from_be_bytes);
-        let floor = u64::try_from(now.unix_timestamp()).unwrap_or(0);
-        let next = stored.max(federation.sequence.load(Ordering::SeqCst)).saturating_add(1).max(floor);
+        let next = stored.saturating_add(1).max(u64::try_from(now.unix_timestamp()).unwrap_or(0));
         self.store.put_artifact(SEQUENCE_KEY, &next.to_be_bytes())?;
-        federation.sequence.fetch_max(next, Ordering::SeqCst);
         Ok(next)
     }
 
@@ -628,7 +618,6 @@ impl Core {
         let Some(peer) = peers.get_mut(url) else {
             return Err(("unknown_peer".into(), format!("{url} is not a pinned peer")));
         };
-        peer.last_attempt = Some(now);
         match result {
             Ok(data) => {
                 let sequence = data.opened.bundle.sequence;
@@ -731,7 +720,7 @@ impl Core {
         if let (Some((size, root)), Some(log)) = (checkpoint, &bundle.trust_list.log) {
             self.check_peer_log(url, &log.url, size, root, fetch)?;
         }
-        Ok(PeerData { opened, ring, fetched_at: now, checkpoint })
+        Ok(PeerData { opened, ring, checkpoint })
     }
 
     /// Reads `url`'s log entries from where this node left off up to `size` and checks

@@ -202,22 +202,22 @@ impl Core {
         if let Err(error) = self.store.append_audit(entry) {
             tracing::error!(error = %error, "could not write the audit entry of a forwarded event");
         }
-        let outcome = self.deliver(queued)?;
-        let message = match outcome {
-            None => format!("recorded at {peer}, the registry that issued {number}"),
-            Some(Delivery::Unreachable(error)) => format!(
-                "{peer}, the registry that issued {number}, cannot be reached ({error}): the event is kept here and delivered when it answers"
+        let (state, message) = match self.deliver(queued)? {
+            Delivery::Recorded => ("delivered", format!("recorded at {peer}, the registry that issued {number}")),
+            Delivery::Unreachable(error) => (
+                "queued",
+                format!(
+                    "{peer}, the registry that issued {number}, cannot be reached ({error}): the event is kept here and delivered when it answers"
+                ),
             ),
-            Some(Delivery::Conflict(code, message) | Delivery::Refused(code, message)) => {
+            Delivery::Conflict(code, message) | Delivery::Refused(code, message) => {
                 return Err(CoreError::conflict(
                     "event_conflict",
                     format!("{peer}, the registry that issued {number}, refused this event ({code}): {message}"),
                 )
                 .with_details(serde_json::json!({ "forwarded_to": peer, "id": id, "registry_code": code })));
             }
-            Some(Delivery::Recorded) => unreachable!("a recorded delivery answers None"),
         };
-        let state = if message.starts_with("recorded") { "delivered" } else { "queued" };
         Ok(EventOutcome::Forwarded(ForwardedView {
             id,
             number: number.to_owned(),
@@ -227,36 +227,35 @@ impl Core {
         }))
     }
 
-    /// Tries one queued event: `None` when delivered (and removed), else what happened
-    /// (a refusal is moved to the conflicts; an unreachable registry leaves it queued).
-    fn deliver(&self, queued: Queued) -> Result<Option<Delivery>, CoreError> {
+    /// Tries one queued event and settles it: delivered, it leaves the outbox; refused, it
+    /// moves to the conflicts; unreachable, it stays, with the attempt counted. An event
+    /// another attempt settled meanwhile is left as that attempt left it.
+    fn deliver(&self, queued: Queued) -> Result<Delivery, CoreError> {
         let Some(forwarder) = self.federation.settings.forwarder.clone() else {
-            return Ok(Some(Delivery::Unreachable("this node has no forwarder".into())));
+            return Ok(Delivery::Unreachable("this node has no forwarder".into()));
         };
         let delivery = forwarder.deliver(&queued.peer, &queued.document);
         let _outbox = self.federation.outbox.lock().unwrap_or_else(|p| p.into_inner());
         let mut items: Vec<Queued> = self.read_list(OUTBOX_KEY)?;
-        let position = items.iter().position(|item| item.id == queued.id);
-        let answer = match &delivery {
+        let Some(position) = items.iter().position(|item| item.id == queued.id) else {
+            return Ok(Delivery::Recorded);
+        };
+        let (id, number, peer) = (&queued.id, &queued.number, &queued.peer);
+        match &delivery {
             Delivery::Recorded => {
-                tracing::info!(id = %queued.id, number = %queued.number, peer = %queued.peer, "forwarded event delivered");
+                tracing::info!(%id, %number, %peer, "forwarded event delivered");
                 metrics::counter!("cartouche_forwarded_events_total", "outcome" => "delivered").increment(1);
-                if let Some(position) = position {
-                    items.remove(position);
-                }
-                None
+                items.remove(position);
             }
             Delivery::Conflict(code, message) | Delivery::Refused(code, message) => {
-                tracing::warn!(id = %queued.id, number = %queued.number, peer = %queued.peer, code = %code, error = %message, "forwarded event refused by its registry: kept as a conflict");
+                tracing::warn!(%id, %number, %peer, %code, error = %message, "forwarded event refused by its registry: kept as a conflict");
                 metrics::counter!("cartouche_forwarded_events_total", "outcome" => "conflict").increment(1);
-                if let Some(position) = position {
-                    items.remove(position);
-                }
+                items.remove(position);
                 let mut conflicts: Vec<Conflict> = self.read_list(CONFLICTS_KEY)?;
                 conflicts.push(Conflict {
-                    id: queued.id.clone(),
-                    peer: queued.peer.clone(),
-                    number: queued.number.clone(),
+                    id: id.clone(),
+                    peer: peer.clone(),
+                    number: number.clone(),
                     code: code.clone(),
                     message: message.clone(),
                     at: self.now(),
@@ -264,19 +263,15 @@ impl Core {
                 let excess = conflicts.len().saturating_sub(MAX_CONFLICTS);
                 conflicts.drain(..excess);
                 self.write_list(CONFLICTS_KEY, &conflicts)?;
-                Some(delivery.clone())
             }
             Delivery::Unreachable(error) => {
-                tracing::warn!(id = %queued.id, number = %queued.number, peer = %queued.peer, error = %error, "forwarded event not delivered: kept, retried later");
-                if let Some(item) = position.and_then(|p| items.get_mut(p)) {
-                    item.attempts += 1;
-                    item.last_error = Some(error.clone());
-                }
-                Some(delivery.clone())
+                tracing::warn!(%id, %number, %peer, %error, "forwarded event not delivered: kept, retried later");
+                items[position].attempts += 1;
+                items[position].last_error = Some(error.clone());
             }
-        };
+        }
         self.write_list(OUTBOX_KEY, &items)?;
-        Ok(answer)
+        Ok(delivery)
     }
 
     /// Tries every queued event once (the serve loop calls it); returns how many are
@@ -364,6 +359,12 @@ impl Core {
             }
             Err(error) => {
                 let error = CoreError::from(error);
+                // A second delivery of the same event that raced the first: already applied.
+                if let Some(record) = self.store.certificate(&event.number)? {
+                    if record.events.iter().any(|e| e.actor.token_id == token_id) {
+                        return Ok(self.certificate_view(&record, today));
+                    }
+                }
                 if error.kind == ErrorKind::Conflict {
                     let detail = format!("{} at {office} refused: {}", kind_name(event.kind), error.message);
                     let entry = audit::entry(now, Some(&actor), action, &event.number, Outcome::Denied, &detail);

@@ -21,13 +21,21 @@ pub const REMEMBERED_CERTIFICATES: usize = 4096;
 /// Seconds a certificate request stays answerable.
 const REQUEST_LIFETIME_SECONDS: i64 = 300;
 
-/// The certificates of peers this node fetched, by number.
-pub(crate) struct PeerCertificates(Mutex<lru::LruCache<String, Arc<Certificate>>>);
+/// The certificates of peers this node fetched, by number, and the peer each photo
+/// hash named by a verified peer seal may be asked of (a node asks a peer only for the
+/// photos of that peer's seals, never for a hash a client made up).
+pub(crate) struct PeerCertificates {
+    certificates: Mutex<lru::LruCache<String, Arc<Certificate>>>,
+    photos: Mutex<lru::LruCache<String, String>>,
+}
 
 impl Default for PeerCertificates {
     fn default() -> Self {
         let capacity = NonZeroUsize::new(REMEMBERED_CERTIFICATES).unwrap_or(NonZeroUsize::MIN);
-        Self(Mutex::new(lru::LruCache::new(capacity)))
+        Self {
+            certificates: Mutex::new(lru::LruCache::new(capacity)),
+            photos: Mutex::new(lru::LruCache::new(capacity)),
+        }
     }
 }
 
@@ -118,11 +126,28 @@ impl Core {
         Ok(())
     }
 
+    /// Remembers that the photos `hashes` (base64url, as sealed) were named by a seal of
+    /// `peer`'s whose signature verified.
+    pub(crate) fn remember_peer_photos<'a>(&self, peer: &str, hashes: impl Iterator<Item = &'a String>) {
+        use base64::Engine as _;
+        let mut photos = self.peer_certificates.photos.lock().unwrap_or_else(|p| p.into_inner());
+        for hash in hashes {
+            if let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(hash) {
+                photos.put(cartouche_model::canonical::hex(&bytes), peer.to_owned());
+            }
+        }
+    }
+
+    /// The peer whose verified seal named photo `sha256` (hex), if any.
+    pub(crate) fn peer_photo_source(&self, sha256: &str) -> Option<String> {
+        self.peer_certificates.photos.lock().unwrap_or_else(|p| p.into_inner()).get(sha256).cloned()
+    }
+
     /// A certificate of `peer`'s, by number, whose canonical hash is `sha256` (hex): from
-    /// memory, or asked of the peer. `None` with the reason when it cannot be had.
+    /// memory, or asked of the peer; or why it cannot be had.
     pub(crate) fn peer_certificate(&self, peer: &str, number: &str, sha256: &str) -> Result<Arc<Certificate>, String> {
         {
-            let mut remembered = self.peer_certificates.0.lock().unwrap_or_else(|p| p.into_inner());
+            let mut remembered = self.peer_certificates.certificates.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(certificate) = remembered.get(number) {
                 if canonical_sha256_hex(&**certificate).is_ok_and(|hash| hash == sha256) {
                     return Ok(Arc::clone(certificate));
@@ -151,7 +176,7 @@ impl Core {
         }
         let certificate = Arc::new(certificate);
         self.peer_certificates
-            .0
+            .certificates
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .put(number.to_owned(), Arc::clone(&certificate));

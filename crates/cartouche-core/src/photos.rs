@@ -100,47 +100,42 @@ impl Core {
         Ok(if thumbnail { photo.thumbnail } else { photo.jpeg })
     }
 
-    /// A photo from the first peer that has it, checked against its name, stored here.
+    /// A photo named by a verified seal of a peer's, asked of that peer (never of
+    /// another, never for a hash a client made up), checked against its name, stored here.
     fn peer_photo(&self, sha256: &str) -> Option<PhotoRecord> {
         use sha2::Digest;
+        let url = self.peer_photo_source(sha256)?;
         let forwarder = self.federation.settings.forwarder.clone()?;
-        for url in self.peer_urls() {
-            if self.peer_unreachable(&url) || self.peer_data(&url).is_none() {
-                continue;
-            }
-            let bytes = match forwarder
-                .fetch(&format!("{url}/api/v1/photos/{sha256}"), cartouche_image::MAX_PHOTO_BYTES as u64)
-            {
-                Ok(bytes) => bytes,
-                Err(_) => continue,
-            };
-            if cartouche_model::canonical::hex(&sha2::Sha256::digest(&bytes)) != sha256 {
-                tracing::warn!(peer = %url, photo = %sha256, "a peer served a photo whose bytes do not have its hash: refused");
-                continue;
-            }
-            let Ok(clean) = clean_photo(&bytes) else { continue };
-            let now = self.now();
-            let actor = cartouche_model::Actor {
-                role: cartouche_model::Role::Admin,
-                country: None,
-                token_id: format!("peer:{url}"),
-            };
-            let record = PhotoRecord {
-                sha256: sha256.to_owned(),
-                jpeg: bytes,
-                thumbnail: clean.thumbnail,
-                width: clean.width,
-                height: clean.height,
-                uploaded_by: actor.clone(),
-                uploaded_at: now,
-            };
-            let entry =
-                audit::entry(now, Some(&actor), AuditAction::PhotoUpload, sha256, Outcome::Ok, &format!("from {url}"));
-            if let Err(error) = self.store.put_photo(record.clone(), entry) {
-                tracing::warn!(error = %error, "could not keep a peer's photo");
-            }
-            return Some(record);
+        if self.peer_unreachable(&url) {
+            return None;
         }
-        None
+        let bytes =
+            forwarder.fetch(&format!("{url}/api/v1/photos/{sha256}"), cartouche_image::MAX_PHOTO_BYTES as u64).ok()?;
+        if cartouche_model::canonical::hex(&sha2::Sha256::digest(&bytes)) != sha256 {
+            tracing::warn!(peer = %url, photo = %sha256, "a peer served a photo whose bytes do not have its hash: refused");
+            return None;
+        }
+        let clean = clean_photo(&bytes).ok()?;
+        let now = self.now();
+        let actor = cartouche_model::Actor {
+            role: cartouche_model::Role::Admin,
+            country: None,
+            token_id: format!("peer:{url}"),
+        };
+        let record = PhotoRecord {
+            sha256: sha256.to_owned(),
+            jpeg: bytes,
+            thumbnail: clean.thumbnail,
+            width: clean.width,
+            height: clean.height,
+            uploaded_by: actor.clone(),
+            uploaded_at: now,
+        };
+        let entry =
+            audit::entry(now, Some(&actor), AuditAction::PhotoUpload, sha256, Outcome::Ok, &format!("from {url}"));
+        if let Err(error) = self.store.put_photo(record.clone(), entry) {
+            tracing::warn!(error = %error, "could not keep a peer's photo");
+        }
+        Some(record)
     }
 }

@@ -254,22 +254,27 @@ impl Core {
             // The exit-check rules of the issuing country (its plugins, downloaded from
             // its bundle), on the certificate's full text asked of its registry.
             let hash = claims.certificate_sha256_hex();
-            let missing = self.missing_peer_plugins(url);
+            // The photos its seal names may be asked of the peer (and of no other).
+            self.remember_peer_photos(url, claims.o.iter().flat_map(|object| object.p.iter()));
             match self.peer_certificate(url, &claims.n, &hash) {
-                // The peer publishes exit-check plugins this node does not run yet: never
-                // "no rules are published".
-                Ok(_) if !missing.is_empty() => checks.push(Check::not_checked(
-                    CheckName::Rules,
-                    format!(
-                        "{who} publishes exit-check plugins not yet in service here ({}): the rules could not run",
-                        missing.iter().map(|p| format!("{} {}", p.id, p.version)).collect::<Vec<_>>().join(", ")
-                    ),
-                )),
                 Ok(certificate) => {
-                    let country = request.checkpoint_country.as_deref();
-                    let exit = self.rules.exit_check(&certificate, &hash, now.date(), country);
-                    checks.push(rules_check(CheckName::Rules, "exit-check", &exit, &claims.c));
-                    rules = exit;
+                    // The peer publishes exit-check plugins this node does not run yet:
+                    // never "no rules are published".
+                    let missing = self.missing_peer_plugins(url);
+                    if !missing.is_empty() {
+                        checks.push(Check::not_checked(
+                            CheckName::Rules,
+                            format!(
+                                "{who} publishes exit-check plugins not yet in service here ({}): the rules could not run",
+                                missing.iter().map(|p| format!("{} {}", p.id, p.version)).collect::<Vec<_>>().join(", ")
+                            ),
+                        ));
+                    } else {
+                        let country = request.checkpoint_country.as_deref();
+                        let exit = self.rules.exit_check(&certificate, &hash, now.date(), country);
+                        checks.push(rules_check(CheckName::Rules, "exit-check", &exit, &claims.c));
+                        rules = exit;
+                    }
                 }
                 Err(reason) => checks.push(Check::not_checked(
                     CheckName::Rules,
@@ -312,16 +317,12 @@ impl Core {
     /// read), in the verdict's order; for a peer's certificate, those its registry may
     /// serve (fetched when the page asks for them).
     pub fn photos_on_file(&self, verdict: &Verdict) -> Vec<String> {
-        let from_peer = verdict.certificate.as_ref().is_some_and(|summary| {
-            !self.served_countries().contains(&summary.issuing_country)
-                && self.peer_for(&summary.issuing_country).is_some()
-        });
         verdict
             .certificate
             .iter()
             .flat_map(|summary| summary.objects.iter().flat_map(|o| o.photos.iter()))
             .filter(|sha| crate::photos::is_photo_hash(sha))
-            .filter(|sha| from_peer || self.store.has_photo(sha).unwrap_or(false))
+            .filter(|sha| self.store.has_photo(sha).unwrap_or(false) || self.peer_photo_source(sha).is_some())
             .cloned()
             .collect()
     }

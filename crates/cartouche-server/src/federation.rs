@@ -36,19 +36,13 @@ pub async fn bundle(State(state): State<AppState>) -> Result<Response, ApiError>
     Ok(document("application/cartouche-bundle+jwt", "no-cache", token.as_bytes().to_vec()))
 }
 
-/// Largest forwarded event document accepted.
-const MAX_EVENT_BYTES: usize = 16 * 1024;
+/// Largest signed document a pinned node posts (an event, a certificate request): the
+/// body limit of their routes.
+pub const MAX_NODE_DOCUMENT_BYTES: usize = 16 * 1024;
 
 /// `POST /api/v1/federation/events`: an exit or return recorded at a pinned peer node
 /// (a compact JWS of typ `cartouche-event+jwt` signed with its federation key).
 pub async fn forwarded_event(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
-    if body.len() > MAX_EVENT_BYTES {
-        return Err(ApiError::from(cartouche_core::CoreError::new(
-            cartouche_core::ErrorKind::TooLarge,
-            "body_too_large",
-            format!("a forwarded event is at most {MAX_EVENT_BYTES} bytes"),
-        )));
-    }
     let document = String::from_utf8_lossy(&body).into_owned();
     let view = state.run(move |core| core.accept_forwarded_event(&document)).await?;
     Ok(Json(view).into_response())
@@ -60,13 +54,6 @@ pub async fn certificate_for_peer(
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    if body.len() > MAX_EVENT_BYTES {
-        return Err(ApiError::from(cartouche_core::CoreError::new(
-            cartouche_core::ErrorKind::TooLarge,
-            "body_too_large",
-            format!("a certificate request is at most {MAX_EVENT_BYTES} bytes"),
-        )));
-    }
     let document = String::from_utf8_lossy(&body).into_owned();
     let answer = state.run(move |core| core.certificate_for_peer(&document)).await?;
     Ok(Json(answer).into_response())

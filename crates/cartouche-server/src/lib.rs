@@ -236,8 +236,6 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/status-list", get(federation::status_list))
         .route("/api/v1/bundle", get(federation::bundle))
         .route("/api/v1/plugins/{id}/{version}/component.wasm", get(federation::component))
-        .route("/api/v1/federation/events", post(federation::forwarded_event))
-        .route("/api/v1/federation/certificate", post(federation::certificate_for_peer))
         .route("/api/v1/plugins/{id}/{version}/publication.json", get(federation::publication))
         .route("/api/v1/countries/{country}/keys", post(keys::rotate))
         .route("/api/v1/keys", get(keys::list).post(keys::import))
@@ -266,11 +264,16 @@ pub fn app(state: AppState) -> Router {
         .route("/witness/add-checkpoint", post(log::add_checkpoint))
         .layer(DefaultBodyLimit::max(cartouche_core::log::MAX_WITNESS_REQUEST_BYTES))
         .layer(RequestBodyLimitLayer::new(cartouche_core::log::MAX_WITNESS_REQUEST_BYTES));
+    let nodes = Router::new()
+        .route("/api/v1/federation/events", post(federation::forwarded_event))
+        .route("/api/v1/federation/certificate", post(federation::certificate_for_peer))
+        .layer(DefaultBodyLimit::max(federation::MAX_NODE_DOCUMENT_BYTES))
+        .layer(RequestBodyLimitLayer::new(federation::MAX_NODE_DOCUMENT_BYTES));
     let uploads = Router::new()
         .route("/api/v1/photos", post(photos::upload))
         .layer(DefaultBodyLimit::max(cartouche_image::MAX_PHOTO_BYTES))
         .layer(RequestBodyLimitLayer::new(cartouche_image::MAX_PHOTO_BYTES));
-    harden(api.merge(verification).merge(uploads).merge(plugin_routes).merge(witness).merge(web::routes()))
+    harden(api.merge(verification).merge(uploads).merge(plugin_routes).merge(witness).merge(nodes).merge(web::routes()))
         .with_state(state)
 }
 
