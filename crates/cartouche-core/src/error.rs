@@ -165,6 +165,15 @@ impl From<StoreError> for CoreError {
                 core.internal = Some(error.to_string());
                 core
             }
+            StoreError::Unavailable(_) => {
+                let mut core = CoreError::new(
+                    ErrorKind::Unavailable,
+                    "database_unavailable",
+                    "the registry's database cannot be reached or is read-only (a failover may be under way); nothing was written; retry in a few seconds",
+                );
+                core.internal = Some(error.to_string());
+                core
+            }
             StoreError::Corrupt { .. } => {
                 let mut core = CoreError::new(
                     ErrorKind::Internal,

@@ -440,3 +440,58 @@ pub fn plugins(store: &dyn Store) {
     store.put_artifact("abc", b"recompiled").unwrap();
     assert_eq!(store.artifact("abc").unwrap().as_deref(), Some(&b"recompiled"[..]));
 }
+
+/// Two handles on one registry (two server processes on one database; for an embedded
+/// store, the same handle twice) issuing at once: numbers unique and gapless, one log
+/// entry each.
+pub fn issuance_from_two_handles_is_gapless(first: Arc<dyn Store>, second: Arc<dyn Store>) {
+    let threads: Vec<_> = (0..6)
+        .map(|n| {
+            let store = Arc::clone(if n % 2 == 0 { &first } else { &second });
+            std::thread::spawn(move || {
+                (0..20).map(|_| created(issue(&*store, "IT", None).unwrap()).certificate.number).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut numbers: Vec<String> = threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=120).map(|n| format!("IT-2026-{n:06}")).collect();
+    assert_eq!(numbers, expected, "unique and gapless across handles");
+    assert_eq!(second.log_size().unwrap(), 120);
+    check_log_tree(&*first);
+}
+
+/// Two officers record the first exit of one certificate at once, through two handles:
+/// exactly one is accepted, the other is refused by the lifecycle check.
+pub fn concurrent_first_exits_one_wins(first: Arc<dyn Store>, second: Arc<dyn Store>) {
+    let record = created(issue(&*first, "FR", None).unwrap());
+    let number = record.certificate.number.clone();
+    let today: Date = ISSUED_AT.date() + Duration::days(1);
+    for round in 0..5 {
+        let record = if round == 0 { record.clone() } else { created(issue(&*first, "FR", None).unwrap()) };
+        let number = record.certificate.number.clone();
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let threads: Vec<_> = [&first, &second]
+            .into_iter()
+            .map(|store| {
+                let (store, barrier, number) = (Arc::clone(store), Arc::clone(&barrier), number.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    store.record_event(&number, event(EventKind::Exited), today, audit("certificate.exit"))
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|thread| thread.join().unwrap()).collect();
+        let accepted = results.iter().filter(|result| result.is_ok()).count();
+        assert_eq!(accepted, 1, "round {round}: exactly one first exit accepted: {results:?}");
+        assert!(
+            results.iter().any(|result| matches!(
+                result,
+                Err(StoreError::Lifecycle(cartouche_model::LifecycleError::AlreadyExited { .. }))
+            )),
+            "the other is refused as already exited: {results:?}"
+        );
+        assert_eq!(second.certificate(&number).unwrap().unwrap().events.len(), 2, "one exit stored");
+    }
+    assert!(first.certificate(&number).unwrap().is_some());
+}

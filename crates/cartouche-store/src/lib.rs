@@ -26,13 +26,16 @@
 pub mod conformance;
 mod envelope;
 pub mod log;
+mod pg_store;
 mod reopen;
 mod sled_store;
+pub mod testing;
 
 use cartouche_model::{Actor, Algorithm, Certificate, LifecycleError, Role, StatusEvent};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+pub use pg_store::{PgOptions, PgStore, SCHEMA_VERSION};
 pub use reopen::{RESUME_FREE_BYTES, ReopeningStore};
 pub use sled_store::SledStore;
 
@@ -73,6 +76,21 @@ pub enum StoreError {
     /// The underlying database failed.
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The database cannot be reached, or answers read-only (a standby, a failover under
+    /// way), or a statement ran past its timeout. Nothing was acknowledged; a retry may
+    /// succeed (with the same idempotency key, it cannot issue twice).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// The database's schema is newer than this build knows.
+    #[error(
+        "the database's schema is version {found}, newer than this build of Cartouche knows ({supported}): a newer release migrated it; run that release (nothing was changed)"
+    )]
+    IncompatibleSchema {
+        /// Found in the database.
+        found: i64,
+        /// The newest this build applies.
+        supported: i64,
+    },
     /// The filesystem of the store is full: nothing was written.
     #[error("the store's disk is full: {0}")]
     Full(String),

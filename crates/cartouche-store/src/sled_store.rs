@@ -14,7 +14,8 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use time::Date;
 
-use crate::envelope::{display_key, open, open_raw, seal, seal_raw};
+use crate::envelope::{open, open_raw, seal, seal_raw};
+use crate::log::LogLeaf;
 use crate::{
     AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
     Store, StoreError, TokenRecord,
@@ -62,41 +63,6 @@ struct StoredWitnessState {
     root: Vec<u8>,
 }
 
-/// One leaf of the log as stored: the entry with the tree hashes its append completed
-/// (its leaf hash first, then one per level; see `cartouche_log::tree::stored_hashes`),
-/// in one checksummed record, so that an append is one insert.
-struct LogLeaf {
-    hashes: Vec<[u8; 32]>,
-    entry: Vec<u8>,
-}
-
-impl LogLeaf {
-    fn encode(&self) -> Vec<u8> {
-        let mut body = Vec::with_capacity(1 + 32 * self.hashes.len() + self.entry.len());
-        body.push(self.hashes.len() as u8);
-        for hash in &self.hashes {
-            body.extend_from_slice(hash);
-        }
-        body.extend_from_slice(&self.entry);
-        seal_raw(&body)
-    }
-
-    fn decode(key: &[u8], bytes: &[u8]) -> Result<Self, StoreError> {
-        let body = open_raw(LOG, key, bytes)?;
-        let count = usize::from(*body.first().unwrap_or(&0));
-        if count == 0 || body.len() < 1 + 32 * count {
-            return Err(StoreError::Corrupt {
-                tree: LOG,
-                key: display_key(key),
-                reason: "a log leaf without its hashes".into(),
-            });
-        }
-        let hashes =
-            body[1..1 + 32 * count].chunks_exact(32).map(|chunk| chunk.try_into().expect("32 bytes")).collect();
-        Ok(Self { hashes, entry: body[1 + 32 * count..].to_vec() })
-    }
-}
-
 /// One log append, prepared under the writer lock and written in the event's transaction.
 struct LogWrite {
     index: u64,
@@ -120,13 +86,7 @@ struct SledHashes<'a>(&'a sled::Tree);
 impl SledHashes<'_> {
     fn read(&self, index: u64) -> Result<[u8; 32], StoreError> {
         let missing = || StoreError::NotFound { what: "log hash", key: index.to_string() };
-        let (level, n) = cartouche_log::tree::split_stored_hash_index(index);
-        let leaf = n
-            .checked_add(1)
-            .and_then(|next| next.checked_shl(u32::from(level)))
-            .filter(|end| end.leading_zeros() >= u32::from(level))
-            .map(|end| end - 1)
-            .ok_or_else(missing)?;
+        let (leaf, level) = crate::log::leaf_of_stored_hash(index).ok_or_else(missing)?;
         let key = leaf.to_be_bytes();
         let bytes = self.0.get(key).map_err(backend)?.ok_or_else(missing)?;
         LogLeaf::decode(&key, &bytes)?.hashes.get(usize::from(level)).copied().ok_or_else(|| StoreError::Corrupt {

@@ -64,6 +64,20 @@ fn concurrent_issuance_is_gapless() {
 }
 
 #[test]
+fn issuance_from_two_handles_is_gapless() {
+    let (_dir, store) = fresh();
+    let store: Arc<dyn Store> = Arc::new(store);
+    conformance::issuance_from_two_handles_is_gapless(Arc::clone(&store), store);
+}
+
+#[test]
+fn concurrent_first_exits_one_wins() {
+    let (_dir, store) = fresh();
+    let store: Arc<dyn Store> = Arc::new(store);
+    conformance::concurrent_first_exits_one_wins(Arc::clone(&store), store);
+}
+
+#[test]
 fn records_survive_reopening_and_numbering_continues() {
     let dir = tempfile::tempdir().unwrap();
     {
