@@ -12,6 +12,7 @@ mod monitor;
 mod plugin;
 mod scaffold;
 mod serve;
+mod store;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,11 @@ struct ClientArgs {
 enum Command {
     /// Run the server (creates the store, demo keys and an admin token on first start).
     Serve(serve::ServeArgs),
+    /// Move a registry's store (offline: the server stopped).
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -133,6 +139,22 @@ enum Command {
     Log {
         #[command(subcommand)]
         command: LogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Copy a whole registry (certificates and their events, keys, tokens, audit, photos,
+    /// plugins, the issuance log) from the embedded store into an empty PostgreSQL
+    /// database in one transaction, then check the copy (record counts and checksums).
+    /// Stop the server first.
+    Migrate {
+        /// The source: sled:DIR, where DIR is the server's --data-dir.
+        #[arg(long)]
+        from: String,
+        /// The target: a PostgreSQL connection string (an empty database).
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -307,6 +329,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Store { command: StoreCommand::Migrate { from, to } } => store::migrate(&from, &to),
         Command::Token { command: TokenCommand::Create { role, country, label }, client } => {
             client::create_token(&client, &role, country, label)
         }

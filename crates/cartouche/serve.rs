@@ -18,6 +18,22 @@ pub struct ServeArgs {
     /// Where the store lives (created on first start).
     #[arg(long, env = "CARTOUCHE_DATA_DIR", default_value = "cartouche-data")]
     data_dir: PathBuf,
+    /// The store: absent, the embedded sled store in <data-dir>/store (no set-up); or a
+    /// PostgreSQL connection string (`postgres://user@host1:5432,host2:5432/cartouche?target_session_attrs=read-write`),
+    /// shared by every node of the registry. The data directory still holds this node's
+    /// admin token file and, by default, the KEK (every node needs the same KEK).
+    #[arg(long, env = "CARTOUCHE_STORE")]
+    store: Option<String>,
+    /// Most connections this node opens to PostgreSQL.
+    #[arg(long, env = "CARTOUCHE_STORE_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    store_pool_size: u32,
+    /// Seconds to wait for a PostgreSQL connection (connecting, or from the pool) before
+    /// answering 503 database_unavailable.
+    #[arg(long, env = "CARTOUCHE_STORE_CONNECT_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    store_connect_timeout: u64,
+    /// Seconds a PostgreSQL statement may run before the server cancels it.
+    #[arg(long, env = "CARTOUCHE_STORE_STATEMENT_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    store_statement_timeout: u64,
     /// Address to listen on.
     #[arg(long, env = "CARTOUCHE_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -290,9 +306,29 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     create_private_dir(&args.data_dir)?;
     let store_dir = args.data_dir.join("store");
-    let store = ReopeningStore::open(&store_dir)
-        .with_context(|| format!("cannot open the store in {}", store_dir.display()))?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let (store, shared): (Arc<dyn Store>, bool) = match args.store.as_deref().map(str::trim) {
+        None | Some("") => (
+            Arc::new(
+                ReopeningStore::open(&store_dir)
+                    .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
+            ),
+            false,
+        ),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let options = cartouche_store::PgOptions {
+                pool_size: args.store_pool_size,
+                connect_timeout: std::time::Duration::from_secs(args.store_connect_timeout),
+                statement_timeout: std::time::Duration::from_secs(args.store_statement_timeout),
+            };
+            let store = cartouche_store::PgStore::open(url, &options).context("cannot open the PostgreSQL store")?;
+            tracing::info!(database = %store.target(), schema = cartouche_store::SCHEMA_VERSION, "PostgreSQL store open");
+            (Arc::new(store), true)
+        }
+        Some(_) => bail!(
+            "--store: give a PostgreSQL connection string (postgres://user@host:5432/database), or leave it out for the embedded store in {}",
+            store_dir.display()
+        ),
+    };
     let vault = Arc::new(vault(&args, &*store)?);
 
     let mut config = CoreConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
@@ -375,6 +411,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let outbox = Arc::clone(&core);
         tokio::spawn(every(std::time::Duration::from_secs(args.forward_retry), move || retry_forwarded(&outbox)));
         let witnesses = agent(10);
+        if shared {
+            // Another node's key rotation or plugin publication is in service here within
+            // about a second (plus a compilation).
+            let follower = Arc::clone(&core);
+            tokio::spawn(every(std::time::Duration::from_secs(1), move || {
+                if let Err(error) = follower.follow_store() {
+                    tracing::warn!(error = %error.internal.as_deref().unwrap_or(&error.message), "cannot follow the shared store");
+                }
+            }));
+        }
         tokio::spawn(every(log_interval, move || checkpoint(&core, &witnesses)));
         let limits = cartouche_server::ConnectionLimits {
             per_address: args.max_connections_per_address as usize,

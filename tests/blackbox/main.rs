@@ -17,6 +17,7 @@ mod lifecycle;
 mod log;
 mod photos;
 mod plugins;
+mod postgres;
 mod qr;
 mod slow;
 mod support;

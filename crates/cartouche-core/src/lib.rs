@@ -23,6 +23,9 @@ pub mod bootstrap;
 pub mod certificates;
 pub mod error;
 pub mod federation;
+pub mod follow;
+
+pub use cartouche_store::DatabaseHealth;
 pub mod forward;
 pub mod keys;
 pub mod log;
@@ -98,6 +101,7 @@ pub struct Core {
     log: log::LogState,
     federation: federation::FederationState,
     peer_certificates: peers::PeerCertificates,
+    seen: follow::SeenState,
 }
 
 impl Core {
@@ -123,6 +127,7 @@ impl Core {
             keys: RwLock::new(Arc::new(keys)),
             rules,
             token_failures: Mutex::new(tokens::FailureWindow::default()),
+            seen: Default::default(),
         })
     }
 
@@ -150,6 +155,11 @@ impl Core {
     /// Whether the store refuses writes for now (its disk is full); reads go on.
     pub fn store_writes_refused(&self) -> bool {
         self.store.writes_refused()
+    }
+
+    /// The database behind a shared store (for health checks).
+    pub fn database(&self) -> Option<cartouche_store::DatabaseHealth> {
+        self.store.database()
     }
 
     /// Whether the store answers (for health checks).

@@ -24,6 +24,9 @@ struct Health {
     /// certificates (absent when there are none).
     #[serde(skip_serializing_if = "Option::is_none")]
     forwarding: Option<cartouche_core::forward::ForwardingHealth>,
+    /// The PostgreSQL database of a shared store (absent for the embedded store).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<cartouche_core::DatabaseHealth>,
 }
 
 /// `GET /healthz`: 200 when the store answers and keys are loaded.
@@ -32,21 +35,23 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let keys = state.core().keys().trust_list.keys.len();
     let peers = state.core().peer_health();
     let forwarding = state.run(|core| Ok(core.forwarding_health())).await.ok().flatten();
+    let database = state.core().database();
     // A peer whose data cannot be used degrades this node (its seals are INDETERMINATE),
     // but it answers: one peer's outage stops nothing else.
     let peers_degraded = peers.iter().any(|peer| peer.state != "ok");
     match store {
         // A full disk: verification goes on, writes are refused (507 storage_full).
-        Ok(()) if state.core().store_writes_refused() => {
-            (StatusCode::OK, Json(Health { status: "degraded", store: "storage_full", keys, peers, forwarding }))
-        }
+        Ok(()) if state.core().store_writes_refused() => (
+            StatusCode::OK,
+            Json(Health { status: "degraded", store: "storage_full", keys, peers, forwarding, database }),
+        ),
         Ok(()) if peers_degraded => {
-            (StatusCode::OK, Json(Health { status: "degraded", store: "ok", keys, peers, forwarding }))
+            (StatusCode::OK, Json(Health { status: "degraded", store: "ok", keys, peers, forwarding, database }))
         }
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", store: "ok", keys, peers, forwarding })),
+        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", store: "ok", keys, peers, forwarding, database })),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health { status: "unavailable", store: error.code, keys, peers, forwarding }),
+            Json(Health { status: "unavailable", store: error.code, keys, peers, forwarding, database }),
         ),
     }
 }

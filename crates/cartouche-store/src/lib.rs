@@ -26,6 +26,7 @@
 pub mod conformance;
 mod envelope;
 pub mod log;
+pub mod migrate;
 mod pg_store;
 mod reopen;
 mod sled_store;
@@ -452,6 +453,12 @@ pub trait Store: Send + Sync + 'static {
     /// Every published plugin version, ordered by id then publication.
     fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError>;
 
+    /// How many plugin versions are published (a node on a shared database polls it to
+    /// see another node's publications).
+    fn plugin_count(&self) -> Result<usize, StoreError> {
+        self.plugins().map(|plugins| plugins.len())
+    }
+
     /// Stores derived bytes under `key` (the host's compiled plugins, keyed by component
     /// hash and engine). Overwrites; durable.
     fn put_artifact(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
@@ -501,10 +508,30 @@ pub trait Store: Send + Sync + 'static {
         new: WitnessState,
     ) -> Result<Result<(), u64>, StoreError>;
 
+    /// The database behind a shared store, for health checks (`None` for an embedded one).
+    fn database(&self) -> Option<DatabaseHealth> {
+        None
+    }
+
     /// Whether writes are refused for now (a full disk), while reads go on.
     fn writes_refused(&self) -> bool {
         false
     }
+}
+
+/// The database a shared store uses, as `/healthz` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseHealth {
+    /// `postgres`.
+    pub kind: &'static str,
+    /// User, hosts and database (never a password).
+    pub target: String,
+    /// Schema version this build applies.
+    pub schema_version: i64,
+    /// Connections this node holds open.
+    pub connections: u32,
+    /// Of which idle.
+    pub idle_connections: u32,
 }
 
 /// Reads a store's log hashes for the tree algorithms of `cartouche-log`.

@@ -733,6 +733,23 @@ impl Store for PgStore {
         })
     }
 
+    fn database(&self) -> Option<crate::DatabaseHealth> {
+        let (connections, idle_connections) = self.pool_state();
+        Some(crate::DatabaseHealth {
+            kind: "postgres",
+            target: self.target.clone(),
+            schema_version: SCHEMA_VERSION,
+            connections,
+            idle_connections,
+        })
+    }
+
+    fn plugin_count(&self) -> Result<usize, StoreError> {
+        self.with(|client| {
+            Ok(client.query_one("SELECT count(*) FROM plugins", &[]).map_err(pg)?.get::<_, i64>(0) as usize)
+        })
+    }
+
     fn put_artifact(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let framed = seal(&Artifact(bytes.to_vec()))?;
         self.with(|client| {
@@ -918,6 +935,145 @@ impl Store for PgStore {
             )
             .map_err(pg)?;
             Ok(Ok(()))
+        })
+    }
+}
+
+/// Where [`PgStore::copy_in`] writes the records of one table.
+pub(crate) struct CopySink<'a, 'b> {
+    tx: &'a mut Transaction<'b>,
+}
+
+impl CopySink<'_, '_> {
+    /// A record under a text key (the tables whose key column comes first).
+    pub(crate) fn keyed(&mut self, table: &str, key: &str, body: &[u8]) -> Result<(), StoreError> {
+        let column = match table {
+            "certificates" => "number",
+            "counters" => "country_year",
+            "idempotency" => "scoped_key",
+            "signing_keys" => "kid",
+            "tokens" => "secret_sha256",
+            "photos" => "sha256",
+            "artifacts" => "key",
+            "service_keys" => "purpose",
+            "witness" => "origin",
+            other => return Err(StoreError::Backend(format!("no keyed table {other}"))),
+        };
+        self.tx
+            .execute(&format!("INSERT INTO {table} ({column}, body) VALUES ($1, $2)"), &[&key, &body])
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    pub(crate) fn log_leaf(&mut self, idx: i64, body: &[u8]) -> Result<(), StoreError> {
+        self.tx.execute("INSERT INTO log_leaves (idx, body) VALUES ($1, $2)", &[&idx, &body]).map_err(pg)?;
+        Ok(())
+    }
+
+    pub(crate) fn checkpoint(&mut self, note: &[u8], body: &[u8]) -> Result<(), StoreError> {
+        let size = checkpoint_size(note)
+            .ok_or_else(|| StoreError::Backend("the stored checkpoint note has no size on its second line".into()))?;
+        self.tx
+            .execute("INSERT INTO log_checkpoint (id, size, body) VALUES (1, $1, $2)", &[&size, &body])
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    pub(crate) fn audit(&mut self, body: &[u8]) -> Result<(), StoreError> {
+        self.tx.execute("INSERT INTO audit (body) VALUES ($1)", &[&body]).map_err(pg)?;
+        Ok(())
+    }
+
+    pub(crate) fn plugin(&mut self, id: &str, seq: i32, version: &str, body: &[u8]) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO plugins (id, seq, version, body) VALUES ($1, $2, $3, $4)",
+                &[&id, &seq, &version, &body],
+            )
+            .map_err(pg)?;
+        Ok(())
+    }
+}
+
+impl PgStore {
+    /// Copies records in, table by table in [`crate::migrate::TREES`] order, in one
+    /// transaction under the writer lock, into a database that holds no registry yet; sets
+    /// the log's size from the leaves copied. `each` fills one table and returns its count
+    /// and digest.
+    pub(crate) fn copy_in(
+        &self,
+        mut each: impl FnMut(&'static str, &mut CopySink<'_, '_>) -> Result<(u64, String), StoreError>,
+    ) -> Result<Vec<(&'static str, u64, String)>, StoreError> {
+        self.transaction(|tx| {
+            let size = lock(tx)?;
+            let held: i64 = tx
+                .query_one(
+                    "SELECT (SELECT count(*) FROM certificates) + (SELECT count(*) FROM signing_keys)
+                          + (SELECT count(*) FROM tokens) + (SELECT count(*) FROM service_keys)",
+                    &[],
+                )
+                .map_err(pg)?
+                .get(0);
+            if held > 0 || size > 0 {
+                return Err(StoreError::Backend(format!(
+                    "{} already holds a registry ({held} certificates, keys and tokens; {size} log entries): migrate into an empty database",
+                    self.target
+                )));
+            }
+            let mut tables = Vec::new();
+            for (_, table) in crate::migrate::TREES {
+                let (count, digest) = each(table, &mut CopySink { tx: &mut *tx })?;
+                if table == "log_leaves" {
+                    let last: Option<i64> =
+                        tx.query_one("SELECT max(idx) FROM log_leaves", &[]).map_err(pg)?.get(0);
+                    if last.map_or(0, |last| last + 1) != count as i64 {
+                        return Err(StoreError::Corrupt {
+                            tree: "log",
+                            key: format!("{last:?}"),
+                            reason: format!("{count} entries that do not run from 0 without a gap"),
+                        });
+                    }
+                    tx.execute("UPDATE log_head SET size = $1 WHERE id = 1", &[&(count as i64)]).map_err(pg)?;
+                }
+                tables.push((table, count, digest));
+            }
+            Ok(tables)
+        })
+    }
+
+    /// The number of records of `table` and the SHA-256 over them in key order, keyed as
+    /// the embedded store keys them (for checking a migration).
+    pub(crate) fn digest_table(&self, table: &str) -> Result<(u64, String), StoreError> {
+        use sha2::Digest;
+        let sql = match table {
+            "certificates" => "SELECT convert_to(number, 'UTF8'), body FROM certificates ORDER BY number",
+            "counters" => "SELECT convert_to(country_year, 'UTF8'), body FROM counters ORDER BY country_year",
+            "idempotency" => "SELECT convert_to(scoped_key, 'UTF8'), body FROM idempotency ORDER BY scoped_key",
+            "signing_keys" => "SELECT convert_to(kid, 'UTF8'), body FROM signing_keys ORDER BY kid",
+            "tokens" => "SELECT convert_to(secret_sha256, 'UTF8'), body FROM tokens ORDER BY secret_sha256",
+            "audit" => "SELECT ''::bytea, body FROM audit ORDER BY id",
+            "photos" => "SELECT convert_to(sha256, 'UTF8'), body FROM photos ORDER BY sha256",
+            "plugins" => {
+                "SELECT convert_to(id, 'UTF8') || '\\x00'::bytea || convert_to(lpad(seq::text, 20, '0'), 'UTF8'), body
+                 FROM plugins ORDER BY id, seq"
+            }
+            "artifacts" => "SELECT convert_to(key, 'UTF8'), body FROM artifacts ORDER BY key",
+            "log_leaves" => "SELECT int8send(idx), body FROM log_leaves ORDER BY idx",
+            "log_checkpoint" => "SELECT convert_to('checkpoint', 'UTF8'), body FROM log_checkpoint",
+            "service_keys" => "SELECT convert_to(purpose, 'UTF8'), body FROM service_keys ORDER BY purpose",
+            "witness" => "SELECT convert_to(origin, 'UTF8'), body FROM witness ORDER BY origin",
+            other => return Err(StoreError::Backend(format!("no table {other}"))),
+        };
+        self.with(|client| {
+            let params: [&(dyn postgres::types::ToSql + Sync); 0] = [];
+            let mut rows = client.query_raw(sql, params).map_err(pg)?;
+            let mut digest = sha2::Sha256::new();
+            let mut count = 0;
+            while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(pg)? {
+                crate::migrate::digest_add(&mut digest, row.get::<_, &[u8]>(0), row.get::<_, &[u8]>(1));
+                count += 1;
+            }
+            Ok((count, cartouche_model::canonical::hex(&digest.finalize())))
         })
     }
 }

@@ -890,6 +890,16 @@ impl Store for SledStore {
 }
 
 impl SledStore {
+    /// Every record of one tree as stored (framed), in key order: for copying a registry
+    /// to another store.
+    pub fn raw_tree(
+        &self,
+        name: &str,
+    ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + use<>, StoreError> {
+        let tree = self.db.open_tree(name).map_err(backend)?;
+        Ok(tree.iter().map(|item| item.map(|(key, value)| (key.to_vec(), value.to_vec())).map_err(backend)))
+    }
+
     /// Replaces a log entry with other bytes, correctly framed (so that only the log's
     /// own checks can notice): for tests of tampering; not part of the [`Store`] trait.
     #[doc(hidden)]

@@ -143,7 +143,10 @@ impl PgCluster {
     /// Runs SQL statements (as the superuser, on `database`).
     pub fn execute(&self, database: &str, sql: &str) {
         let mut client = self.client(database);
-        client.batch_execute(sql).unwrap_or_else(|error| panic!("{sql}: {error}\n{}", self.log_tail()));
+        client.batch_execute(sql).unwrap_or_else(|error| {
+            let detail = error.as_db_error().map(|db| db.message().to_owned()).unwrap_or_default();
+            panic!("{sql}: {error} {detail}\n{}", self.log_tail())
+        });
     }
 
     /// One value of a query (as text).
@@ -210,7 +213,9 @@ impl PgCluster {
             std::thread::sleep(Duration::from_millis(100));
         }
         if synchronous {
-            self.execute("postgres", "ALTER SYSTEM SET synchronous_standby_names = '*'; SELECT pg_reload_conf();");
+            // ALTER SYSTEM runs outside a transaction block: one statement at a time.
+            self.execute("postgres", "ALTER SYSTEM SET synchronous_standby_names = '*'");
+            self.execute("postgres", "SELECT pg_reload_conf()");
             while self.query_text("postgres", "SELECT sync_state FROM pg_stat_replication").as_deref() != Some("sync") {
                 assert!(Instant::now() < deadline, "the standby did not become synchronous");
                 std::thread::sleep(Duration::from_millis(100));
