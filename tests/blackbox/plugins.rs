@@ -26,7 +26,7 @@ pub(crate) fn multipart(parts: &[(&str, &[u8])]) -> (Vec<u8>, String) {
     (body, format!("multipart/form-data; boundary={boundary}"))
 }
 
-fn publish(server: &Server, token: &str, manifest: &str, component: &[u8], cases: &str) -> (u16, Value) {
+pub(crate) fn publish(server: &Server, token: &str, manifest: &str, component: &[u8], cases: &str) -> (u16, Value) {
     let (body, content_type) =
         multipart(&[("manifest", manifest.as_bytes()), ("component", component), ("cases", cases.as_bytes())]);
     let (status, text) =

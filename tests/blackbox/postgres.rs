@@ -150,6 +150,18 @@ fn two_nodes_on_one_database_are_one_registry() {
     eprintln!("a key rotated at one node signed at the other after {:?}", started.elapsed());
     let (_, jwks) = b.call("GET", "/.well-known/jwks.json", None, None);
     assert!(jwks.to_string().contains(&kid), "the other node publishes the new key");
+
+    // A plugin published at one node is in service at the other within the follow
+    // interval (plus its compilation).
+    let plugin = cartouche_plugins::test_plugin("hostile-test").unwrap();
+    let (status, body) = crate::plugins::publish(&a, &a.admin, plugin.manifest, plugin.component, plugin.cases);
+    assert_eq!(status, 201, "{body}");
+    let started = Instant::now();
+    wait_for(60, "the other node has the plugin in service", || {
+        let (_, listing) = b.call("GET", "/api/v1/plugins", None, None);
+        listing["items"].as_array().unwrap().iter().any(|item| item["id"] == "hostile-test")
+    });
+    eprintln!("a plugin published at one node was in service at the other after {:?}", started.elapsed());
     drop((a, b));
 }
 
@@ -227,6 +239,7 @@ fn failover_to_the_synchronous_standby_loses_no_acknowledged_certificate() {
     }
     // The primary's machine is lost.
     primary.kill();
+    let lost = Instant::now();
     // With no primary, the node answers 503 database_unavailable, within the connect
     // timeout: no 500, no hang.
     let started = Instant::now();
@@ -248,6 +261,7 @@ fn failover_to_the_synchronous_standby_loses_no_acknowledged_certificate() {
         (status, body) => panic!("during failover: {status} {body}"),
     });
     let after = after.unwrap();
+    eprintln!("issuance resumed {:?} after the primary was lost (promotion included)", lost.elapsed());
     assert_eq!(after["certificate"]["number"], "FR-2026-000011", "numbering goes on without a gap");
     for qr in &acknowledged {
         assert_eq!(a.verify(qr)["verdict"], "VALID", "every certificate acknowledged before the failover");
