@@ -97,7 +97,7 @@ fn dependencies(manifest: &str) -> Vec<String> {
 
 /// The layers, as Cargo manifests state them: each workspace crate and the crates it may
 /// depend on among the workspace's, and the few outside crates that belong to one layer
-/// only (HTTP in the server, sled in the store, wasmtime in the rules host, printpdf in
+/// only (HTTP in the server, sled and PostgreSQL in the store, wasmtime in the rules host, printpdf in
 /// the printable document). ARCHITECTURE.md draws the same arrows.
 #[test]
 fn dependency_arrows_are_the_allowed_ones() {
@@ -171,6 +171,9 @@ fn dependency_arrows_are_the_allowed_ones() {
         ("governor", &["cartouche-server"]),
         ("metrics-exporter-prometheus", &["cartouche-server"]),
         ("sled", &["cartouche-store"]),
+        ("postgres", &["cartouche-store"]),
+        ("r2d2_postgres", &["cartouche-store"]),
+        ("refinery", &["cartouche-store"]),
         ("wasmtime", &["cartouche-rules"]),
         ("printpdf", &["cartouche-document"]),
         ("cryptoki", &["cartouche-hsm"]),

@@ -672,7 +672,15 @@ const ROUTES: &[Route] = &[
         auth: Auth::None,
         params: &[],
         body: Body::None,
-        responses: &[("200", "{status: ok, store: ok, keys}", JSON), ("503", "The store is unavailable", JSON), ERRORS],
+        responses: &[
+            (
+                "200",
+                "{status: ok or degraded, store: ok, keys, peers?, forwarding?, database?: {kind, target, schema_version, connections, idle_connections}}",
+                JSON,
+            ),
+            ("503", "The store is unavailable (store: database_unavailable while no PostgreSQL primary answers)", JSON),
+            ERRORS,
+        ],
     },
     Route {
         method: HttpMethod::Get,
