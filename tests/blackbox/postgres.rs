@@ -127,6 +127,33 @@ fn two_nodes_on_one_database_are_one_registry() {
         assert_error(*status, body, 409, "already_exited");
     }
 
+    // One Idempotency-Key sent to both nodes at once issues one certificate.
+    let application = example("fr-painting-to-us.json");
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [&a, &b]
+            .into_iter()
+            .map(|node| {
+                let (barrier, application, issuer) = (Arc::clone(&barrier), application.clone(), issuer.clone());
+                scope.spawn(move || {
+                    barrier.wait();
+                    node.call_with(
+                        "POST",
+                        "/api/v1/certificates",
+                        Some(&issuer),
+                        Some(&application),
+                        &[("Idempotency-Key", "fr-2026-export-0007")],
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+    });
+    let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 201], "one issues, the other replays: {answers:?}");
+    assert_eq!(answers[0].1["certificate"]["number"], answers[1].1["certificate"]["number"]);
+
     // A revocation at one node is seen by the next verification at the other.
     let (number, revoked_qr) = &issued[10];
     let (status, body) = a.call(
