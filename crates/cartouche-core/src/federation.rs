@@ -547,17 +547,23 @@ impl Core {
 
     /// The next bundle sequence: above every one signed before, kept in the store before
     /// the bundle is signed (a restart, or a clock set back, never makes it go back), and
-    /// at least the Unix time.
-    /// Called under the bundle's cache lock, so two bundles never take the same number.
+    /// at least the Unix time. Taken with a compare-and-swap in the store, so two bundles
+    /// never take the same number, also when several nodes share the store.
     fn next_sequence(&self, now: OffsetDateTime) -> Result<u64, CoreError> {
-        let stored = self
-            .store
-            .artifact(SEQUENCE_KEY)?
-            .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
-            .map_or(0, u64::from_be_bytes);
-        let next = stored.saturating_add(1).max(u64::try_from(now.unix_timestamp()).unwrap_or(0));
-        self.store.put_artifact(SEQUENCE_KEY, &next.to_be_bytes())?;
-        Ok(next)
+        for _ in 0..64 {
+            let current = self.store.artifact(SEQUENCE_KEY)?;
+            let stored =
+                current.as_deref().and_then(|bytes| <[u8; 8]>::try_from(bytes).ok()).map_or(0, u64::from_be_bytes);
+            let next = stored.saturating_add(1).max(u64::try_from(now.unix_timestamp()).unwrap_or(0));
+            if self.store.swap_artifact(SEQUENCE_KEY, current.as_deref(), &next.to_be_bytes())? {
+                return Ok(next);
+            }
+        }
+        Err(CoreError::new(
+            crate::ErrorKind::Unavailable,
+            "busy",
+            "the bundle's sequence could not be taken: other nodes took it 64 times in a row; retry",
+        ))
     }
 
     /// A published plugin's component (public: anyone may run a country's law).

@@ -108,6 +108,9 @@ impl Store for Counting {
     fn put_artifact(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         self.inner.put_artifact(key, bytes)
     }
+    fn swap_artifact(&self, key: &str, expected: Option<&[u8]>, bytes: &[u8]) -> Result<bool, StoreError> {
+        self.inner.swap_artifact(key, expected, bytes)
+    }
     fn artifact(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.artifact(key)
     }

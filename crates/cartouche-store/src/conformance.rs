@@ -495,3 +495,30 @@ pub fn concurrent_first_exits_one_wins(first: Arc<dyn Store>, second: Arc<dyn St
     }
     assert!(first.certificate(&number).unwrap().is_some());
 }
+
+/// A counter kept with `swap_artifact` from two handles (or one twice) at once never gives
+/// one value twice; a swap from a stale value is refused.
+pub fn artifact_swaps_are_atomic(first: Arc<dyn Store>, second: Arc<dyn Store>) {
+    assert!(first.swap_artifact("counter", None, &0u64.to_be_bytes()).unwrap());
+    assert!(!second.swap_artifact("counter", None, &9u64.to_be_bytes()).unwrap(), "present: not created again");
+    assert!(!second.swap_artifact("counter", Some(&5u64.to_be_bytes()), &6u64.to_be_bytes()).unwrap(), "stale");
+    let threads: Vec<_> = (0..4)
+        .map(|n| {
+            let store = Arc::clone(if n % 2 == 0 { &first } else { &second });
+            std::thread::spawn(move || {
+                let mut taken = Vec::new();
+                while taken.len() < 25 {
+                    let current = store.artifact("counter").unwrap().unwrap();
+                    let value = u64::from_be_bytes(current.as_slice().try_into().unwrap()) + 1;
+                    if store.swap_artifact("counter", Some(&current), &value.to_be_bytes()).unwrap() {
+                        taken.push(value);
+                    }
+                }
+                taken
+            })
+        })
+        .collect();
+    let mut taken: Vec<u64> = threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect();
+    taken.sort();
+    assert_eq!(taken, (1..=100).collect::<Vec<u64>>(), "every value taken once");
+}

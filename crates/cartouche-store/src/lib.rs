@@ -463,6 +463,12 @@ pub trait Store: Send + Sync + 'static {
     /// hash and engine). Overwrites; durable.
     fn put_artifact(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
 
+    /// Stores `bytes` under `key` only if what is stored there is still `expected` (`None`:
+    /// nothing); whether it did. Atomic across every handle on the store (two server
+    /// processes on one database), durable: a counter kept this way never gives one value
+    /// twice.
+    fn swap_artifact(&self, key: &str, expected: Option<&[u8]>, bytes: &[u8]) -> Result<bool, StoreError>;
+
     /// Derived bytes stored under `key`, checksum verified.
     fn artifact(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 

@@ -763,6 +763,28 @@ impl Store for PgStore {
         })
     }
 
+    fn swap_artifact(&self, key: &str, expected: Option<&[u8]>, bytes: &[u8]) -> Result<bool, StoreError> {
+        let framed = seal(&Artifact(bytes.to_vec()))?;
+        self.transaction(|tx| {
+            let Some(expected) = expected else {
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO artifacts (key, body) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                        &[&key, &framed],
+                    )
+                    .map_err(pg)?;
+                return Ok(inserted == 1);
+            };
+            let current: Option<Artifact> =
+                read_one(&mut *tx, "SELECT body FROM artifacts WHERE key = $1 FOR UPDATE", "artifacts", key)?;
+            if current.as_ref().map(|artifact| artifact.0.as_slice()) != Some(expected) {
+                return Ok(false);
+            }
+            tx.execute("UPDATE artifacts SET body = $2 WHERE key = $1", &[&key, &framed]).map_err(pg)?;
+            Ok(true)
+        })
+    }
+
     fn artifact(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|client| {
             Ok(read_one::<_, Artifact>(&mut **client, "SELECT body FROM artifacts WHERE key = $1", "artifacts", key)?

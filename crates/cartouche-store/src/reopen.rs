@@ -170,6 +170,9 @@ impl Store for ReopeningStore {
     fn put_artifact(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         self.write(|store| store.put_artifact(key, bytes))
     }
+    fn swap_artifact(&self, key: &str, expected: Option<&[u8]>, bytes: &[u8]) -> Result<bool, StoreError> {
+        self.write(|store| store.swap_artifact(key, expected, bytes))
+    }
     fn artifact(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|store| store.artifact(key))
     }

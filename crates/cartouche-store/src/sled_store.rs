@@ -719,6 +719,17 @@ impl Store for SledStore {
         self.flush()
     }
 
+    fn swap_artifact(&self, key: &str, expected: Option<&[u8]>, bytes: &[u8]) -> Result<bool, StoreError> {
+        let guard = self.lock();
+        if self.artifact(key)?.as_deref() != expected {
+            return Ok(false);
+        }
+        self.artifacts.insert(key.as_bytes(), seal(&Artifact(bytes.to_vec()))?).map_err(backend)?;
+        drop(guard);
+        self.flush()?;
+        Ok(true)
+    }
+
     fn artifact(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(bytes) = self.artifacts.get(key.as_bytes()).map_err(backend)? else {
             return Ok(None);

@@ -57,6 +57,7 @@ fn the_postgres_store_keeps_every_promise_of_the_store() {
     let (first, second): (Arc<dyn Store>, Arc<dyn Store>) = (Arc::new(first), Arc::new(second));
     conformance::issuance_from_two_handles_is_gapless(Arc::clone(&first), Arc::clone(&second));
     conformance::concurrent_first_exits_one_wins(Arc::clone(&first), Arc::clone(&second));
+    conformance::artifact_swaps_are_atomic(Arc::clone(&first), Arc::clone(&second));
     // Every record written through both handles passes its checksum.
     assert!(first.verify_integrity().unwrap() > 120);
 

@@ -71,6 +71,13 @@ fn issuance_from_two_handles_is_gapless() {
 }
 
 #[test]
+fn artifact_swaps_are_atomic() {
+    let (_dir, store) = fresh();
+    let store: Arc<dyn Store> = Arc::new(store);
+    conformance::artifact_swaps_are_atomic(Arc::clone(&store), store);
+}
+
+#[test]
 fn concurrent_first_exits_one_wins() {
     let (_dir, store) = fresh();
     let store: Arc<dyn Store> = Arc::new(store);
