@@ -95,9 +95,11 @@ finish_wrk() {
     (( all )) && break
     sleep 0.1
   done
-  for pid in "${WRK_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  WRK_PIDS=()
+  for pid in "${WRK_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  # Called in a command substitution (a subshell), which cannot wait for wrk: wait for its
+  # RESULT line instead.
   for dir in "$@"; do
+    for _ in $(seq 1 100); do grep -q '^RESULT' "$dir/wrk.out" 2>/dev/null && break; sleep 0.1; done
     grep '^RESULT' "$dir/wrk.out" || { cat "$dir/wrk.out" >&2; die "wrk printed no result in $dir"; }
   done
 }
@@ -151,6 +153,7 @@ measure() {
   done
   local issue cold
   issue=$(finish_wrk "${dirs[@]}" | combine)
+  WRK_PIDS=()
   (( $(field bad "$issue") == 0 )) || { cut -c1-600 "${dirs[0]}"/*.bad >&2; die "issuances failed"; }
   echo "   issuance: $issue"
   if [[ $store != sled ]]; then
@@ -161,6 +164,7 @@ measure() {
   fi
   for n in $(seq 0 $((nodes - 1))); do start_wrk cold "${urls[$n]}" "${dirs[$n]}" "$conns"; done
   cold=$(finish_wrk "${dirs[@]}" | combine)
+  WRK_PIDS=()
   echo "   cold verification: $cold"
   (( $(field bad "$cold") == 0 )) || echo "   $(field bad "$cold") verifications were not VALID" >&2
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
