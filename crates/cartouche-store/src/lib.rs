@@ -28,6 +28,7 @@ mod envelope;
 pub mod log;
 pub mod migrate;
 mod pg_store;
+mod records;
 mod reopen;
 mod sled_store;
 pub mod testing;

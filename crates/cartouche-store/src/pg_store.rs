@@ -30,11 +30,11 @@ use cartouche_model::{CertificateNumber, EventKind, StatusEvent};
 use postgres::error::SqlState;
 use postgres::{GenericClient, NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
-use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::envelope::{open, open_raw, seal, seal_raw};
 use crate::log::{LogLeaf, leaf_of_stored_hash};
+use crate::records::{Artifact, IdempotencyRecord, StoredWitnessState, checked_photo, checked_plugin};
 use crate::{
     AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
     PhotoRecord, PluginRecord, ServiceKey, Store, StoreError, TokenRecord, WitnessState,
@@ -71,22 +71,6 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
     target: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct IdempotencyRecord {
-    request_sha256: String,
-    number: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Artifact(#[serde(with = "crate::b64")] Vec<u8>);
-
-#[derive(Serialize, Deserialize)]
-struct StoredWitnessState {
-    size: u64,
-    #[serde(with = "crate::b64")]
-    root: Vec<u8>,
 }
 
 /// A database error as a store error: what a retry may cure (no connection, a read-only
@@ -262,17 +246,9 @@ fn service_key_in<C: GenericClient>(client: &mut C, purpose: &str) -> Result<Opt
 }
 
 fn witness_in<C: GenericClient>(client: &mut C, origin: &str) -> Result<Option<WitnessState>, StoreError> {
-    let Some(stored) =
-        read_one::<_, StoredWitnessState>(client, "SELECT body FROM witness WHERE origin = $1", "witness", origin)?
-    else {
-        return Ok(None);
-    };
-    let root = <[u8; 32]>::try_from(stored.root.as_slice()).map_err(|_| StoreError::Corrupt {
-        tree: "witness",
-        key: origin.to_owned(),
-        reason: "the root is not 32 bytes".into(),
-    })?;
-    Ok(Some(WitnessState { size: stored.size, root }))
+    read_one::<_, StoredWitnessState>(client, "SELECT body FROM witness WHERE origin = $1", "witness", origin)?
+        .map(|stored| stored.state(origin))
+        .transpose()
 }
 
 impl PgStore {
@@ -661,21 +637,11 @@ impl Store for PgStore {
     }
 
     fn photo(&self, sha256: &str) -> Result<Option<PhotoRecord>, StoreError> {
-        let Some(photo) = self.with(|client| {
+        self.with(|client| {
             read_one::<_, PhotoRecord>(&mut **client, "SELECT body FROM photos WHERE sha256 = $1", "photos", sha256)
         })?
-        else {
-            return Ok(None);
-        };
-        let actual = cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(&photo.jpeg));
-        if actual != sha256 {
-            return Err(StoreError::Corrupt {
-                tree: "photos",
-                key: sha256.to_owned(),
-                reason: "the bytes do not match their hash".into(),
-            });
-        }
-        Ok(Some(photo))
+        .map(|photo| checked_photo(sha256, photo))
+        .transpose()
     }
 
     fn has_photo(&self, sha256: &str) -> Result<bool, StoreError> {
@@ -718,16 +684,7 @@ impl Store for PgStore {
                 .map(|row| {
                     let key = format!("{}\u{0}{:020}", row.get::<_, &str>(0), row.get::<_, i32>(1));
                     let plugin: PluginRecord = open("plugins", key.as_bytes(), row.get::<_, &[u8]>(2))?;
-                    let actual =
-                        cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(&plugin.component));
-                    if actual != plugin.sha256 {
-                        return Err(StoreError::Corrupt {
-                            tree: "plugins",
-                            key,
-                            reason: "the component does not match its hash".into(),
-                        });
-                    }
-                    Ok(plugin)
+                    checked_plugin(key, plugin)
                 })
                 .collect()
         })

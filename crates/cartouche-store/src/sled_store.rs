@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 
 use cartouche_model::lifecycle::{check_exit_date, check_transition};
 use cartouche_model::{CertificateNumber, EventKind, StatusEvent};
-use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use time::Date;
 
 use crate::envelope::{open, open_raw, seal, seal_raw};
 use crate::log::LogLeaf;
+use crate::records::{Artifact, IdempotencyRecord, StoredWitnessState, checked_photo, checked_plugin};
 use crate::{
     AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
     Store, StoreError, TokenRecord,
@@ -45,23 +45,6 @@ const FORMAT_WITHOUT_LOG: u32 = 1;
 
 /// The format before compressed records: readable as it is, marked 3 at open.
 const FORMAT_UNCOMPRESSED: u32 = 2;
-
-#[derive(Serialize, Deserialize)]
-struct IdempotencyRecord {
-    request_sha256: String,
-    number: String,
-}
-
-/// Derived bytes (a compiled plugin), framed like every record.
-#[derive(Serialize, Deserialize)]
-struct Artifact(#[serde(with = "crate::b64")] Vec<u8>);
-
-#[derive(Serialize, Deserialize)]
-struct StoredWitnessState {
-    size: u64,
-    #[serde(with = "crate::b64")]
-    root: Vec<u8>,
-}
 
 /// One log append, prepared under the writer lock and written in the event's transaction.
 struct LogWrite {
@@ -649,15 +632,7 @@ impl Store for SledStore {
             return Ok(None);
         };
         let photo: PhotoRecord = open(PHOTOS, sha256.as_bytes(), &bytes)?;
-        let actual = cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(&photo.jpeg));
-        if actual != sha256 {
-            return Err(StoreError::Corrupt {
-                tree: PHOTOS,
-                key: sha256.to_owned(),
-                reason: "the bytes do not match their hash".into(),
-            });
-        }
-        Ok(Some(photo))
+        checked_photo(sha256, photo).map(Some)
     }
 
     fn publish_plugin(&self, plugin: PluginRecord, audit: AuditEvent) -> Result<(), StoreError> {
@@ -699,16 +674,7 @@ impl Store for SledStore {
             .map(|item| {
                 let (key, bytes) = item.map_err(backend)?;
                 let plugin: PluginRecord = open(PLUGINS, &key, &bytes)?;
-                let actual =
-                    cartouche_model::canonical::hex(&<sha2::Sha256 as sha2::Digest>::digest(&plugin.component));
-                if actual != plugin.sha256 {
-                    return Err(StoreError::Corrupt {
-                        tree: PLUGINS,
-                        key: String::from_utf8_lossy(&key).into_owned(),
-                        reason: "the component does not match its hash".into(),
-                    });
-                }
-                Ok(plugin)
+                checked_plugin(String::from_utf8_lossy(&key).into_owned(), plugin)
             })
             .collect()
     }
@@ -873,12 +839,7 @@ impl Store for SledStore {
             return Ok(None);
         };
         let stored: StoredWitnessState = open(WITNESS, origin.as_bytes(), &bytes)?;
-        let root = <[u8; 32]>::try_from(stored.root.as_slice()).map_err(|_| StoreError::Corrupt {
-            tree: WITNESS,
-            key: origin.to_owned(),
-            reason: "the root is not 32 bytes".into(),
-        })?;
-        Ok(Some(WitnessState { size: stored.size, root }))
+        stored.state(origin).map(Some)
     }
 
     fn advance_witness_state(
