@@ -329,6 +329,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             store_dir.display()
         ),
     };
+    // Nodes of a shared store started at once set it up one after the other: the first
+    // makes the keys and the admin token, the next find them (and need the same KEK).
+    let set_up = store.set_up_guard().context("cannot take the store's set-up lock")?;
     let vault = Arc::new(vault(&args, &*store)?);
 
     let mut config = CoreConfig::new(args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen)));
@@ -389,6 +392,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     tracing::info!(entries = health.size, checkpoint = health.checkpoint_size, origin = %core.log_origin(), "issuance log checked");
     let published = if args.no_bundled_plugins { 0 } else { publish_bundled(&core)? };
+    drop(set_up);
     core.sign_checkpoint().map_err(|error| {
         anyhow::anyhow!("cannot sign the log's checkpoint: {}", error.internal.as_deref().unwrap_or(&error.message))
     })?;

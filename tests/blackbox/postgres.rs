@@ -366,3 +366,26 @@ fn a_registry_moves_from_sled_to_postgres_and_is_restored_from_a_backup() {
     let again = restored.issue(&issuer, &example("fr-painting-to-us.json"));
     assert_eq!(again["certificate"]["number"], "FR-2026-000007", "the backup holds the sixth");
 }
+
+#[test]
+fn nodes_started_at_once_on_an_empty_database_set_it_up_once() {
+    let cluster = PgCluster::start();
+    let url = cluster.create_database("registry");
+    // An orchestrator starts every replica at once, each given the registry's KEK.
+    let kek = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let (a, b) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| node(&url, Some(kek)));
+        let second = scope.spawn(|| node(&url, Some(kek)));
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    let admins: Vec<&str> = [&a, &b].iter().map(|node| node.admin.as_str()).filter(|admin| !admin.is_empty()).collect();
+    assert_eq!(admins.len(), 1, "one node set the registry up and wrote the admin token");
+    for node in [&a, &b] {
+        let (status, keys) = node.call("GET", "/api/v1/keys", Some(admins[0]), None);
+        assert_eq!(status, 200, "{keys}");
+        let countries: Vec<&str> =
+            keys["items"].as_array().unwrap().iter().map(|key| key["country"].as_str().unwrap()).collect();
+        assert_eq!(countries.len(), 2, "one key per country, made once: {keys}");
+        assert!(countries.contains(&"FR") && countries.contains(&"IT"), "{keys}");
+    }
+}

@@ -515,6 +515,14 @@ pub trait Store: Send + Sync + 'static {
         new: WitnessState,
     ) -> Result<Result<(), u64>, StoreError>;
 
+    /// Holds off every other process's first-start set-up until the guard is dropped: the
+    /// nodes of a shared store started at once bootstrap it one after the other (the
+    /// first creates the keys and the admin token, the others find them). `None` for an
+    /// embedded store, which one process holds anyway.
+    fn set_up_guard(&self) -> Result<Option<Box<dyn std::any::Any + Send>>, StoreError> {
+        Ok(None)
+    }
+
     /// The database behind a shared store, for health checks (`None` for an embedded one).
     fn database(&self) -> Option<DatabaseHealth> {
         None

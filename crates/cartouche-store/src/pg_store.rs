@@ -50,6 +50,24 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// The advisory lock held while migrating ("cartouche" in ASCII, truncated to 63 bits).
 const MIGRATION_LOCK: i64 = 0x6361_7274_6f75_6368;
 
+/// The advisory lock held through a node's first-start set-up (the migration lock + 1).
+const SET_UP_LOCK: i64 = MIGRATION_LOCK + 1;
+
+/// The longest a node waits for another's set-up (or migration) before giving up.
+const SET_UP_WAIT: Duration = Duration::from_secs(600);
+
+/// Holds the set-up lock on a session of its own: dropping it closes the session, which
+/// releases the lock whatever happened meanwhile.
+struct SetUpGuard(Option<postgres::Client>);
+
+impl Drop for SetUpGuard {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            blocking(|| drop(client.close()));
+        }
+    }
+}
+
 /// How the store connects.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
@@ -70,6 +88,8 @@ impl Default for PgOptions {
 /// The PostgreSQL-backed [`Store`].
 pub struct PgStore {
     pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    /// For sessions of their own (the set-up lock).
+    config: postgres::Config,
     target: String,
 }
 
@@ -283,7 +303,7 @@ impl PgStore {
         let first = blocking(|| config.connect(NoTls))
             .map_err(|error| StoreError::Unavailable(format!("cannot connect to {target}: {error}")))?;
         drop(first);
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = blocking(|| {
             r2d2::Pool::builder()
                 .max_size(options.pool_size.max(1))
@@ -294,7 +314,7 @@ impl PgStore {
                 .build(manager)
         })
         .map_err(|error| StoreError::Unavailable(format!("cannot connect to {target}: {error}")))?;
-        let store = Self { pool, target };
+        let store = Self { pool, config, target };
         store.migrate()?;
         Ok(store)
     }
@@ -337,7 +357,9 @@ impl PgStore {
 
     fn migrate(&self) -> Result<(), StoreError> {
         self.with(|client| {
+            client.batch_execute(&format!("SET statement_timeout = {}", SET_UP_WAIT.as_millis())).map_err(pg)?;
             client.query_one("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).map_err(pg)?;
+            client.batch_execute("RESET statement_timeout").map_err(pg)?;
             let result = (|| {
                 let migrated: bool = client
                     .query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[])
@@ -688,6 +710,25 @@ impl Store for PgStore {
                 })
                 .collect()
         })
+    }
+
+    fn set_up_guard(&self) -> Result<Option<Box<dyn std::any::Any + Send>>, StoreError> {
+        let mut client = blocking(|| self.config.connect(NoTls))
+            .map_err(|error| StoreError::Unavailable(format!("cannot connect to {}: {error}", self.target)))?;
+        // Another node's set-up (compiling the plugins, on a loaded machine) may take longer
+        // than a statement may: this one wait gets minutes.
+        blocking(|| {
+            client.batch_execute(&format!("SET statement_timeout = {}", SET_UP_WAIT.as_millis()))?;
+            client.query_one("SELECT pg_advisory_lock($1)", &[&SET_UP_LOCK])
+        })
+        .map_err(|error| match pg(error) {
+            StoreError::Unavailable(reason) if reason.contains("57014") => StoreError::Unavailable(format!(
+                "another node has been setting the registry up for {} s (the set-up lock is held): check that node, then start this one again",
+                SET_UP_WAIT.as_secs()
+            )),
+            other => other,
+        })?;
+        Ok(Some(Box::new(SetUpGuard(Some(client)))))
     }
 
     fn database(&self) -> Option<crate::DatabaseHealth> {
