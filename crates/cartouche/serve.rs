@@ -306,15 +306,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     create_private_dir(&args.data_dir)?;
     let store_dir = args.data_dir.join("store");
-    let (store, shared): (Arc<dyn Store>, bool) = match args.store.as_deref().map(str::trim) {
-        None | Some("") => (
-            Arc::new(
-                ReopeningStore::open(&store_dir)
-                    .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
-            ),
-            false,
+    let store: Arc<dyn Store> = match args.store.as_deref().map(str::trim) {
+        None | Some("") => Arc::new(
+            ReopeningStore::open(&store_dir)
+                .with_context(|| format!("cannot open the store in {}", store_dir.display()))?,
         ),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+        Some(url) if cartouche_store::PgStore::is_url(url) => {
             let options = cartouche_store::PgOptions {
                 pool_size: args.store_pool_size,
                 connect_timeout: std::time::Duration::from_secs(args.store_connect_timeout),
@@ -322,7 +319,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             };
             let store = cartouche_store::PgStore::open(url, &options).context("cannot open the PostgreSQL store")?;
             tracing::info!(database = %store.target(), schema = cartouche_store::SCHEMA_VERSION, "PostgreSQL store open");
-            (Arc::new(store), true)
+            Arc::new(store)
         }
         Some(_) => bail!(
             "--store: give a PostgreSQL connection string (postgres://user@host:5432/database), or leave it out for the embedded store in {}",
@@ -384,9 +381,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::anyhow!("cannot load the signing keys: {}", error.internal.as_deref().unwrap_or(&error.message))
     })?;
     let health = core.check_log().map_err(|error| {
+        let (place, backup) = match core.database() {
+            Some(database) => (database.target, "the database"),
+            None => (store_dir.display().to_string(), "the data directory"),
+        };
         anyhow::anyhow!(
-            "the issuance log in {} is damaged, refusing to start: {} (restore the data directory from a backup; the log's witnesses and monitors hold its signed checkpoints)",
-            store_dir.display(),
+            "the issuance log in {place} is damaged, refusing to start: {} (restore {backup} from a backup; the log's witnesses and monitors hold its signed checkpoints)",
             error.internal.as_deref().unwrap_or(&error.message)
         )
     })?;
@@ -415,7 +415,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let outbox = Arc::clone(&core);
         tokio::spawn(every(std::time::Duration::from_secs(args.forward_retry), move || retry_forwarded(&outbox)));
         let witnesses = agent(10);
-        if shared {
+        if core.database().is_some() {
             // Another node's key rotation or plugin publication is in service here within
             // about a second (plus a compilation).
             let follower = Arc::clone(&core);

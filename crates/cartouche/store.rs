@@ -25,7 +25,7 @@ pub fn migrate(from: &str, to: &str) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     };
-    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+    if !PgStore::is_url(to) {
         bail!("--to: give a PostgreSQL connection string, postgres://user@host:5432/database");
     }
     let source = SledStore::open(&store_dir).map_err(|error| match error {

@@ -9,8 +9,6 @@
 //!   does not have are compiled (or their compiled code read from the store) and put in
 //!   service, which also forgets the remembered rule evaluations.
 
-use std::sync::Mutex;
-
 use cartouche_store::KeyRecord;
 
 use crate::{Core, CoreError};
@@ -40,8 +38,6 @@ pub(crate) fn key_fingerprint(keys: &[KeyRecord]) -> String {
     lines.join("\n")
 }
 
-pub(crate) type SeenState = Mutex<Seen>;
-
 impl Core {
     /// Brings this node's keys and plugins up to what the store holds (written by another
     /// node on the same database). Cheap when nothing changed: one read of the key
@@ -49,36 +45,26 @@ impl Core {
     pub fn follow_store(&self) -> Result<Followed, CoreError> {
         let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut followed = Followed::default();
+        // The first call also reloads: a change made between this node's start and now is
+        // not missed.
         let fingerprint = key_fingerprint(&self.store.keys()?);
         if seen.keys != fingerprint {
+            self.reload_keys()?;
+            followed.keys = true;
             if !seen.keys.is_empty() {
-                self.reload_keys()?;
-                followed.keys = true;
-                tracing::info!("the keys changed in the store (another node): reloaded");
+                tracing::info!("the keys in the store changed (another node): reloaded");
             }
             seen.keys = fingerprint;
         }
         if let Some(rules) = self.rules.plugins() {
             let count = self.store.plugin_count()?;
             if seen.plugins != Some(count) {
-                if seen.plugins.is_some() {
-                    let new: Vec<_> = self
-                        .store
-                        .plugins()?
-                        .into_iter()
-                        .filter(|plugin| !rules.has(&plugin.manifest.id, &plugin.manifest.version))
-                        .collect();
-                    if !new.is_empty() {
-                        let done = rules.load(new, |key| self.store.artifact(key))?;
-                        for artifact in &done.compiled {
-                            self.store.put_artifact(&artifact.key, &artifact.bytes)?;
-                        }
-                        followed.plugins = done.loaded;
-                        tracing::info!(
-                            plugins = done.loaded,
-                            "plugin versions published at another node put in service"
-                        );
-                    }
+                followed.plugins = crate::plugins::load_published(&*self.store, rules)?;
+                if followed.plugins > 0 {
+                    tracing::info!(
+                        plugins = followed.plugins,
+                        "plugin versions published at another node put in service"
+                    );
                 }
                 seen.plugins = Some(count);
             }

@@ -24,8 +24,6 @@ pub mod certificates;
 pub mod error;
 pub mod federation;
 pub mod follow;
-
-pub use cartouche_store::DatabaseHealth;
 pub mod forward;
 pub mod keys;
 pub mod log;
@@ -51,7 +49,7 @@ pub use crate::keys::KeyMaterial;
 pub use crate::rules::{NoRules, RulesHook};
 pub use crate::tokens::{RequestContext, TokenRequest};
 pub use crate::verify::{Verification, VerifyRequest};
-pub use cartouche_store::{AuditEvent, CertificateRecord};
+pub use cartouche_store::{AuditEvent, CertificateRecord, DatabaseHealth};
 
 /// A source of the current time (a fixed or shifted clock in tests).
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
@@ -101,7 +99,7 @@ pub struct Core {
     log: log::LogState,
     federation: federation::FederationState,
     peer_certificates: peers::PeerCertificates,
-    seen: follow::SeenState,
+    seen: Mutex<follow::Seen>,
 }
 
 impl Core {
@@ -158,7 +156,7 @@ impl Core {
     }
 
     /// The database behind a shared store (for health checks).
-    pub fn database(&self) -> Option<cartouche_store::DatabaseHealth> {
+    pub fn database(&self) -> Option<DatabaseHealth> {
         self.store.database()
     }
 

@@ -83,11 +83,19 @@ pub fn publish_error(error: PublishError) -> CoreError {
     }
 }
 
-/// Puts every stored publication in service, with its compiled code from the store
-/// (compiled again, and stored, when this engine has none). A stored version that claims
-/// another jurisdiction's id is left out by the host.
+/// Puts every stored publication not yet in service in service (at start, all of them;
+/// later, those another node published), with its compiled code from the store (compiled
+/// again, and stored, when this engine has none). A stored version that claims another
+/// jurisdiction's id is left out by the host. How many were put in service.
 pub fn load_published(store: &dyn Store, rules: &Rules) -> Result<usize, CoreError> {
-    let stored = store.plugins()?;
+    let stored: Vec<_> = store
+        .plugins()?
+        .into_iter()
+        .filter(|plugin| !rules.has(&plugin.manifest.id, &plugin.manifest.version))
+        .collect();
+    if stored.is_empty() {
+        return Ok(0);
+    }
     let done = rules.load(stored, |key| store.artifact(key))?;
     for artifact in &done.compiled {
         store.put_artifact(&artifact.key, &artifact.bytes)?;

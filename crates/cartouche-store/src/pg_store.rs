@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use cartouche_log::tree::{HashReader, TreeError, leaf_hash};
 use cartouche_model::lifecycle::{check_exit_date, check_transition};
-use cartouche_model::{CertificateNumber, EventKind, StatusEvent};
+use cartouche_model::{EventKind, StatusEvent};
 use postgres::error::SqlState;
 use postgres::{GenericClient, NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
@@ -34,7 +34,9 @@ use time::Date;
 
 use crate::envelope::{open, open_raw, seal, seal_raw};
 use crate::log::{LogLeaf, leaf_of_stored_hash};
-use crate::records::{Artifact, IdempotencyRecord, StoredWitnessState, checked_photo, checked_plugin};
+use crate::records::{
+    Artifact, IdempotencyRecord, StoredWitnessState, checked_photo, checked_plugin, next_number, retired_by,
+};
 use crate::{
     AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
     PhotoRecord, PluginRecord, ServiceKey, Store, StoreError, TokenRecord, WitnessState,
@@ -272,6 +274,11 @@ fn witness_in<C: GenericClient>(client: &mut C, origin: &str) -> Result<Option<W
 }
 
 impl PgStore {
+    /// Whether `text` names a PostgreSQL database (a `postgres://` or `postgresql://` URI).
+    pub fn is_url(text: &str) -> bool {
+        text.starts_with("postgres://") || text.starts_with("postgresql://")
+    }
+
     /// Connects to the database at `url` (a libpq connection string or URI: several
     /// hosts, `target_session_attrs=read-write`), applies the migrations this build has,
     /// and checks the record format. Refuses a database of a newer schema.
@@ -451,12 +458,7 @@ impl Store for PgStore {
             let current: u32 =
                 read_one(&mut *tx, "SELECT body FROM counters WHERE country_year = $1", "counters", &counter_key)?
                     .unwrap_or(0);
-            let sequence = current + 1;
-            let number = u16::try_from(year)
-                .ok()
-                .and_then(|year| CertificateNumber::new(country, year, sequence))
-                .ok_or_else(|| StoreError::SequenceExhausted { country: country.to_owned(), year })?
-                .to_string();
+            let (sequence, number) = next_number(country, year, current)?;
             let mut record = build(&number, size).map_err(StoreError::Build)?;
             let log_index = append_log(tx, size, &crate::log::issued_entry(&record)?)?;
             record.log_index = Some(log_index);
@@ -568,8 +570,8 @@ impl Store for PgStore {
         self.transaction(|tx| {
             let size = lock(tx)?;
             for mut existing in keys_in(&mut *tx)? {
-                if existing.country == key.country && existing.retired_at.is_none_or(|until| until > key.created_at) {
-                    existing.retired_at = Some(key.created_at);
+                if let Some(at) = retired_by(&existing, &key) {
+                    existing.retired_at = Some(at);
                     tx.execute("UPDATE signing_keys SET body = $2 WHERE kid = $1", &[&existing.kid, &seal(&existing)?])
                         .map_err(pg)?;
                 }

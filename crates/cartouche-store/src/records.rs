@@ -2,7 +2,28 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{PhotoRecord, PluginRecord, StoreError, WitnessState};
+use cartouche_model::CertificateNumber;
+use time::OffsetDateTime;
+
+use crate::{KeyRecord, PhotoRecord, PluginRecord, StoreError, WitnessState};
+
+/// The next number of `country` in `year` after `current`, the last one issued:
+/// `(its sequence, its text)`, or `SequenceExhausted`.
+pub(crate) fn next_number(country: &str, year: i32, current: u32) -> Result<(u32, String), StoreError> {
+    let sequence = current + 1;
+    u16::try_from(year)
+        .ok()
+        .and_then(|year| CertificateNumber::new(country, year, sequence))
+        .map(|number| (sequence, number.to_string()))
+        .ok_or_else(|| StoreError::SequenceExhausted { country: country.to_owned(), year })
+}
+
+/// Whether `new` retires `existing` when it becomes its country's current key: a key of
+/// the same country that still signs at the new key's creation.
+pub(crate) fn retired_by(existing: &KeyRecord, new: &KeyRecord) -> Option<OffsetDateTime> {
+    (existing.country == new.country && existing.retired_at.is_none_or(|until| until > new.created_at))
+        .then_some(new.created_at)
+}
 
 /// What an idempotency key produced.
 #[derive(Serialize, Deserialize)]

@@ -8,14 +8,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use cartouche_model::lifecycle::{check_exit_date, check_transition};
-use cartouche_model::{CertificateNumber, EventKind, StatusEvent};
+use cartouche_model::{EventKind, StatusEvent};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use time::Date;
 
 use crate::envelope::{open, open_raw, seal, seal_raw};
 use crate::log::LogLeaf;
-use crate::records::{Artifact, IdempotencyRecord, StoredWitnessState, checked_photo, checked_plugin};
+use crate::records::{
+    Artifact, IdempotencyRecord, StoredWitnessState, checked_photo, checked_plugin, next_number, retired_by,
+};
 use crate::{
     AuditEvent, BuildRecord, CertificateRecord, FORMAT_VERSION, Idempotency, IssueOutcome, KeyRecord, ListQuery, Page,
     Store, StoreError, TokenRecord,
@@ -350,12 +352,7 @@ impl Store for SledStore {
             Some(bytes) => open(COUNTERS, counter_key.as_bytes(), &bytes)?,
             None => 0,
         };
-        let sequence = current + 1;
-        let number = u16::try_from(year)
-            .ok()
-            .and_then(|year| CertificateNumber::new(country, year, sequence))
-            .ok_or_else(|| StoreError::SequenceExhausted { country: country.to_owned(), year })?
-            .to_string();
+        let (sequence, number) = next_number(country, year, current)?;
         let index = self.next_log_index()?;
         let mut record = build(&number, index).map_err(StoreError::Build)?;
         let log = self.prepare_log(&crate::log::issued_entry(&record)?)?;
@@ -504,8 +501,8 @@ impl Store for SledStore {
         let guard = self.lock();
         let mut retired = Vec::new();
         for mut existing in self.keys()? {
-            if existing.country == key.country && existing.retired_at.is_none_or(|until| until > key.created_at) {
-                existing.retired_at = Some(key.created_at);
+            if let Some(at) = retired_by(&existing, &key) {
+                existing.retired_at = Some(at);
                 retired.push((existing.kid.clone(), seal(&existing)?));
             }
         }

@@ -164,10 +164,7 @@ impl PgCluster {
         loop {
             match postgres::Client::connect(&self.url(database), postgres::NoTls) {
                 Ok(client) => return client,
-                Err(error) if Instant::now() < deadline => {
-                    let _ = error;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
                 Err(error) => panic!("cannot connect to {}: {error}\n{}", self.url(database), self.log_tail()),
             }
         }
@@ -265,12 +262,6 @@ impl PgCluster {
             self.root.display(),
             lines[lines.len().saturating_sub(30)..].join("\n")
         )
-    }
-
-    /// The directory holding binaries (`pg_dump`, `pg_restore`, `psql`), for tests that
-    /// run the operators' tools.
-    pub fn bin_dir(&self) -> &Path {
-        &self.bin
     }
 
     /// A command for one of the server's programs, run as the cluster's owner.

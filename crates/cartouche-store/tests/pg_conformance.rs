@@ -120,10 +120,7 @@ fn the_postgres_store_keeps_every_promise_of_the_store() {
     loop {
         match store.certificate("FR-2026-000001") {
             Ok(Some(_)) => break,
-            other if Instant::now() < deadline => {
-                let _ = other;
-                std::thread::sleep(Duration::from_millis(200));
-            }
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
             other => panic!("the store did not recover after the database came back: {other:?}"),
         }
     }
