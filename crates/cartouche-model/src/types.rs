@@ -272,6 +272,82 @@ pub struct Cites {
     pub doc_ref: Option<String>,
 }
 
+/// Who owns an object, where the law distinguishes public property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ownership {
+    /// A private person or body.
+    Private,
+    /// The State, a region, a municipality or another public body or institution.
+    Public,
+}
+
+/// An object's last entry into the exporting country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Date of entry.
+    #[serde(with = "iso_date")]
+    pub date: Date,
+    /// Country it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_country: Option<CountryCode>,
+    /// Entered under a temporary admission and leaving again under it.
+    pub temporary: bool,
+}
+
+/// The legal status of an object where national law turns on it (`legal_status`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalStatus {
+    /// Public or private property; omitted: private.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership: Option<Ownership>,
+    /// National registers and protections, each `COUNTRY:CODE` (schemas/FIELDS.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub designations: Vec<String>,
+    /// Exported by its maker, who owns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_by_maker: Option<bool>,
+    /// Its last entry into the exporting country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entered: Option<Entry>,
+}
+
+impl LegalStatus {
+    /// Whether the object is under the designation `code` (`"ES:BIC"`).
+    pub fn has(&self, code: &str) -> bool {
+        self.designations.iter().any(|designation| designation == code)
+    }
+}
+
+impl CulturalObject {
+    /// Whether the object is public property.
+    pub fn is_public_property(&self) -> bool {
+        self.legal_status.as_ref().and_then(|status| status.ownership) == Some(Ownership::Public)
+    }
+
+    /// Whether the object is under the designation `code` (`"ES:BIC"`).
+    pub fn designated(&self, code: &str) -> bool {
+        self.legal_status.as_ref().is_some_and(|status| status.has(code))
+    }
+}
+
+/// The national document an export certificate relies on (`national_certificate`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NationalCertificate {
+    /// Its number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// Date it was issued.
+    #[serde(with = "iso_date")]
+    pub issue_date: Date,
+    /// Its last day of validity; `None`: permanent.
+    #[serde(default, with = "iso_date_option", skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Date>,
+}
+
 /// Box 24: a photograph, referenced by the SHA-256 of its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -351,6 +427,10 @@ pub struct CulturalObject {
     /// CITES data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cites: Option<Cites>,
+    /// Legal status where national law turns on it (ownership, designations, maker-export,
+    /// last entry); omitted when none applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_status: Option<LegalStatus>,
     /// Box 24.
     pub photos: Vec<Photo>,
     /// Box 18.
@@ -422,6 +502,10 @@ pub struct Application {
     /// Box 4, for temporary exports only.
     #[serde(default, with = "iso_date_option", skip_serializing_if = "Option::is_none")]
     pub reimport_due_date: Option<Date>,
+    /// The national document this certificate relies on, where one export is covered by
+    /// two (France: the national certificate and the EU licence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national_certificate: Option<NationalCertificate>,
     /// Box 13.
     pub purpose: Purpose,
     /// BCP 47 language of the form (Art. 3).
