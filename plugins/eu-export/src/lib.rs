@@ -11,8 +11,16 @@
 //!   months from issue (1081/2012 Art. 9(1)), an open licence at most 5 years; open licences
 //!   cover temporary exports only, and a specific open licence one good (Art. 2).
 //!
+//! - The Union is its customs territory (Reg. (EU) No 952/2013 Art. 4), not the list of
+//!   member states: Monaco and the French outermost regions are inside, Büsingen, Heligoland,
+//!   Livigno, Ceuta and Melilla outside (see [`territory`]; the consignee's address is read for
+//!   the enclaves that carry their state's code).
+//! - Where the export relies on a national document (`national_certificate`, e.g. the French
+//!   certificat), the licence may not outlive it (`EU.LICENCE_OUTLIVES_NATIONAL_DOCUMENT`).
+//!
 //! At an exit check: the licence is presented at a customs office of the Union (116/2009
-//! Art. 4 and 5), so a checkpoint outside the Union is a warning.
+//! Art. 4 and 5), so a checkpoint outside the Union is a warning; a national document that
+//! has expired is an error (`EU.NATIONAL_DOCUMENT_EXPIRED`).
 //!
 //! Ages: an object is "more than N years old" only if it is even at the latest year of its
 //! dating. Values: "corresponds to or exceeds" the threshold, compared in euro cents.
@@ -20,10 +28,13 @@
 use std::collections::BTreeMap;
 
 use cartouche_rules_sdk::assess::{self, Assessment, Count, Facts, Reason, Table, ValueLimit, owned_by_living_maker};
-use cartouche_rules_sdk::model::plugin::is_eu_member;
 use cartouche_rules_sdk::model::{Application, ExportType, LicenceType};
 use cartouche_rules_sdk::prelude::*;
 use cartouche_rules_sdk::{CulturalObject, FindingExt};
+
+pub mod territory;
+
+use territory::{Enclave, Place, Reading, code_inside, consignee_place};
 
 /// The rule.
 pub struct EuExport;
@@ -234,20 +245,80 @@ fn unknown_categories(application: &Application) -> Vec<Finding> {
 }
 
 fn intra_eu_finding(destination: &str) -> Finding {
+    let (what_en, what_fr) = if cartouche_rules_sdk::model::plugin::is_eu_member(destination) {
+        ("an EU member state", "un État membre de l'UE")
+    } else {
+        (
+            "not a member state but inside the customs territory of the Union (Reg. 952/2013 Art. 4)",
+            "pas un État membre mais dans le territoire douanier de l'Union (règl. 952/2013 art. 4)",
+        )
+    };
     finding(
         "EU116.INTRA_EU",
         Severity::Info,
         format!(
-            "the destination {destination} is an EU member state: the EU export licence (Reg. 116/2009) does not apply to movements within the Union; the issuing state's national rules do"
+            "the destination {destination} is {what_en}: the EU export licence (Reg. 116/2009 Art. 2(1)) applies only to exports out of the customs territory of the Union; the issuing state's national rules do"
         ),
     )
     .at("/destination_country")
     .translated(
         "fr",
         format!(
-            "la destination {destination} est un État membre de l'UE : la licence d'exportation de l'UE (règl. 116/2009) ne s'applique pas aux mouvements dans l'Union ; les règles nationales de l'État de délivrance s'appliquent"
+            "la destination {destination} est {what_fr} : la licence d'exportation de l'UE (règl. 116/2009 art. 2, par. 1) ne vise que la sortie du territoire douanier de l'Union ; les règles nationales de l'État de délivrance s'appliquent"
         ),
     )
+}
+
+/// The consignee's address is in a member state's enclave outside the customs territory.
+fn enclave_finding(destination: &str, enclave: &Enclave) -> Finding {
+    let name = enclave.name;
+    finding(
+        "EU116.OUTSIDE_CUSTOMS_TERRITORY",
+        Severity::Warning,
+        format!(
+            "the consignee's address is in {name}, part of {destination} but outside the customs territory of the Union (Reg. 952/2013 Art. 4(1)): sending the goods there is an export under Reg. 116/2009 Art. 2(1) and is assessed as one; if the address is not in {name}, correct it"
+        ),
+    )
+    .at("/consignee/address")
+    .translated(
+        "fr",
+        format!(
+            "l'adresse du destinataire est à {name}, qui fait partie de {destination} mais est hors du territoire douanier de l'Union (règl. 952/2013 art. 4, par. 1) : y envoyer les biens est une exportation au sens du règl. 116/2009 art. 2, par. 1, examinée comme telle ; si l'adresse n'est pas à {name}, corrigez-la"
+        ),
+    )
+}
+
+/// A licence valid after the national document it relies on (the French certificat, recorded
+/// in `national_certificate`): it could not be used after that document expires.
+///
+/// No article of Reg. 116/2009 or Impl. Reg. 1081/2012 says so in terms. It follows from
+/// 116/2009 Art. 2(2) third subparagraph (the licence may be refused for goods protected as
+/// national treasures, so its issue rests on the national finding that the good is not one,
+/// which is what the certificat attests, Code du patrimoine L111-2) and from 1081/2012 Art. 1
+/// ("the use of export licences shall in no way affect obligations connected with export
+/// formalities or related documents"): at the border both documents must be valid.
+fn national_document_checks(application: &Application) -> Option<Finding> {
+    let national = application.national_certificate.as_ref()?;
+    let until = national.valid_until?;
+    (until < application.valid_until).then(|| {
+        finding(
+            "EU.LICENCE_OUTLIVES_NATIONAL_DOCUMENT",
+            Severity::Error,
+            format!(
+                "the licence is valid until {}, but the national document it relies on (national certificate{}) expires on {until}: the licence cannot be used after that date (Reg. 116/2009 Art. 2(2); Impl. Reg. 1081/2012 Art. 1): set valid until to {until} or earlier, or renew the national document first",
+                application.valid_until,
+                national.number.as_deref().map(|number| format!(" {number}")).unwrap_or_default()
+            ),
+        )
+        .at("/valid_until")
+        .translated(
+            "fr",
+            format!(
+                "la licence vaut jusqu'au {}, mais le document national sur lequel elle repose expire le {until} : elle ne peut servir après cette date (règl. 116/2009 art. 2, par. 2 ; règl. d'exécution 1081/2012 art. 1) : fixez la validité au {until} au plus tard, ou renouvelez d'abord le document national",
+                application.valid_until
+            ),
+        )
+    })
 }
 
 /// Checks of the licence itself (1081/2012 Art. 2 and 9), when the certificate is one.
@@ -295,6 +366,7 @@ fn licence_checks(subject: &RuleSubject) -> Vec<Finding> {
         (STANDARD_VALIDITY_YEARS, "a standard licence", "une licence normale", "Art. 9(1): 12 months")
     };
     let limit = add_years(subject.issue_date, years);
+    findings.extend(national_document_checks(application));
     if application.valid_until > limit {
         findings.push(
             finding(
@@ -321,9 +393,14 @@ fn licence_checks(subject: &RuleSubject) -> Vec<Finding> {
 fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference) -> Vec<Finding> {
     let application = &subject.application;
     let mut findings = unknown_categories(application);
-    if is_eu_member(&application.destination_country) {
-        findings.push(intra_eu_finding(&application.destination_country));
-        return findings;
+    let destination = &application.destination_country;
+    match consignee_place(destination, &application.consignee.address, Reading::Export) {
+        Place::Inside => {
+            findings.push(intra_eu_finding(destination));
+            return findings;
+        }
+        Place::Enclave(enclave) => findings.push(enclave_finding(destination, enclave)),
+        Place::OutsideByCode => {}
     }
     let mut licence = false;
     let facts = Facts { application, date: context.date, reference };
@@ -369,7 +446,7 @@ fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference)
 fn exit_check(subject: &RuleSubject, context: &Context) -> Vec<Finding> {
     let application = &subject.application;
     let mut findings = Vec::new();
-    if let Some(checkpoint) = context.checkpoint_country.as_deref().filter(|country| !is_eu_member(country)) {
+    if let Some(checkpoint) = context.checkpoint_country.as_deref().filter(|country| !code_inside(country)) {
         findings.push(
             finding(
                 "EU116.EXIT_OUTSIDE_EU",
@@ -386,8 +463,35 @@ fn exit_check(subject: &RuleSubject, context: &Context) -> Vec<Finding> {
             ),
         );
     }
-    if is_eu_member(&application.destination_country) {
-        findings.push(intra_eu_finding(&application.destination_country));
+    let destination = &application.destination_country;
+    match consignee_place(destination, &application.consignee.address, Reading::Export) {
+        Place::Inside => findings.push(intra_eu_finding(destination)),
+        Place::Enclave(enclave) => findings.push(enclave_finding(destination, enclave)),
+        Place::OutsideByCode => {}
+    }
+    // The national document the export relies on must still be valid on the day of exit.
+    if let Some(national) = &application.national_certificate
+        && let Some(until) = national.valid_until.filter(|until| *until < context.date)
+    {
+        findings.push(
+            finding(
+                "EU.NATIONAL_DOCUMENT_EXPIRED",
+                Severity::Error,
+                format!(
+                    "the national document this export relies on (national certificate{}) expired on {until}: on {} the goods cannot leave under this licence (Reg. 116/2009 Art. 2(2); Impl. Reg. 1081/2012 Art. 1): hold them until a valid national document is presented",
+                    national.number.as_deref().map(|number| format!(" {number}")).unwrap_or_default(),
+                    context.date
+                ),
+            )
+            .at("/national_certificate/valid_until")
+            .translated(
+                "fr",
+                format!(
+                    "le document national sur lequel repose cette exportation a expiré le {until} : le {} les biens ne peuvent sortir sous cette licence (règl. 116/2009 art. 2, par. 2 ; règl. d'exécution 1081/2012 art. 1) : retenez-les jusqu'à présentation d'un document national valide",
+                    context.date
+                ),
+            ),
+        );
     }
     findings
 }
@@ -397,7 +501,7 @@ impl Rule for EuExport {
         PluginInfo {
             id: "eu-export".into(),
             jurisdiction: "EU".into(),
-            version: "1.0.0".into(),
+            version: "1.1.0".into(),
             phases: vec![Phase::Issuance, Phase::ExitCheck],
             descriptions: BTreeMap::from([
                 (
