@@ -115,7 +115,12 @@ pub const ITEMS: [Item; 47] = [
         0,
     ),
     // Group II: objects of ethnographic material culture.
-    item("II.2.a", "ethnographic object, Aboriginal person of Canada", "objet ethnographique, Autochtone du Canada", 3_000),
+    item(
+        "II.2.a",
+        "ethnographic object, Aboriginal person of Canada",
+        "objet ethnographique, Autochtone du Canada",
+        3_000,
+    ),
     item(
         "II.2.b",
         "ethnographic object, aboriginal person of the United States, Greenland or eastern Russia",
@@ -141,7 +146,12 @@ pub const ITEMS: [Item; 47] = [
         "meuble, sculpture sur bois, métal précieux ou autre art décoratif fabriqués au Canada",
         4_000,
     ),
-    item("IV.3", "sacred or religious carving made in Canada", "sculpture sacrée ou religieuse fabriquée au Canada", 3_000),
+    item(
+        "IV.3",
+        "sacred or religious carving made in Canada",
+        "sculpture sacrée ou religieuse fabriquée au Canada",
+        3_000,
+    ),
     item(
         "IV.4",
         "decorative art by a person who resided in Canada",
@@ -162,7 +172,12 @@ pub const ITEMS: [Item; 47] = [
     ),
     item("IV.6", "other decorative art made abroad", "autre art décoratif fabriqué à l'étranger", 15_000),
     // Group V: objects of fine art.
-    item("V.2.a", "drawing or print by an artist who resided in Canada", "dessin ou estampe d'un artiste ayant résidé au Canada", 5_000),
+    item(
+        "V.2.a",
+        "drawing or print by an artist who resided in Canada",
+        "dessin ou estampe d'un artiste ayant résidé au Canada",
+        5_000,
+    ),
     item(
         "V.2.b",
         "painting or sculpture by an artist who resided in Canada",
@@ -175,7 +190,12 @@ pub const ITEMS: [Item; 47] = [
         "œuvre d'art sur un autre support d'un artiste ayant résidé au Canada",
         5_000,
     ),
-    item("V.3.1.a", "drawing or print with a Canadian connection", "dessin ou estampe ayant un lien avec le Canada", 7_500),
+    item(
+        "V.3.1.a",
+        "drawing or print with a Canadian connection",
+        "dessin ou estampe ayant un lien avec le Canada",
+        7_500,
+    ),
     item(
         "V.3.1.b",
         "painting or sculpture with a Canadian connection",
@@ -198,8 +218,18 @@ pub const ITEMS: [Item; 47] = [
     ),
     // Group VI: scientific or technological objects.
     item("VI.2.a", "scientific instrument of Canadian origin", "instrument scientifique d'origine canadienne", 3_000),
-    item("VI.2.b", "original scientific apparatus of Canadian origin", "appareil scientifique original d'origine canadienne", 3_000),
-    item("VI.2.c", "scale, patent or prototype model of Canadian origin", "modèle réduit, breveté ou prototype d'origine canadienne", 3_000),
+    item(
+        "VI.2.b",
+        "original scientific apparatus of Canadian origin",
+        "appareil scientifique original d'origine canadienne",
+        3_000,
+    ),
+    item(
+        "VI.2.c",
+        "scale, patent or prototype model of Canadian origin",
+        "modèle réduit, breveté ou prototype d'origine canadienne",
+        3_000,
+    ),
     item("VI.3", "machine of Canadian origin", "machine d'origine canadienne", 3_000),
     item(
         "VI.4.a",
@@ -208,7 +238,12 @@ pub const ITEMS: [Item; 47] = [
         5_000,
     ),
     item("VI.4.b", "machine made abroad relating to Canada", "machine fabriquée à l'étranger liée au Canada", 5_000),
-    item("VI.5.a", "other scientific instrument made abroad", "autre instrument scientifique fabriqué à l'étranger", 8_000),
+    item(
+        "VI.5.a",
+        "other scientific instrument made abroad",
+        "autre instrument scientifique fabriqué à l'étranger",
+        8_000,
+    ),
     item("VI.5.b", "other machine made abroad", "autre machine fabriquée à l'étranger", 8_000),
     // Group VII: textual records (s. 2(1) only; codes VII.2.a-d for s. 2(1)(a)-(d)).
     item("VII.2.a", "manuscript, record or document", "manuscrit, pièce d'archives ou document", 1_000),
@@ -419,7 +454,11 @@ impl Rule for CanadaExport {
                     let (why, why_fr, field) = match reason {
                         Reason::BelowValue { cents, threshold } => (
                             format!("worth CAD {}, not more than CAD {}", format_cents(cents), format_cents(threshold)),
-                            format!("valeur de {} CAD, pas plus de {} CAD", format_cents(cents), format_cents(threshold)),
+                            format!(
+                                "valeur de {} CAD, pas plus de {} CAD",
+                                format_cents(cents),
+                                format_cents(threshold)
+                            ),
                             "value/amount",
                         ),
                         Reason::TooYoung { over, .. } => (
@@ -512,16 +551,14 @@ fn listed(application: &Application, index: usize, item: &Item, worth: &str) -> 
             "l'agent renvoie la demande à un expert-vérificateur (art. 8(3)) ; licence sur avis de celui-ci (art. 11, 12)",
         ),
     };
-    finding(code, Severity::Info, format!("{what}; {how}"))
-        .at(object_field(index, ""))
-        .translated(
-            "fr",
-            format!(
-                "objet {number} : {} (élément {}) figure à la nomenclature ; il ne sort du Canada que sous licence \
+    finding(code, Severity::Info, format!("{what}; {how}")).at(object_field(index, "")).translated(
+        "fr",
+        format!(
+            "objet {number} : {} (élément {}) figure à la nomenclature ; il ne sort du Canada que sous licence \
                  (art. 40 de la Loi) ; {how_fr}",
-                item.label.fr, item.code
-            ),
-        )
+            item.label.fr, item.code
+        ),
+    )
 }
 
 cartouche_rules_sdk::export_rule!(CanadaExport);
