@@ -5,17 +5,32 @@
 //!   thresholds leaves French territory, for any destination, only with a certificate:
 //!   this certificate is it (`FR.CERTIFICATE_REQUIRED`, info).
 //! - The certificate is permanent, except that it is valid 20 years for goods 100 years
-//!   old or less (L111-2): if any object is not certainly more than 100 years old, valid
-//!   until may be at most 20 years after the issue date (`FR.VALIDITY_TOO_LONG`, error).
+//!   old or less (L111-2). Within the EU, where this certificate is the certificat: if any
+//!   object is not certainly more than 100 years old, valid until may be at most 20 years
+//!   after the issue date (`FR.VALIDITY_TOO_LONG`, error).
+//!
+//! - A trésor national (`FR:NATIONAL_TREASURE`, L111-1) gets no certificate (L111-2): it may
+//!   leave France only temporarily, with an autorisation de sortie temporaire, for
+//!   restoration, expertise, a cultural event or deposit in a public collection (L111-7).
+//! - Goods imported temporarily need no certificate (L111-2 third paragraph): present in
+//!   France for two years at most, or under temporary admission from a third country
+//!   (R111-2).
+//! - For a destination outside the EU the Cartouche certificate is the EU licence and the
+//!   certificat is a separate document, `national_certificate`: required when a good needs
+//!   the certificat, with the L111-2 validity. Within the EU the Cartouche certificate is the
+//!   certificat, and its own validity follows L111-2.
 //!
 //! The category comes from the object's Reg. 116/2009 code (`EU116:n`), which Annex 1
-//! follows; only the categories whose French thresholds are encoded here are assessed.
+//! follows, or from an Annex 1 code of its own (`FR:1.B`, `FR:1.C`, which no `EU116` code
+//! designates); only the categories encoded here are assessed.
 //! Ages: "more than 50 years" only if so even at the latest year of the dating. Values:
 //! "equal to or more than" the threshold, compared in euro cents.
 
 use std::collections::BTreeMap;
 
 use cartouche_rules_sdk::assess::{self, Assessment, Count, Facts, Reason, Table, ValueLimit, owned_by_living_maker};
+use cartouche_rules_sdk::model::plugin::is_eu_member;
+use cartouche_rules_sdk::model::{ExportType, Purpose};
 use cartouche_rules_sdk::prelude::*;
 use cartouche_rules_sdk::{CulturalObject, FindingExt};
 
@@ -44,10 +59,31 @@ pub struct Names {
 /// Annex I number it corresponds to (`EU116:n`).
 pub type Category = assess::Category<Names>;
 
-/// A category of goods more than `over_years` old, worth "equal to or more than" `euros` per
-/// good (0: any value). Paintings, watercolours, drawings, prints, sculpture and photographs
-/// count only when they do not belong to their authors ("n'appartenant pas à leurs
-/// auteurs"): `authors_exempt`.
+/// A category of goods more than `over_years` old (`None`: any age), worth "equal to or more
+/// than" `euros` (0: any value), per item or for the whole line. Paintings, watercolours,
+/// drawings, prints, sculpture and photographs count only when they do not belong to their
+/// authors ("n'appartenant pas à leurs auteurs"): `authors_exempt`.
+#[allow(clippy::too_many_arguments)]
+const fn category_of(
+    code: &'static str,
+    en: &'static str,
+    fr: &'static str,
+    over_years: Option<i32>,
+    euros: i64,
+    count: Count,
+    authors_exempt: bool,
+) -> Category {
+    Category {
+        code,
+        label: Names { en, fr },
+        over_years,
+        value: if euros == 0 { ValueLimit::Any } else { ValueLimit::AtLeast(euros * 100) },
+        count,
+        exemption: if authors_exempt { Some(owned_by_living_maker) } else { None },
+    }
+}
+
+/// A category counted per item.
 const fn category(
     code: &'static str,
     en: &'static str,
@@ -56,23 +92,24 @@ const fn category(
     euros: i64,
     authors_exempt: bool,
 ) -> Category {
-    Category {
-        code,
-        label: Names { en, fr },
-        over_years: Some(over_years),
-        value: if euros == 0 { ValueLimit::Any } else { ValueLimit::AtLeast(euros * 100) },
-        count: Count::PerItem,
-        exemption: if authors_exempt { Some(owned_by_living_maker) } else { None },
-    }
+    category_of(code, en, fr, Some(over_years), euros, Count::PerItem, authors_exempt)
 }
 
 /// The Annex 1 categories encoded here (Code du patrimoine, Annex 1 to R.111-1 as set by
 /// decree 2020-1718), with the `EU116` code that designates each; values in euros.
-pub const ANNEX_1: [Category; 7] = [
+pub const ANNEX_1: [Category; 14] = [
     category(
         "1",
         "archaeological objects from excavations or finds",
         "objets archéologiques provenant de fouilles ou de découvertes",
+        100,
+        0,
+        false,
+    ),
+    category(
+        "2",
+        "elements of decoration of buildings and dismantled buildings",
+        "éléments de décor d'immeubles et immeubles démantelés",
         100,
         0,
         false,
@@ -83,7 +120,61 @@ pub const ANNEX_1: [Category; 7] = [
     category("6", "engravings and prints", "gravures et estampes", 50, 20_000, true),
     category("7", "sculpture", "sculptures", 50, 100_000, true),
     category("8", "photographs", "photographies", 50, 25_000, true),
+    category(
+        "9",
+        "incunabula and manuscripts, including maps and musical scores",
+        "incunables et manuscrits, y compris les cartes et partitions musicales",
+        50,
+        0,
+        false,
+    ),
+    category("10", "books", "livres", 100, 50_000, false),
+    category("11", "printed maps", "cartes géographiques imprimées", 100, 15_000, false),
+    // An archive is valued as a whole, whatever the number of its pieces.
+    category_of("12", "archives", "archives", Some(50), 300, Count::WholeLot, false),
+    // A collection is valued as a whole (R111-3), at any age.
+    category_of("13", "collections", "collections", None, 50_000, Count::WholeLot, false),
+    category("14", "means of transport", "moyens de transport", 75, 50_000, false),
 ];
+
+/// Annex 1 categories that no `EU116` code designates, by their own number (`FR:1.B`).
+pub const NATIONAL_CODES: [Category; 3] = [
+    category(
+        "1.A",
+        "archaeological objects from excavations or finds",
+        "objets archéologiques provenant de fouilles ou de découvertes",
+        100,
+        0,
+        false,
+    ),
+    category(
+        "1.B",
+        "archaeological objects and coins before 1500 not directly from excavations or finds",
+        "objets archéologiques et monnaies antérieures à 1500 ne provenant pas directement de fouilles ou découvertes",
+        100,
+        3_000,
+        false,
+    ),
+    category(
+        "1.C",
+        "coins after 1500 not directly from excavations or finds",
+        "monnaies postérieures à 1500 ne provenant pas directement de fouilles ou découvertes",
+        100,
+        15_000,
+        false,
+    ),
+];
+
+/// The Annex 1 categories by their own numbers: `FR:1.B`.
+pub const NATIONAL_TABLE: Table<Names> =
+    Table { scheme: "FR", currency: "EUR", categories: &NATIONAL_CODES, other_goods: None };
+
+/// The designation of a trésor national (L111-1).
+pub const NATIONAL_TREASURE: &str = "FR:NATIONAL_TREASURE";
+
+/// R111-2 1°: goods present in France for at most this many years count as imported
+/// temporarily.
+pub const TEMPORARY_IMPORT_YEARS: i32 = 2;
 
 /// Annex 1 for assessment: `EU116` codes, thresholds in euros.
 pub const TABLE: Table<Names> = Table { scheme: SCHEME, currency: "EUR", categories: &ANNEX_1, other_goods: None };
@@ -91,6 +182,34 @@ pub const TABLE: Table<Names> = Table { scheme: SCHEME, currency: "EUR", categor
 /// The encoded Annex 1 category designated by the `EU116` code `code` (`"3"`).
 pub fn annex_category(code: &str) -> Option<&'static Category> {
     TABLE.category(code)
+}
+
+/// The object against Annex 1: by its own Annex 1 codes (`FR:1.B`) if it declares one, else
+/// by its `EU116` codes.
+pub fn assessed(object: &CulturalObject, facts: &Facts<'_>) -> Option<(&'static Category, Assessment)> {
+    NATIONAL_TABLE.assess(object, facts).or_else(|| TABLE.assess(object, facts))
+}
+
+/// Why a good counts as imported temporarily (L111-2 third paragraph, R111-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemporaryImport {
+    /// 1°: in France for two years at most (entered on or after `date` minus 2 years).
+    WithinTwoYears,
+    /// 2°: under temporary admission from a third country (Reg. 952/2013 art. 250), and
+    /// leaving under it.
+    TemporaryAdmission,
+}
+
+/// Whether the object counts as imported temporarily at `date`, from its last entry.
+pub fn imported_temporarily(object: &CulturalObject, date: Date) -> Option<TemporaryImport> {
+    let entry = object.legal_status.as_ref()?.entered.as_ref()?;
+    if date <= add_years(entry.date, TEMPORARY_IMPORT_YEARS) {
+        Some(TemporaryImport::WithinTwoYears)
+    } else if entry.temporary && entry.from_country.as_deref().is_none_or(|country| !is_eu_member(country)) {
+        Some(TemporaryImport::TemporaryAdmission)
+    } else {
+        None
+    }
 }
 
 /// " per item" when the threshold counts goods.
@@ -178,16 +297,133 @@ fn not_required_finding(index: usize, object: &CulturalObject, category: &Catego
     )
 }
 
+/// Purposes for which L111-7 lets a trésor national leave temporarily: restoration,
+/// expertise, a cultural event (an exhibition), deposit in a public collection (a loan).
+pub fn treasure_may_leave_for(purpose: Purpose) -> bool {
+    matches!(purpose, Purpose::Restoration | Purpose::Expertise | Purpose::Exhibition | Purpose::Loan)
+}
+
+fn treasure_finding(index: usize, temporary: bool) -> Finding {
+    let number = index + 1;
+    let field = object_field(index, "legal_status/designations");
+    if temporary {
+        finding(
+            "FR.TEMPORARY_EXIT_AUTHORISATION",
+            Severity::Info,
+            format!(
+                "object {number}: a trésor national (Code du patrimoine L111-1) leaves France only temporarily, with an autorisation de sortie temporaire (L111-7); it gets no certificat d'exportation (L111-2)"
+            ),
+        )
+        .at(field)
+        .translated(
+            "fr",
+            format!(
+                "objet {number} : un trésor national (code du patrimoine, L111-1) ne sort de France qu'à titre temporaire, avec une autorisation de sortie temporaire (L111-7) ; il ne reçoit pas de certificat d'exportation (L111-2)"
+            ),
+        )
+    } else {
+        finding(
+            "FR.NATIONAL_TREASURE",
+            Severity::Error,
+            format!(
+                "object {number}: a trésor national (Code du patrimoine L111-1) may not leave France for good: it gets no certificat d'exportation (L111-2) and may leave only temporarily, with an autorisation de sortie temporaire (L111-7)"
+            ),
+        )
+        .at(field)
+        .translated(
+            "fr",
+            format!(
+                "objet {number} : un trésor national (code du patrimoine, L111-1) ne peut quitter la France à titre définitif : il ne reçoit pas de certificat d'exportation (L111-2) et ne peut sortir qu'à titre temporaire, avec une autorisation de sortie temporaire (L111-7)"
+            ),
+        )
+    }
+}
+
+fn treasure_purpose_finding(purpose: Purpose) -> Finding {
+    let purpose = serde_name(purpose);
+    finding(
+        "FR.TEMPORARY_EXIT_PURPOSE",
+        Severity::Warning,
+        format!(
+            "purpose {purpose}: L111-7 lets a trésor national leave temporarily only for restoration, expertise, a cultural event or deposit in a public collection: check the purpose"
+        ),
+    )
+    .at("/purpose")
+    .translated(
+        "fr",
+        format!(
+            "objet de l'exportation {purpose} : l'article L111-7 ne permet la sortie temporaire d'un trésor national qu'aux fins de restauration, d'expertise, de participation à une manifestation culturelle ou de dépôt dans une collection publique : vérifiez-le"
+        ),
+    )
+}
+
+/// The purpose as the application spells it.
+fn serde_name(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::Sale => "sale",
+        Purpose::Exhibition => "exhibition",
+        Purpose::Loan => "loan",
+        Purpose::Restoration => "restoration",
+        Purpose::Expertise => "expertise",
+        Purpose::Research => "research",
+        Purpose::Personal => "personal",
+        Purpose::Other => "other",
+    }
+}
+
+fn imported_finding(index: usize, category: &Category, why: TemporaryImport) -> Finding {
+    let (why_en, why_fr) = match why {
+        TemporaryImport::WithinTwoYears => {
+            ("it entered France two years ago or less", "il est entré en France il y a deux ans au plus")
+        }
+        TemporaryImport::TemporaryAdmission => (
+            "it entered France under temporary admission from a third country and leaves under it",
+            "il est entré en France sous le régime de l'admission temporaire depuis un pays tiers et en sort sous ce régime",
+        ),
+    };
+    finding(
+        "FR.CERTIFICATE_NOT_REQUIRED",
+        Severity::Info,
+        format!(
+            "object {}: {}: {why_en}, so it counts as imported temporarily and its export needs no certificat d'exportation (Code du patrimoine L111-2 third paragraph, R111-2)",
+            index + 1,
+            category.label.en
+        ),
+    )
+    .at(object_field(index, "legal_status/entered"))
+    .translated(
+        "fr",
+        format!(
+            "objet {} : {} : {why_fr} ; il est réputé importé à titre temporaire et son exportation n'exige pas de certificat (code du patrimoine, L111-2 troisième alinéa, R111-2)",
+            index + 1,
+            category.label.fr
+        ),
+    )
+}
+
 fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference) -> Vec<Finding> {
     let application = &subject.application;
     let mut findings = Vec::new();
     let facts = Facts { application, date: context.date, reference };
+    let temporary = application.export_type == ExportType::Temporary;
+    // Objects that need the certificat; whether a trésor national leaves.
+    let mut covered = Vec::new();
+    let mut treasure = false;
     for (index, object) in application.objects.iter().enumerate() {
-        match TABLE.assess(object, &facts) {
+        if object.designated(NATIONAL_TREASURE) {
+            treasure = true;
+            findings.push(treasure_finding(index, temporary));
+            continue;
+        }
+        match assessed(object, &facts) {
             // A good declared in several categories needs a certificate if any of them requires it.
-            Some((category, Assessment::Covered { value_cents })) => {
-                findings.push(required_finding(index, object, category, value_cents));
-            }
+            Some((category, Assessment::Covered { value_cents })) => match imported_temporarily(object, context.date) {
+                Some(why) => findings.push(imported_finding(index, category, why)),
+                None => {
+                    covered.push(index);
+                    findings.push(required_finding(index, object, category, value_cents));
+                }
+            },
             Some((_, Assessment::Unreadable(error))) => findings.push(
                 finding(
                     "FR.VALUE_UNREADABLE",
@@ -214,7 +450,7 @@ fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference)
                     "FR.CATEGORY_NOT_ENCODED",
                     Severity::Info,
                     format!(
-                        "object {}: its category codes ({}) are not among those this plugin assesses (EU116:1, 3 to 8): check Annex 1 to R.111-1 of the Code du patrimoine by hand",
+                        "object {}: its category codes ({}) are not among those this plugin assesses (EU116:1 to 14, FR:1.A to 1.C): check Annex 1 to R.111-1 of the Code du patrimoine by hand",
                         index + 1,
                         object.category_codes.join(", ")
                     ),
@@ -223,7 +459,7 @@ fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference)
                 .translated(
                     "fr",
                     format!(
-                        "objet {} : ses catégories ({}) ne sont pas de celles que ce module évalue (EU116:1, 3 à 8) : vérifiez l'annexe 1 à l'article R.111-1 du code du patrimoine",
+                        "objet {} : ses catégories ({}) ne sont pas de celles que ce module évalue (EU116:1 à 14, FR:1.A à 1.C) : vérifiez l'annexe 1 à l'article R.111-1 du code du patrimoine",
                         index + 1,
                         object.category_codes.join(", ")
                     ),
@@ -231,7 +467,15 @@ fn issuance(subject: &RuleSubject, context: &Context, reference: &dyn Reference)
             ),
         }
     }
-    findings.extend(validity(subject));
+    if treasure && temporary && !treasure_may_leave_for(application.purpose) {
+        findings.push(treasure_purpose_finding(application.purpose));
+    }
+    if is_eu_member(&application.destination_country) {
+        // Within the EU this certificate is the certificat: its own validity follows L111-2.
+        findings.extend(validity(subject));
+    } else {
+        findings.extend(national_certificate(subject, &covered, treasure));
+    }
     findings
 }
 
@@ -267,21 +511,79 @@ fn validity(subject: &RuleSubject) -> Option<Finding> {
     })
 }
 
+/// Outside the EU this certificate is the EU licence and the certificat (or, for a trésor
+/// national, the autorisation de sortie temporaire) is the national document it relies on:
+/// it must be recorded, and a certificat's validity follows L111-2 for the goods that need
+/// it, their age counted at the certificat's issue date.
+fn national_certificate(subject: &RuleSubject, covered: &[usize], treasure: bool) -> Option<Finding> {
+    let application = &subject.application;
+    let Some(national) = &application.national_certificate else {
+        return (treasure || !covered.is_empty()).then(|| {
+            finding(
+                "FR.NATIONAL_CERTIFICATE_MISSING",
+                Severity::Error,
+                format!(
+                    "the destination {} is outside the EU: this certificate is the EU export licence, and the French certificat d'exportation (Code du patrimoine L111-2) or autorisation de sortie temporaire (L111-7) it relies on must be recorded in national certificate (its issue date and validity)",
+                    application.destination_country
+                ),
+            )
+            .at("/national_certificate")
+            .translated(
+                "fr",
+                format!(
+                    "la destination {} est hors de l'UE : ce certificat est la licence d'exportation de l'UE ; le certificat d'exportation français (code du patrimoine, L111-2) ou l'autorisation de sortie temporaire (L111-7) sur lequel il repose doit être indiqué (date de délivrance et validité)",
+                    application.destination_country
+                ),
+            )
+        });
+    };
+    let young = covered
+        .iter()
+        .copied()
+        .find(|&index| !age(&application.objects[index], national.issue_date).certainly_over(RECENT_GOODS_MAX_AGE))?;
+    let limit = add_years(national.issue_date, RECENT_GOODS_VALIDITY_YEARS);
+    let (field, shown) = match national.valid_until {
+        None => ("/national_certificate", "permanent".to_owned()),
+        Some(until) if until > limit => ("/national_certificate/valid_until", until.to_string()),
+        Some(_) => return None,
+    };
+    Some(
+        finding(
+            "FR.NATIONAL_CERTIFICATE_VALIDITY",
+            Severity::Error,
+            format!(
+                "object {} is not certainly more than 100 years old at the certificat's issue date ({}): a certificat d'exportation is then valid 20 years (Code du patrimoine L111-2), until {limit} at the latest, not {shown}",
+                young + 1,
+                national.issue_date
+            ),
+        )
+        .at(field)
+        .translated(
+            "fr",
+            format!(
+                "l'objet {} n'a pas certainement plus de cent ans à la date de délivrance du certificat ({}) : le certificat vaut alors vingt ans (code du patrimoine, L111-2), jusqu'au {limit} au plus tard",
+                young + 1,
+                national.issue_date
+            ),
+        ),
+    )
+}
+
 impl Rule for FranceExport {
     fn info() -> PluginInfo {
         PluginInfo {
             id: "fr-export".into(),
             jurisdiction: "FR".into(),
-            version: "1.0.0".into(),
+            version: "1.1.0".into(),
             phases: vec![Phase::Issuance],
             descriptions: BTreeMap::from([
                 (
                     "en".into(),
-                    "France: certificat d'exportation (Code du patrimoine L111-2, Annex 1 to R.111-1)".into(),
+                    "France: certificat d'exportation and autorisation de sortie temporaire (Code du patrimoine L111-1, L111-2, L111-7, Annex 1 to R.111-1)".into(),
                 ),
                 (
                     "fr".into(),
-                    "France : certificat d'exportation (code du patrimoine, L111-2 et annexe 1 à l'article R.111-1)"
+                    "France : certificat d'exportation et autorisation de sortie temporaire (code du patrimoine, L111-1, L111-2, L111-7 et annexe 1 à l'article R.111-1)"
                         .into(),
                 ),
             ]),
