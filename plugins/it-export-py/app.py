@@ -1,13 +1,19 @@
-"""Italy's export rules (D.Lgs. 42/2004 arts. 65 and 68, as amended by L. 124/2017).
+"""Italy's export rules (D.Lgs. 42/2004 arts. 10, 11, 65-68 and 71, as amended by L. 124/2017).
 
 The Python port of ../it-export (Rust), built into a WebAssembly component by
 componentize-py. It gives the same findings (codes, severities, fields, messages and
 translations) on the same certificates:
 
+- Public cultural property and goods declared of cultural interest (`IT:DECLARED`) may not
+  leave Italy for good (art. 65(1), (2)(a)); they may leave temporarily (arts. 66-67).
 - An object more than 70 years old, whose author is no longer living, worth more than
   EUR 13,500, leaves Italy only with an attestato di libera circolazione (ALC).
-  Archaeological objects, manuscripts and archives need one at any value.
+  Archaeological objects and manuscripts need one at any value; archives at any age and
+  value; photographs over 25 and means of transport over 75 years at any value (art.
+  65(3)(b)-(c), art. 11(1)(f)-(g)).
 - An ALC is valid 5 years and cannot be renewed: the certificate may not run longer.
+- The return of a temporary exit is at most 18 months after the exit (art. 71(4)), except
+  in the cases of art. 67(1).
 - Otherwise a self-declaration suffices (DVAL up to EUR 13,500; D50 for 50-70 years).
 - One application covers at most 15 items.
 
@@ -38,6 +44,13 @@ ALC_AGE_YEARS = 70
 ALC_VALIDITY_YEARS = 5
 # Items per application.
 MAX_ITEMS = 15
+# Art. 11(1)(f): photographs and films over 25 years; (g): means of transport over 75.
+PHOTOGRAPH_AGE_YEARS = 25
+TRANSPORT_AGE_YEARS = 75
+# Art. 71(4): the return term is at most 18 months after the exit.
+REIMPORT_TERM_MONTHS = 18
+# The designation of goods declared of cultural interest (art. 13).
+DECLARED = "IT:DECLARED"
 
 # The table's scheme and currency: EU 116/2009 Annex I codes, thresholds in euros.
 SCHEME = "EU116"
@@ -57,37 +70,71 @@ class _Unreadable(Exception):
 
 
 class Category:
-    """One category of art. 65: more than 70 years old, an author no longer living, and a
-    value over `over_cents` of the declared line as a whole (`Count::WholeLot`); with
-    `over_cents` None the value is never read (`ValueLimit::Any`)."""
+    """One category of art. 65(3): more than `over_years` old (None: any age), an author no
+    longer living when `living_exempt`, and a value over `over_cents` of the declared line
+    as a whole (`Count::WholeLot`); with `over_cents` None the value is never read
+    (`ValueLimit::Any`). `why` words the finding."""
 
-    __slots__ = ("code", "over_cents")
+    __slots__ = ("code", "over_years", "over_cents", "living_exempt", "why")
 
-    def __init__(self, code, over_cents):
+    def __init__(self, code, over_years, over_cents, living_exempt, why):
         self.code = code
+        self.over_years = over_years
         self.over_cents = over_cents
+        self.living_exempt = living_exempt
+        self.why = why
 
+
+_OLD_AT_ANY_VALUE = "an archaeological object, manuscript or archive more than 70 years old"
 
 # EU 116/2009 Annex I categories that need an ALC at any value: archaeology (1),
-# dismembered monuments (2), incunabula and manuscripts (9), archives (12).
-ANY_VALUE = (Category("1", None), Category("2", None), Category("9", None), Category("12", None))
+# dismembered monuments (2), incunabula and manuscripts (9) over 70 by an author no longer
+# living; archives and documents (12) at any age (art. 65(3)(b)); photographs and films (8)
+# over 25 and means of transport (14) over 75 years (art. 65(3)(c), art. 11(1)(f)-(g)).
+ANY_VALUE = (
+    Category("1", ALC_AGE_YEARS, None, True, _OLD_AT_ANY_VALUE),
+    Category("2", ALC_AGE_YEARS, None, True, _OLD_AT_ANY_VALUE),
+    Category("9", ALC_AGE_YEARS, None, True, _OLD_AT_ANY_VALUE),
+    Category("12", None, None, False, "archives or documents of cultural interest (art. 65(3)(b)), at any age and value"),
+    Category(
+        "8",
+        PHOTOGRAPH_AGE_YEARS,
+        None,
+        False,
+        "a photograph or film more than 25 years old (art. 65(3)(c), art. 11(1)(f)), at any value",
+    ),
+    Category(
+        "14",
+        TRANSPORT_AGE_YEARS,
+        None,
+        False,
+        "a means of transport more than 75 years old (art. 65(3)(c), art. 11(1)(g)), at any value",
+    ),
+)
 
-# Any other thing: an ALC over EUR 13,500.
-OTHER_THINGS = Category("", ALC_VALUE_CENTS)
+# Any thing of cultural interest (art. 65(3)(a)): an ALC over EUR 13,500.
+OTHER_THINGS = Category(
+    "",
+    ALC_AGE_YEARS,
+    ALC_VALUE_CENTS,
+    True,
+    "more than 70 years old, by an author no longer living, worth more than EUR 13,500",
+)
 
 
 # Outcomes of one object against one category (`assess::Assessment`).
 class Covered:
     """The category covers the object; `value_cents` is None at any value."""
 
-    __slots__ = ("value_cents",)
+    __slots__ = ("value_cents", "category")
 
-    def __init__(self, value_cents):
+    def __init__(self, value_cents, category):
         self.value_cents = value_cents
+        self.category = category
 
 
 class TooYoung:
-    """Not certainly more than 70 years old."""
+    """Not certainly more than the category's age."""
 
     __slots__ = ()
 
@@ -119,9 +166,9 @@ class Unreadable:
         self.field = field
 
 
-def applicable(codes):
-    """The table's categories the object declares, in its order (`EU116:1` is category
-    "1"); the category of any other thing when it declares none of them."""
+def declared(codes):
+    """The categories of `ANY_VALUE` the object declares, in its order (`EU116:12` is
+    category "12")."""
     found = []
     for code in codes:
         if code.startswith(SCHEME + ":"):
@@ -130,45 +177,58 @@ def applicable(codes):
                 if category.code == number:
                     found.append(category)
                     break
-    return found or [OTHER_THINGS]
+    return found
 
 
 def assess(obj, category, year):
     """The object against one category: the age, then the exemption, then the value."""
-    # "Oltre settanta anni": even the latest year of the dating is more than 70 years
-    # before the evaluation date's year (1956 is exactly 70 in 2026, not over).
-    if not year - obj["latest_year"] > ALC_AGE_YEARS:
+    # "More than N years": even the latest year of the dating is more than N years before
+    # the evaluation date's year (1956 is exactly 70 in 2026, not over).
+    if category.over_years is not None and not year - obj["latest_year"] > category.over_years:
         return TooYoung()
-    # Art. 65: only works of an author no longer living; no maker, or no `living`,
-    # counts as a deceased or unknown author.
-    if obj["living"] is True:
+    # Art. 65(3)(a): only works of an author no longer living; no maker, or no `living`,
+    # counts as a deceased or unknown author. The categories of (b)-(c) exempt no one.
+    if category.living_exempt and obj["living"] is True:
         return Exempt()
     if category.over_cents is None:
-        return Covered(None)
+        return Covered(None, category)
     cents = value_in_euros(obj)
     if isinstance(cents, Unreadable):
         return cents
-    # "Oltre 13.500 euro": more than, so 13,500.00 itself is not covered.
+    # "Superiore a 13.500 euro": more than, so 13,500.00 itself is not covered.
     if cents > category.over_cents:
-        return Covered(cents)
+        return Covered(cents, category)
     return BelowValue(cents, category.over_cents)
 
 
-def decisive(obj, year):
-    """The object against its categories: the first that covers it; else the first whose
-    value cannot be read; else the first (`assess::decisive`)."""
-    first = None
+def assessed(obj, year):
+    """The object against the categories of `ANY_VALUE` it declares, then any thing: the
+    first that covers it; else the first whose value cannot be read; else the reason any
+    thing does not cover it (the Rust plugin's `assessed`)."""
     unreadable = None
-    for category in applicable(obj["codes"]):
+    for category in declared(obj["codes"]) + [OTHER_THINGS]:
         assessment = assess(obj, category, year)
         if isinstance(assessment, Covered):
             return assessment
-        if isinstance(assessment, Unreadable):
-            if unreadable is None:
-                unreadable = assessment
-        elif first is None:
-            first = assessment
-    return unreadable if unreadable is not None else first
+        if isinstance(assessment, Unreadable) and unreadable is None:
+            unreadable = assessment
+    if unreadable is not None:
+        return unreadable
+    return assess(obj, OTHER_THINGS, year)
+
+
+def protection(obj, year):
+    """Why the object may not leave Italy for good (art. 65(1), (2)(a)): "declared"
+    (`IT:DECLARED`, art. 13) at any age; "public" property when an archive (EU116:12, art.
+    10(2)(b)) or more than 70 years old by an author not known to be living (art. 10(1),
+    (5)); else None."""
+    if DECLARED in obj["designations"]:
+        return "declared"
+    archive = (SCHEME + ":12") in obj["codes"]
+    old = year - obj["latest_year"] > ALC_AGE_YEARS and obj["living"] is not True
+    if obj["ownership"] == "public" and (archive or old):
+        return "public"
+    return None
 
 
 # --- Values, dates, fields (cartouche_rules_sdk::helpers, cartouche_model) -----------
@@ -243,6 +303,21 @@ def add_years(day, years):
             return day
 
 
+def add_months(day, months):
+    """`day` plus `months` calendar months; a day the last month lacks becomes its last day
+    (31 August + 18 months: 28 or 29 February), as the Rust plugin's `add_months` does."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    if not 1 <= year <= 9999:
+        return day
+    if month == 12:
+        last = 31
+    else:
+        last = (date(year, month + 1, 1) - date(year, month, 1)).days
+    return date(year, month, min(day.day, last))
+
+
 def object_field(index, path):
     """JSON pointer to a field of the object at `index`; an empty `path` points at it."""
     return "/objects/%d/%s" % (index, path) if path else "/objects/%d" % index
@@ -293,8 +368,9 @@ def _integer(mapping, key, where, low, high):
 
 def read_certificate(certificate):
     """What the rules read from the certificate JSON, checked as the Rust plugin's parse
-    checks those fields: the issue date, the licence type, valid until, and per object its
-    category codes, quantity, value, dating and whether its maker is living."""
+    checks those fields: the issue date, the licence type, valid until, the export type,
+    purpose and return date, and per object its category codes, quantity, value, dating,
+    whether its maker is living, its ownership and designations."""
     try:
         document = json.loads(certificate)
     except ValueError as error:
@@ -318,6 +394,13 @@ def read_certificate(certificate):
         living = None
         if maker is not None:
             living = _get(maker, "living", bool, where + "/maker", optional=True)
+        status = _get(raw, "legal_status", dict, where, optional=True) or {}
+        ownership = _get(status, "ownership", str, where + "/legal_status", optional=True)
+        if ownership not in (None, "private", "public"):
+            raise _Unreadable("%s/legal_status: unknown ownership %s" % (where, json.dumps(ownership)))
+        designations = _get(status, "designations", list, where + "/legal_status", optional=True) or []
+        if not all(isinstance(code, str) for code in designations):
+            raise _Unreadable("%s/legal_status: a designation is not a string" % where)
         objects.append(
             {
                 "codes": codes,
@@ -326,12 +409,26 @@ def read_certificate(certificate):
                 "currency": _get(value, "currency", str, where + "/value"),
                 "latest_year": _integer(dating, "latest_year", where + "/dating", *_I32),
                 "living": living,
+                "ownership": ownership,
+                "designations": designations,
             }
         )
+    export_type = _get(document, "export_type", str, "certificate")
+    if export_type not in ("definitive", "temporary"):
+        raise _Unreadable("certificate: unknown export type %s" % json.dumps(export_type))
+    purpose = _get(document, "purpose", str, "certificate")
+    if purpose not in ("sale", "exhibition", "loan", "restoration", "expertise", "research", "personal", "other"):
+        raise _Unreadable("certificate: unknown purpose %s" % json.dumps(purpose))
+    reimport = None
+    if document.get("reimport_due_date") is not None:
+        reimport = _date(document, "reimport_due_date")
     return {
         "issue_date": _date(document, "issue_date"),
         "valid_until": _date(document, "valid_until"),
         "licence_type": licence_type,
+        "export_type": export_type,
+        "purpose": purpose,
+        "reimport_due_date": reimport,
         "objects": objects,
     }
 
@@ -351,9 +448,148 @@ def finding(code, severity, message, field, translations=()):
     )
 
 
-def evaluate(subject, evaluation_date):
+_WHAT = {
+    "declared": (
+        "legal_status/designations",
+        "declared of cultural interest (art. 13)",
+        "dichiarato di interesse culturale (art. 13)",
+    ),
+    "public": (
+        "legal_status/ownership",
+        "cultural property of the State or another public body (art. 10(1)-(2))",
+        "bene culturale appartenente allo Stato o ad altro ente pubblico (art. 10, commi 1-2)",
+    ),
+}
+
+
+def protection_finding(index, kind, temporary):
+    """`IT.TEMPORARY_EXIT_ONLY` or `IT.EXPORT_PROHIBITED` for a protected object."""
+    field, what_en, what_it = _WHAT[kind]
+    number = index + 1
+    if temporary:
+        return finding(
+            "IT.TEMPORARY_EXIT_ONLY",
+            types.Severity.INFO,
+            "object %d: %s: it may leave Italy only temporarily (arts. 65(1), 66-67), at any value; "
+            "this certificate serves as its attestato di circolazione temporanea (art. 71)" % (number, what_en),
+            object_field(index, field),
+            [
+                ("fr", "objet %d : bien protégé, il ne peut sortir d'Italie qu'à titre temporaire (art. 65, 66-67)" % number),
+                (
+                    "it",
+                    "bene %d: %s: può uscire solo temporaneamente (artt. 65, comma 1, 66-67); il presente certificato "
+                    "vale come attestato di circolazione temporanea (art. 71)" % (number, what_it),
+                ),
+            ],
+        )
+    return finding(
+        "IT.EXPORT_PROHIBITED",
+        types.Severity.ERROR,
+        "object %d: %s: its definitive exit from Italy is prohibited (D.Lgs. 42/2004 art. 65(1)-(2)(a)); "
+        "only a temporary exit can be authorised (arts. 66-67)" % (number, what_en),
+        object_field(index, field),
+        [
+            ("fr", "objet %d : bien protégé, sa sortie définitive d'Italie est interdite (art. 65, al. 1-2)" % number),
+            ("it", "bene %d: %s: l'uscita definitiva è vietata (art. 65, commi 1 e 2, lett. a)" % (number, what_it)),
+        ],
+    )
+
+
+def reimport_term(subject, evaluation_date, phase):
+    """Art. 71(4): at the exit check the exit is the evaluation date; at issuance a return
+    more than 18 months after valid until is certainly too late, and one more than 18
+    months after the issue date is lawful only if the goods leave late enough. Exits for
+    a purpose other than an exhibition or a sale may be art. 67(1) cases: a warning."""
+    due = subject["reimport_due_date"]
+    if due is None:
+        return None
+    article_67 = subject["purpose"] not in ("exhibition", "sale")
+
+    def too_long(exit_day, when):
+        limit = add_months(exit_day, REIMPORT_TERM_MONTHS)
+        if not due > limit:
+            return None
+        if article_67:
+            severity = types.Severity.WARNING
+            unless = (
+                ": allowed only in the cases of art. 67(1) (diplomats' furniture and seats, analysis or "
+                "conservation abroad, agreements with foreign museums): check"
+            )
+        else:
+            severity, unless = types.Severity.ERROR, ""
+        return finding(
+            "IT.REIMPORT_TERM_TOO_LONG",
+            severity,
+            "the return date %s is more than 18 months after %s (%s at the latest): the return term of a "
+            "temporary exit is at most 18 months after the exit (D.Lgs. 42/2004 art. 71(4))%s"
+            % (due.isoformat(), when, limit.isoformat(), unless),
+            "/reimport_due_date",
+            [
+                (
+                    "fr",
+                    "la date de retour %s dépasse de plus de 18 mois la sortie (%s au plus tard ; art. 71, al. 4)"
+                    % (due.isoformat(), limit.isoformat()),
+                ),
+                (
+                    "it",
+                    "il termine per il rientro %s supera i diciotto mesi dall'uscita (entro il %s; art. 71, comma 4)"
+                    % (due.isoformat(), limit.isoformat()),
+                ),
+            ],
+        )
+
+    if phase == types.Phase.EXIT_CHECK:
+        return too_long(evaluation_date, "this exit")
+    if phase != types.Phase.ISSUANCE:
+        return None
+    result = too_long(subject["valid_until"], "the last day of validity")
+    if result is not None:
+        return result
+    limit = add_months(subject["issue_date"], REIMPORT_TERM_MONTHS)
+    if not due > limit:
+        return None
+    return finding(
+        "IT.EXIT_NOT_BEFORE",
+        types.Severity.WARNING,
+        "the return date %s is more than 18 months after the issue date (%s): the goods may leave Italy no "
+        "earlier than 18 months before it (D.Lgs. 42/2004 art. 71(4)), unless in a case of art. 67(1)"
+        % (due.isoformat(), limit.isoformat()),
+        "/reimport_due_date",
+        [
+            (
+                "fr",
+                "la date de retour %s dépasse de plus de 18 mois la date de délivrance : les biens ne peuvent sortir "
+                "plus de 18 mois avant elle (art. 71, al. 4)" % due.isoformat(),
+            ),
+            (
+                "it",
+                "il termine per il rientro %s supera i diciotto mesi dal rilascio: i beni non possono uscire più di "
+                "diciotto mesi prima (art. 71, comma 4)" % due.isoformat(),
+            ),
+        ],
+    )
+
+
+def exit_check(subject, evaluation_date):
+    """At the exit: the return term counted from today (art. 71(4)), when a temporary
+    export has an object that needs an authorisation."""
+    if subject["export_type"] != "temporary":
+        return []
+    year = evaluation_date.year
+    needs = any(
+        protection(obj, year) is not None or isinstance(assessed(obj, year), Covered) for obj in subject["objects"]
+    )
+    result = reimport_term(subject, evaluation_date, types.Phase.EXIT_CHECK) if needs else None
+    return [result] if result is not None else []
+
+
+def evaluate(subject, evaluation_date, phase=None):
     """The findings on the certificate (as `read_certificate` gives it) at the evaluation
-    date."""
+    date, in the phase (issuance when None)."""
+    if phase is not None and phase == types.Phase.EXIT_CHECK:
+        return exit_check(subject, evaluation_date)
+    if phase is not None and phase != types.Phase.ISSUANCE:
+        return []
     year = evaluation_date.year
     findings = []
 
@@ -373,22 +609,28 @@ def evaluate(subject, evaluation_date):
             )
         )
 
-    # Art. 65: each object against the categories it declares.
+    temporary = subject["export_type"] == "temporary"
     needs_alc = False
+    needs_authorisation = False
     for index, obj in enumerate(subject["objects"]):
         number = index + 1
-        assessment = decisive(obj, year)
+        # Art. 65(1), (2)(a): public and declared cultural property leaves only temporarily.
+        kind = protection(obj, year)
+        if kind is not None:
+            needs_authorisation = True
+            findings.append(protection_finding(index, kind, temporary))
+            continue
+        # Art. 65(3): each object against the categories it declares, then any thing.
+        assessment = assessed(obj, year)
         if isinstance(assessment, Covered):
             needs_alc = True
-            if assessment.value_cents is None:
-                why = "an archaeological object, manuscript or archive more than 70 years old"
-            else:
-                why = "more than 70 years old, by an author no longer living, worth more than EUR 13,500"
+            needs_authorisation = True
             findings.append(
                 finding(
                     "IT.ALC_REQUIRED",
                     types.Severity.INFO,
-                    "object %d: %s: this certificate serves as its attestato di libera circolazione" % (number, why),
+                    "object %d: %s: this certificate serves as its attestato di libera circolazione"
+                    % (number, assessment.category.why),
                     object_field(index, ""),
                     [
                         ("fr", "objet %d : un attestato di libera circolazione est requis" % number),
@@ -414,7 +656,7 @@ def evaluate(subject, evaluation_date):
                     object_field(index, assessment.field),
                 )
             )
-        # Not certainly over 70, or by a living author: nothing applies.
+        # Not certainly over the age, or by a living author: nothing applies.
 
     # Art. 68: the ALC is valid 5 years. Open licences are left to eu-export.
     if needs_alc and subject["licence_type"] == "standard":
@@ -439,6 +681,12 @@ def evaluate(subject, evaluation_date):
                     ],
                 )
             )
+
+    # Art. 71(4): the return term of a temporary exit that needs an authorisation.
+    if temporary and needs_authorisation:
+        result = reimport_term(subject, evaluation_date, types.Phase.ISSUANCE)
+        if result is not None:
+            findings.append(result)
     return findings
 
 
@@ -449,21 +697,22 @@ class Rule(exports.Rule):
         return types.PluginInfo(
             id="it-export-py",
             jurisdiction="IT",
-            version="1.0.0",
-            phases=[types.Phase.ISSUANCE],
+            version="1.1.0",
+            phases=[types.Phase.ISSUANCE, types.Phase.EXIT_CHECK],
             descriptions=[
                 types.Localized(
                     lang="en",
-                    text="Italy: attestato di libera circolazione (D.Lgs. 42/2004 arts. 65, 68); Python port of it-export",
+                    text="Italy: attestato di libera circolazione and temporary exit (D.Lgs. 42/2004 arts. 65-68, 71); "
+                    "Python port of it-export",
                 ),
                 types.Localized(
                     lang="fr",
-                    text="Italie : attestato di libera circolazione (D.Lgs. 42/2004 art. 65, 68) ; "
+                    text="Italie : attestato di libera circolazione et sortie temporaire (D.Lgs. 42/2004 art. 65-68, 71) ; "
                     "portage en Python de it-export",
                 ),
                 types.Localized(
                     lang="it",
-                    text="Italia: attestato di libera circolazione (D.Lgs. 42/2004 artt. 65, 68); "
+                    text="Italia: attestato di libera circolazione e uscita temporanea (D.Lgs. 42/2004 artt. 65-68, 71); "
                     "versione Python di it-export",
                 ),
             ],
@@ -481,4 +730,4 @@ class Rule(exports.Rule):
             evaluation_date = parse_date(context.evaluation_date)
         except _Unreadable as error:
             raise Err("the evaluation date %s does not parse: %s" % (rust_debug(context.evaluation_date), error)) from None
-        return evaluate(subject, evaluation_date)
+        return evaluate(subject, evaluation_date, context.phase)
