@@ -84,8 +84,14 @@ fn every_case_file_validates_and_every_case_builds_a_valid_application() {
         assert_eq!(file.plugin, manifest.id, "{plugin}: cases.json names another plugin");
         file.reference.check().unwrap_or_else(|error| panic!("{plugin}: reference: {error}"));
         assert!(!file.cases.is_empty(), "{plugin}: no cases");
+        if dir.starts_with(root().join("plugins")) {
+            assert!(file.cases.len() >= 10, "{plugin}: {} cases; a bundled plugin has at least 10", file.cases.len());
+        }
         for case in &file.cases {
             let what = format!("{plugin}: case {:?}", case.name);
+            // What publication refuses, refused here first (the native tests run any case).
+            assert!(manifest.phases.contains(&case.phase), "{what}: phase {:?} is not in the manifest", case.phase);
+            assert!(case.date >= manifest.valid_from, "{what}: dated before valid_from {}", manifest.valid_from);
             let subject = case.subject(&file).unwrap_or_else(|error| panic!("{what}: {error}"));
             // The same patch on the raw JSON, validated as an application would be on the day
             // of issue (the schema, then the dates relative to that day).
