@@ -93,6 +93,13 @@ pub struct ServeArgs {
     /// Do not publish the bundled rule plugins (plugins/) on start.
     #[arg(long, env = "CARTOUCHE_NO_BUNDLED_PLUGINS")]
     no_bundled_plugins: bool,
+    /// A directory where compiled plugin code is kept and shared by the servers of this
+    /// machine (several data directories, nodes, test runs): a first start then compiles
+    /// no plugin another start here compiled before. Each file is checksummed and named by
+    /// the component's hash and the engine's; it must be writable only by the service's
+    /// user, like the data directory. Default: none (each store keeps its own).
+    #[arg(long, env = "CARTOUCHE_PLUGIN_CACHE")]
+    plugin_cache: Option<PathBuf>,
     /// A witness asked to cosign this registry's log checkpoints, as URL=VKEY: its
     /// submission prefix (`https://other.example/witness`) and its key (`GET
     /// /witness/vkey` there). Repeatable; in the environment, separated by spaces.
@@ -375,7 +382,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     limits.max_fuel_per_input_byte = args.plugin_max_fuel_per_input_byte;
     limits.max_deadline = std::time::Duration::from_millis(args.plugin_max_deadline_ms);
     limits.component_bytes = (args.plugin_max_component_mib as usize) << 20;
-    let (rules, loaded) = rules(&*store, args.reference_data.as_deref(), limits)?;
+    let (rules, loaded) = rules(&*store, args.reference_data.as_deref(), limits, args.plugin_cache.clone())?;
     let public_url = config.public_url.clone();
     let core = Core::new(store, config, rules).map_err(|error| {
         anyhow::anyhow!("cannot load the signing keys: {}", error.internal.as_deref().unwrap_or(&error.message))
@@ -444,9 +451,13 @@ fn rules(
     store: &dyn Store,
     reference: Option<&Path>,
     limits: cartouche_rules::Limits,
+    compile_cache: Option<PathBuf>,
 ) -> anyhow::Result<(Arc<cartouche_rules::Rules>, usize)> {
-    let host =
+    let mut host =
         cartouche_rules::Host::new(limits).map_err(|error| anyhow::anyhow!("cannot start the plugin host: {error}"))?;
+    if let Some(dir) = compile_cache {
+        host = host.with_compile_cache(dir);
+    }
     let rules = cartouche_rules::Rules::new(host);
     if let Some(path) = reference {
         let text = std::fs::read_to_string(path)

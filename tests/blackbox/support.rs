@@ -162,6 +162,11 @@ impl Server {
         }
         command.args(&options.args);
         command.env("CARTOUCHE_LOG_INTERVAL", "1");
+        // Compiled plugin code shared by the servers of the run (and the next runs): a
+        // first start compiles no bundled plugin another start compiled before.
+        if !options.env.iter().any(|(name, _)| name == "CARTOUCHE_PLUGIN_CACHE") {
+            command.env("CARTOUCHE_PLUGIN_CACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache"));
+        }
         if let Some(path) = &options.reference_data {
             command.arg("--reference-data").arg(path);
         }

@@ -401,6 +401,9 @@ pub struct Host {
     limits: Limits,
     slots: Slots,
     compatibility: String,
+    /// A directory of compiled code shared by hosts of the same compatibility key
+    /// ([`Host::with_compile_cache`]).
+    compile_cache: Option<std::path::PathBuf>,
     _ticker: Ticker,
 }
 
@@ -477,8 +480,61 @@ impl Host {
             linker,
             limits,
             compatibility,
+            compile_cache: None,
             _ticker: Ticker(stop),
         })
+    }
+
+    /// Keeps the code this host compiles in `dir` and reads it from there before compiling
+    /// again: servers of one machine (several data directories, the test suite) compile a
+    /// component once. Each file is named by the component's SHA-256 and this engine's
+    /// compatibility key and holds the SHA-256 of the code after it, checked before the
+    /// code is used; a missing, damaged or incompatible file is compiled again. The
+    /// directory must be writable only by the service's user, as the data directory.
+    pub fn with_compile_cache(mut self, dir: std::path::PathBuf) -> Self {
+        self.compile_cache = Some(dir);
+        self
+    }
+
+    fn cached_path(&self, bytes: &[u8]) -> Option<std::path::PathBuf> {
+        use sha2::Digest;
+        let dir = self.compile_cache.as_ref()?;
+        let sha = sha2::Sha256::digest(bytes);
+        let name: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        Some(dir.join(format!("{name}-{}.cwasm", self.compatibility)))
+    }
+
+    fn cached_component(&self, path: &std::path::Path) -> Option<Component> {
+        use sha2::Digest;
+        let file = std::fs::read(path).ok()?;
+        let (code, sum) = file.split_at_checked(file.len().checked_sub(32)?)?;
+        if sha2::Sha256::digest(code).as_slice() != sum {
+            tracing::warn!(path = %path.display(), "a compiled plugin in the cache is damaged: compiled again");
+            return None;
+        }
+        // SAFETY: `Component::deserialize` trusts its input to be wasmtime's own output.
+        // The file is named by the component's hash and this engine's compatibility key,
+        // was written by `store_component` below from `Component::serialize` of such an
+        // engine, and its checksum matched; the directory is the operator's, writable only
+        // by the service (documented with `--plugin-cache`).
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize(&self.engine, code) }.ok()?;
+        Some(component)
+    }
+
+    fn store_component(path: &std::path::Path, component: &Component) {
+        use sha2::Digest;
+        let Ok(mut code) = component.serialize() else { return };
+        let sum = sha2::Sha256::digest(&code);
+        code.extend_from_slice(&sum);
+        let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+        let written = std::fs::create_dir_all(path.parent().unwrap_or(path))
+            .and_then(|()| std::fs::write(&temporary, &code))
+            .and_then(|()| std::fs::rename(&temporary, path));
+        if let Err(error) = written {
+            let _ = std::fs::remove_file(&temporary);
+            tracing::warn!(path = %path.display(), %error, "cannot keep a compiled plugin in the cache");
+        }
     }
 
     /// The limits.
@@ -546,8 +602,15 @@ impl Host {
             return Err(ComponentError::TooLarge { size: bytes.len(), limit: self.limits.component_bytes });
         }
         let limits = self.limits_for(requested)?;
+        let cached = self.cached_path(bytes);
+        if let Some(component) = cached.as_deref().and_then(|path| self.cached_component(path)) {
+            return self.link(component, limits);
+        }
         let component =
             Component::new(&self.engine, bytes).map_err(|error| ComponentError::Invalid(format!("{error:#}")))?;
+        if let Some(path) = &cached {
+            Self::store_component(path, &component);
+        }
         self.link(component, limits)
     }
 

@@ -518,3 +518,31 @@ fn an_evaluation_that_hits_the_deadline_is_retried_not_made_indeterminate() {
     assert_eq!(ran.len(), 1);
     assert_eq!(ran[0].outcome, RuleOutcome::Pass, "{ran:?}");
 }
+
+/// Compiled code kept in a compile cache is used by the next host, checked first: a
+/// damaged file is compiled again (and replaced), never loaded.
+#[test]
+fn the_compile_cache_is_shared_and_a_damaged_entry_is_compiled_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = Host::new(Limits::default()).unwrap().with_compile_cache(dir.path().to_path_buf());
+    let first = compiled_hostile(&host);
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let kept = std::fs::read(&files[0]).unwrap();
+    assert!(files[0].to_string_lossy().ends_with(&format!("-{}.cwasm", host.compatibility_key())));
+
+    // Another host of the same engine reads it, and the code runs the same.
+    let again = Host::new(Limits::default()).unwrap().with_compile_cache(dir.path().to_path_buf());
+    let second = compiled_hostile(&again);
+    let (a, b) = (run(&host, &first, "calm").unwrap(), run(&again, &second, "calm").unwrap());
+    assert_eq!((a.findings, a.fuel), (b.findings, b.fuel));
+
+    // A flipped byte: the checksum fails, the component is compiled again and kept anew.
+    let mut damaged = kept.clone();
+    damaged[kept.len() / 2] ^= 0x40;
+    std::fs::write(&files[0], &damaged).unwrap();
+    let third = compiled_hostile(&again);
+    assert!(run(&again, &third, "calm").is_ok());
+    assert_eq!(std::fs::read(&files[0]).unwrap().len(), kept.len(), "the damaged file was replaced");
+    assert_ne!(std::fs::read(&files[0]).unwrap(), damaged);
+}
