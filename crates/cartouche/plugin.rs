@@ -424,15 +424,17 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
     let rules = cartouche_rules::Rules::new(host);
     // The limits the manifest asks for: --manifest's, or the manifest.json beside the cases.
     let beside = cases.parent().map(|dir| dir.join("manifest.json")).filter(|path| path.is_file());
-    let requested = match manifest.map(Path::to_path_buf).or(beside) {
+    let declared = match manifest.map(Path::to_path_buf).or(beside) {
         Some(path) => {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            serde_json::from_str::<PluginManifest>(&text)
-                .with_context(|| format!("{} is not a plugin manifest", path.display()))?
-                .limits
+            Some(
+                serde_json::from_str::<PluginManifest>(&text)
+                    .with_context(|| format!("{} is not a plugin manifest", path.display()))?,
+            )
         }
-        None => Default::default(),
+        None => None,
     };
+    let requested = declared.as_ref().map(|m| m.limits.clone()).unwrap_or_default();
     if let Some(manifest) = manifest {
         let manifest_bytes = std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
         // The publication checks, exactly as the server runs them.
@@ -456,7 +458,20 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
     if file.plugin != described.id {
         bail!("{} is for plugin {:?}; the component is {:?}", cases.display(), file.plugin, described.id);
     }
-    let report = rules.run_cases(&compiled, &file);
+    let mut report = rules.run_cases(&compiled, &file);
+    // A case dated before the manifest's valid_from tests a day the registry never runs
+    // this version on: it fails here as it would at publication.
+    if let Some(declared) = &declared {
+        for (result, case) in report.cases.iter_mut().zip(&file.cases) {
+            if case.date < declared.valid_from {
+                result.passed = false;
+                result.error = Some(format!(
+                    "evaluated on {}, before the plugin's valid_from {}: the registry never runs this version on that date; date the case on or after {}",
+                    case.date, declared.valid_from, declared.valid_from
+                ));
+            }
+        }
+    }
     if as_json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
