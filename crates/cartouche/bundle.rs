@@ -174,6 +174,7 @@ pub fn verify_offline(seal: &str, path: &Path, max_status_age: i64, now: OffsetD
             status: None,
             key: None,
             rules: Vec::new(),
+            referrals: Vec::new(),
         });
     };
     let newest = opened.bundle.iat.max(opened.status.iat);
@@ -211,6 +212,7 @@ pub fn verify_offline(seal: &str, path: &Path, max_status_age: i64, now: OffsetD
         status: None,
         key: report.key,
         rules: Vec::new(),
+        referrals: Vec::new(),
     })
 }
 

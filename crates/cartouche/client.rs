@@ -150,6 +150,30 @@ pub fn post_multipart(args: &ClientArgs, path: &str, parts: &[(&str, Vec<u8>, &s
     if status.is_success() { Ok(value) } else { Err(error_of(status.as_u16(), &value)) }
 }
 
+/// POSTs raw bytes (a photo) with the token; the JSON of a 2xx.
+pub fn post_bytes(args: &ClientArgs, path: &str, bytes: &[u8], content_type: &str) -> anyhow::Result<Value> {
+    let mut response = agent()
+        .post(&url(args, path))
+        .header("Authorization", &format!("Bearer {}", token(args)?))
+        .header("Content-Type", content_type)
+        .send(bytes)
+        .with_context(|| format!("cannot reach the Cartouche server at {}", args.server))?;
+    let status = response.status();
+    let text = response.body_mut().read_to_string().context("cannot read the server's answer")?;
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if status.is_success() { Ok(value) } else { Err(error_of(status.as_u16(), &value)) }
+}
+
+/// POSTs JSON with the token; the JSON of a 2xx.
+pub fn post_json(args: &ClientArgs, path: &str, body: &Value) -> anyhow::Result<Value> {
+    call(args, "POST", path, Some(body), &[], true)
+}
+
+/// GET with the token; the JSON of a 2xx.
+pub fn get_json_auth(args: &ClientArgs, path: &str) -> anyhow::Result<Value> {
+    call(args, "GET", path, None, &[], true)
+}
+
 fn print_json(value: &Value) -> anyhow::Result<()> {
     out!("{}", json_for_terminal(value)?);
     Ok(())
@@ -375,6 +399,7 @@ fn verify_offline(seal: &str, path: &Path) -> anyhow::Result<Verdict> {
         status: None,
         key: report.key,
         rules: Vec::new(),
+        referrals: Vec::new(),
     })
 }
 

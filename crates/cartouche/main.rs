@@ -13,6 +13,7 @@ mod plugin;
 mod scaffold;
 mod serve;
 mod store;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,14 @@ enum Command {
     Store {
         #[command(subcommand)]
         command: StoreCommand,
+    },
+    /// Watch lists of stolen and missing objects: load from JSON or CSV, list, show.
+    #[command(name = "watch-list")]
+    WatchList {
+        #[command(subcommand)]
+        command: WatchListCommand,
+        #[command(flatten)]
+        client: ClientArgs,
     },
     /// Manage API tokens.
     Token {
@@ -139,6 +148,37 @@ enum Command {
     Log {
         #[command(subcommand)]
         command: LogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WatchListCommand {
+    /// Load a list from a JSON or CSV file (its photos uploaded first) as the list's next
+    /// version (a watch_list_editor or admin token).
+    Load {
+        /// The list: .json (as POST /api/v1/watch-lists, photos as file names) or .csv
+        /// (header row: reference, description, title, maker, object_type,
+        /// materials_techniques, dating, inscriptions, photos; lists separated by ";").
+        file: PathBuf,
+        /// The list's name (e.g. ITALY-TPC); overrides the file's.
+        #[arg(long)]
+        name: Option<String>,
+        /// Who publishes it; overrides the file's.
+        #[arg(long)]
+        source: Option<String>,
+        /// The date it is as of (YYYY-MM-DD); overrides the file's.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// The lists in force.
+    List,
+    /// One list with its entries (the latest version, or --version N).
+    Show {
+        /// The list's name.
+        name: String,
+        /// A version (default: the latest).
+        #[arg(long)]
+        version: Option<u64>,
     },
 }
 
@@ -263,7 +303,7 @@ enum PluginCommand {
 enum TokenCommand {
     /// Create an API token (admin); prints the secret once.
     Create {
-        /// admin, issuer, officer or plugin_publisher.
+        /// admin, issuer, officer, plugin_publisher or watch_list_editor.
         #[arg(long)]
         role: String,
         /// ISO 3166-1 alpha-2 country (all roles but admin).
@@ -359,6 +399,13 @@ fn main() -> ExitCode {
         Command::Log { command: LogCommand::Verify { url, state, vkey, no_reconcile } } => {
             monitor::verify(&url, state.as_deref(), vkey.as_deref(), !no_reconcile)
         }
+        Command::WatchList { command, client } => match command {
+            WatchListCommand::Load { file, name, source, as_of } => {
+                watch::load(&client, watch::LoadArgs { file, name, source, as_of })
+            }
+            WatchListCommand::List => watch::list(&client),
+            WatchListCommand::Show { name, version } => watch::show(&client, &name, version),
+        },
         Command::Plugin { command } => match command {
             PluginCommand::New { id, jurisdiction, dir, lang } => plugin::new(&id, &jurisdiction, dir, lang),
             PluginCommand::Build { dir, out } => plugin::build(&dir, out),

@@ -21,4 +21,5 @@ mod postgres;
 mod qr;
 mod slow;
 mod support;
+mod watch;
 mod web;

@@ -55,11 +55,15 @@ pub enum AuditAction {
     PhotoUpload,
     /// A rule plugin version was published (or its publication refused).
     PluginPublish,
+    /// A watch list version was loaded.
+    WatchListLoad,
+    /// A certificate was issued although a photo looks like a watch-list photo.
+    WatchListReferral,
 }
 
 impl AuditAction {
     /// Every action, for tests and documentation.
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::CertificateIssue,
         AuditAction::CertificateRead,
         AuditAction::CertificateStatus,
@@ -79,6 +83,8 @@ impl AuditAction {
         AuditAction::TokenInvalid,
         AuditAction::PhotoUpload,
         AuditAction::PluginPublish,
+        AuditAction::WatchListLoad,
+        AuditAction::WatchListReferral,
     ];
 
     /// The stable name.
@@ -103,6 +109,8 @@ impl AuditAction {
             AuditAction::TokenInvalid => "token.invalid",
             AuditAction::PhotoUpload => "photo.upload",
             AuditAction::PluginPublish => "plugin.publish",
+            AuditAction::WatchListLoad => "watch_list.load",
+            AuditAction::WatchListReferral => "watch_list.referral",
         }
     }
 }

@@ -138,15 +138,15 @@ impl From<Refusal> for CoreError {
 /// The authorization matrix. `country` is the resource's country (`None` for actions on
 /// no particular country).
 ///
-/// | action        | admin | issuer XX       | officer | plugin_publisher |
-/// |---------------|-------|-----------------|---------|------------------|
-/// | Issue         | no    | own country     | no      | no               |
-/// | Read          | yes   | own country     | any     | no               |
-/// | ChangeStatus  | yes   | own country     | no      | no               |
-/// | RecordEvent   | no    | no              | any     | no               |
-/// | Administer    | yes   | no              | no      | no               |
-/// | UploadPhoto   | no    | yes             | no      | no               |
-/// | PublishPlugin | EU, INT | no            | no      | own jurisdiction |
+/// | action        | admin | issuer XX       | officer | plugin_publisher | watch_list_editor |
+/// |---------------|-------|-----------------|---------|------------------|-------------------|
+/// | Issue         | no    | own country     | no      | no               | no                |
+/// | Read          | yes   | own country     | any     | no               | no                |
+/// | ChangeStatus  | yes   | own country     | no      | no               | no                |
+/// | RecordEvent   | no    | no              | any     | no               | no                |
+/// | Administer    | yes   | no              | no      | no               | no                |
+/// | UploadPhoto   | no    | yes             | no      | no               | yes               |
+/// | PublishPlugin | EU, INT | no            | no      | own jurisdiction | no                |
 pub fn authorize(caller: &Caller, action: Action, country: Option<&str>) -> Result<(), Refusal> {
     let own = |country: Option<&str>| country.is_some() && caller.country.as_deref() == country;
     let allowed = match (caller.role, action) {
@@ -158,7 +158,7 @@ pub fn authorize(caller: &Caller, action: Action, country: Option<&str>) -> Resu
         (Role::PluginPublisher, Action::PublishPlugin) => own(country),
         (Role::Admin, _) => true,
         (Role::Issuer, Action::Issue | Action::Read | Action::ChangeStatus) => own(country),
-        (Role::Issuer, Action::UploadPhoto) => true,
+        (Role::Issuer | Role::WatchListEditor, Action::UploadPhoto) => true,
         (Role::Officer, Action::Read | Action::RecordEvent) => true,
         _ => false,
     };

@@ -196,6 +196,7 @@ impl Core {
             qr_text: link.clone(),
             status: status_view(record, today),
             links: CertificateLinks { self_: format!("/api/v1/certificates/{number}"), verify: link },
+            referrals: Vec::new(),
         }
     }
 
@@ -276,7 +277,14 @@ impl Core {
             metrics::counter!("cartouche_certificates_issued_total", "country" => country.clone()).increment(1);
             tracing::info!(number = %record.certificate.number, token_id = %caller.token_id, "certificate issued");
         }
-        Ok(Issued { view: self.certificate_view(&record, today), replayed })
+        let mut view = self.certificate_view(&record, today);
+        // The photos compared with the watch lists: a likeness is reported, not refused.
+        view.referrals =
+            self.photo_referrals(&crate::watch::certificate_photos(&record.certificate.application.objects)).0;
+        if !replayed {
+            self.audit_referrals(caller, &record.certificate.number, &view.referrals);
+        }
+        Ok(Issued { view, replayed })
     }
 
     /// Refuses a caller who may issue for no country (faces call it before reading the
@@ -304,7 +312,10 @@ impl Core {
         let today = self.now().date();
         if let Some(caller) = caller {
             let record = self.certificate_record(caller, number)?;
-            return Ok(CertificateRead::Full(Box::new(self.certificate_view(&record, today))));
+            let mut view = self.certificate_view(&record, today);
+            view.referrals =
+                self.photo_referrals(&crate::watch::certificate_photos(&record.certificate.application.objects)).0;
+            return Ok(CertificateRead::Full(Box::new(view)));
         }
         Ok(CertificateRead::Public(self.public_status(number)?))
     }

@@ -27,6 +27,8 @@ pub struct Followed {
     pub keys: bool,
     /// Plugin versions put in service.
     pub plugins: usize,
+    /// The watch lists in force changed.
+    pub watch_lists: bool,
 }
 
 pub(crate) fn key_fingerprint(keys: &[KeyRecord]) -> String {
@@ -68,6 +70,9 @@ impl Core {
                 }
                 seen.plugins = Some(count);
             }
+        }
+        if self.reload_watch_lists()? {
+            followed.watch_lists = true;
         }
         Ok(followed)
     }

@@ -35,6 +35,7 @@ mod tokens;
 pub mod vault;
 pub mod verify;
 pub mod views;
+pub mod watch;
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -100,6 +101,7 @@ pub struct Core {
     federation: federation::FederationState,
     peer_certificates: peers::PeerCertificates,
     seen: Mutex<follow::Seen>,
+    watch: watch::WatchState,
 }
 
 impl Core {
@@ -116,7 +118,8 @@ impl Core {
             config.federation.clone(),
             now,
         )?;
-        Ok(Self {
+        let core = Self {
+            watch: Default::default(),
             federation,
             peer_certificates: peers::PeerCertificates::default(),
             log,
@@ -126,7 +129,9 @@ impl Core {
             rules,
             token_failures: Mutex::new(tokens::FailureWindow::default()),
             seen: Default::default(),
-        })
+        };
+        core.reload_watch_lists()?;
+        Ok(core)
     }
 
     /// Now, truncated to the second.

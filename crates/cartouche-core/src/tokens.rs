@@ -118,11 +118,11 @@ impl Core {
                     "an admin token has no country; omit \"country\"",
                 ));
             }
-            (Role::Admin, None) => {}
+            (Role::Admin | Role::WatchListEditor, None) => {}
             (_, None) => {
                 return Err(CoreError::invalid(
                     "invalid_token_request",
-                    "issuer, officer and plugin_publisher tokens need a \"country\" (ISO 3166-1 alpha-2)",
+                    "issuer, officer and plugin_publisher tokens need a \"country\" (ISO 3166-1 alpha-2); admin and watch_list_editor tokens may omit it",
                 ));
             }
             (_, Some(country)) => crate::country_code(country, "the country")?,

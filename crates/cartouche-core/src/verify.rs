@@ -115,6 +115,64 @@ fn registry_check(record: &CertificateRecord, today: time::Date) -> (Check, cart
     (check, view)
 }
 
+impl Core {
+    /// The `photo_watch` check: the certificate's photos compared with the watch lists'
+    /// photos (none when no list has photos). A likeness is a referral (not checked:
+    /// INDETERMINATE), never a failure.
+    fn photo_watch_check(
+        &self,
+        objects: &[cartouche_model::CulturalObject],
+        referrals: &mut Vec<cartouche_model::verdict::Referral>,
+    ) -> Option<Check> {
+        if !self.watching_photos() {
+            return None;
+        }
+        let name = CheckName::PhotoWatch;
+        let photos = crate::watch::certificate_photos(objects);
+        let (found, unavailable) = self.photo_referrals(&photos);
+        let (listed, lists) = self.watch_extent();
+        let check = if let Some(nearest) = found.first() {
+            let more = if found.len() > 1 { format!(" (and {} more)", found.len() - 1) } else { String::new() };
+            Check::not_checked(
+                name,
+                format!(
+                    "possible match: photo of object {} and entry {} of list {} (version {}, as of {}), {} of {} bits apart{more}: compare the object with both photos before you let it pass",
+                    nearest.object + 1,
+                    nearest.reference,
+                    nearest.list,
+                    nearest.version,
+                    nearest.as_of,
+                    nearest.distance,
+                    nearest.bits
+                ),
+            )
+        } else if unavailable.len() == photos.len() {
+            Check::not_checked(
+                name,
+                format!(
+                    "none of the certificate's {} photos is available here: not compared with the watch lists",
+                    photos.len()
+                ),
+            )
+        } else {
+            let missing = if unavailable.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} more not held by the registry: not compared)", unavailable.len())
+            };
+            Check::pass(
+                name,
+                format!(
+                    "{} photos compared with {listed} photos of {lists} watch lists: no likeness{missing}",
+                    photos.len() - unavailable.len()
+                ),
+            )
+        };
+        *referrals = found;
+        Some(check)
+    }
+}
+
 /// The check of a set of rule evaluations (`kind`: "exit-check" or "import").
 fn rules_check(name: CheckName, kind: &str, rules: &[RuleEvaluation], country: &str) -> Check {
     if rules.is_empty() {
@@ -165,6 +223,7 @@ impl Core {
         let mut checks = report.checks;
         let mut status = None;
         let mut rules = Vec::new();
+        let mut referrals = Vec::new();
         let mut matched_record = None;
         let summary = report.claims.as_ref().and_then(|claims| claims.summary());
         let sealed = report.claims.as_ref().filter(|_| checks.iter().all(|c| c.outcome != CheckOutcome::Fail));
@@ -204,6 +263,9 @@ impl Core {
                         checks.push(rules_check(CheckName::ImportRules, "import", &import, destination));
                         rules.extend(import);
                     }
+                    if let Some(check) = self.photo_watch_check(&record.certificate.application.objects, &mut referrals) {
+                        checks.push(check);
+                    }
                     if matched {
                         matched_record = Some(record);
                     }
@@ -221,8 +283,16 @@ impl Core {
         }
         let kind = cartouche_model::verdict_of(&checks);
         metrics::counter!("cartouche_verifications_total", "verdict" => kind.as_str()).increment(1);
-        let verdict =
-            Verdict { verdict: kind, checked_at: now, checks, certificate: summary, status, key: report.key, rules };
+        let verdict = Verdict {
+            verdict: kind,
+            checked_at: now,
+            checks,
+            certificate: summary,
+            status,
+            key: report.key,
+            rules,
+            referrals,
+        };
         Ok(Verification { verdict, record: matched_record })
     }
 
@@ -241,6 +311,7 @@ impl Core {
         let who = crate::federation::peer_name(url, &opened.bundle.countries);
         let sealed = report.claims.as_ref().filter(|_| checks.iter().all(|c| c.outcome != CheckOutcome::Fail));
         let mut rules = Vec::new();
+        let mut referrals = Vec::new();
         if let Some(claims) = sealed {
             checks.push(crate::federation::status_check(
                 claims,
@@ -275,6 +346,9 @@ impl Core {
                         checks.push(rules_check(CheckName::Rules, "exit-check", &exit, &claims.c));
                         rules = exit;
                     }
+                    if let Some(check) = self.photo_watch_check(&certificate.application.objects, &mut referrals) {
+                        checks.push(check);
+                    }
                 }
                 Err(reason) => checks.push(Check::not_checked(
                     CheckName::Rules,
@@ -294,6 +368,7 @@ impl Core {
             status: None,
             key: report.key,
             rules,
+            referrals,
         };
         Verification { verdict, record: None }
     }

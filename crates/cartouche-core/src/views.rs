@@ -45,6 +45,10 @@ pub struct CertificateView {
     pub status: StatusView,
     /// Links.
     pub links: CertificateLinks,
+    /// Possible matches of its photos with watch-list photos (issuance and the
+    /// certificate's page): for the issuer to compare; never a refusal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub referrals: Vec<cartouche_model::verdict::Referral>,
 }
 
 /// What issuance answered.

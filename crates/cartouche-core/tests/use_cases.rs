@@ -369,3 +369,50 @@ fn a_peer_plugin_whose_component_is_not_the_one_its_bundle_names_is_refused() {
     let error = core.install_peer_plugin("https://fr.example", &plugin, &publication, b"\0asm swapped").unwrap_err();
     assert_eq!(error.code, "plugin_sha256_mismatch", "{}", error.message);
 }
+
+/// Watch-list versions loaded at once by several editors: each gets a version of its own,
+/// none is lost, and the index names the latest.
+#[test]
+fn watch_lists_loaded_at_once_each_get_a_version_of_their_own() {
+    let (_dir, _store, core) = registry();
+    let core = Arc::new(core);
+    let editor = Caller { token_id: "tok_editor".into(), role: Role::WatchListEditor, country: None };
+    let photo = core.upload_photo(&editor, &png()).unwrap().view.sha256;
+    let upload = |reference: String| cartouche_core::watch::WatchListUpload {
+        name: "RACE".into(),
+        source: "test".into(),
+        as_of: Date::from_calendar_date(2026, time::Month::November, 30).unwrap(),
+        entries: vec![cartouche_core::watch::EntryUpload {
+            reference,
+            description: "a stolen thing".into(),
+            title: None,
+            maker: None,
+            object_type: Vec::new(),
+            materials_techniques: Vec::new(),
+            dating: None,
+            inscriptions: None,
+            photos: vec![photo.clone()],
+        }],
+    };
+    let threads: Vec<_> = (0..6)
+        .map(|i| {
+            let core = Arc::clone(&core);
+            let editor = editor.clone();
+            let upload = upload(format!("R-{i}"));
+            std::thread::spawn(move || core.load_watch_list(&editor, upload).unwrap().version)
+        })
+        .collect();
+    let mut versions: Vec<u64> = threads.into_iter().map(|thread| thread.join().unwrap()).collect();
+    versions.sort_unstable();
+    assert_eq!(versions, (1..=6).collect::<Vec<_>>());
+    let references: std::collections::BTreeSet<String> =
+        (1..=6).map(|v| core.watch_list("RACE", Some(v)).unwrap().entries[0].reference.clone()).collect();
+    assert_eq!(references.len(), 6, "every load kept its own entries: {references:?}");
+    assert_eq!(core.watch_lists()[0].version, 6);
+    // An issuer may not load lists; an unknown photo is named.
+    let issuer = Caller { token_id: "tok_issuer".into(), role: Role::Issuer, country: Some("FR".into()) };
+    assert_eq!(core.load_watch_list(&issuer, upload("X".into())).unwrap_err().code, "forbidden");
+    let mut unknown = upload("Y".into());
+    unknown.entries[0].photos = vec!["0".repeat(64)];
+    assert_eq!(core.load_watch_list(&editor, unknown).unwrap_err().code, "unknown_photo");
+}

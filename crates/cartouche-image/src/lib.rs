@@ -10,6 +10,9 @@
 
 use std::io::Cursor;
 
+pub mod fingerprint;
+pub use fingerprint::Fingerprint;
+
 use cartouche_model::canonical::hex;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use sha2::{Digest, Sha256};

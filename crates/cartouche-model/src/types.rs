@@ -627,6 +627,8 @@ pub enum Role {
     Officer,
     /// Publishes rule plugins for its jurisdiction.
     PluginPublisher,
+    /// Loads watch lists of stolen and missing objects (and their photos).
+    WatchListEditor,
 }
 
 impl Role {
@@ -637,6 +639,7 @@ impl Role {
             Role::Issuer => "issuer",
             Role::Officer => "officer",
             Role::PluginPublisher => "plugin_publisher",
+            Role::WatchListEditor => "watch_list_editor",
         }
     }
 }

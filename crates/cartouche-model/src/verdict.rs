@@ -74,11 +74,13 @@ pub enum CheckName {
     Rules,
     /// `import_rules`.
     ImportRules,
+    /// `photo_watch`: the certificate's photos compared with the watch lists' photos.
+    PhotoWatch,
 }
 
 impl CheckName {
     /// Every check, in the order a verification makes them.
-    pub const ALL: [CheckName; 12] = [
+    pub const ALL: [CheckName; 13] = [
         CheckName::Format,
         CheckName::Header,
         CheckName::Key,
@@ -91,6 +93,7 @@ impl CheckName {
         CheckName::Log,
         CheckName::Rules,
         CheckName::ImportRules,
+        CheckName::PhotoWatch,
     ];
 
     /// The stable name.
@@ -107,6 +110,7 @@ impl CheckName {
             CheckName::RegistryStatus => "registry_status",
             CheckName::Rules => "rules",
             CheckName::ImportRules => "import_rules",
+            CheckName::PhotoWatch => "photo_watch",
             CheckName::Log => "log",
         }
     }
@@ -280,6 +284,40 @@ pub struct Verdict {
     pub key: Option<KeyInfo>,
     /// Rule plugins that ran for this verification.
     pub rules: Vec<RuleEvaluation>,
+    /// Possible matches of the certificate's photos with watch-list photos, nearest
+    /// first: for a person to compare, side by side.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referrals: Vec<Referral>,
+}
+
+/// A certificate photo that looks like a watch-list photo: a referral for a person, never
+/// a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Referral {
+    /// The list's name.
+    pub list: String,
+    /// The list's version in force.
+    pub version: u64,
+    /// The date the list is as of.
+    #[serde(with = "crate::types::iso_date")]
+    pub as_of: time::Date,
+    /// Who publishes the list.
+    pub source: String,
+    /// The entry's reference in the list.
+    pub reference: String,
+    /// The entry's description.
+    pub description: String,
+    /// Which object of the certificate (from 0).
+    pub object: usize,
+    /// The certificate's photo (SHA-256).
+    pub photo: String,
+    /// The list's photo (SHA-256).
+    pub listed_photo: String,
+    /// Differing bits of the two photos' perceptual hashes.
+    pub distance: u32,
+    /// Bits in a hash.
+    pub bits: u32,
 }
 
 #[cfg(test)]

@@ -109,6 +109,21 @@ fn certificates_and_verdicts_made_by_the_types_validate() {
         status: Some(StatusView { state: CertificateState::Active, since: None, reason: None, events: Vec::new() }),
         key: Some(KeyInfo { kid: "abc".into(), country: "FR".into(), alg: Algorithm::EdDSA }),
         rules: Vec::new(),
+        referrals: vec![cartouche_model::verdict::Referral {
+            list: "ITALY-TPC".into(),
+            version: 3,
+            as_of: time::macros::date!(2026 - 11 - 30),
+            source: "Carabinieri TPC".into(),
+            reference: "TPC-0001".into(),
+            description: "a stolen painting".into(),
+            object: 0,
+            photo: "a".repeat(64),
+            listed_photo: "b".repeat(64),
+            distance: 5,
+            bits: 64,
+        }],
     };
-    check_schema(SchemaKind::Verdict, &serde_json::to_value(&verdict).unwrap()).unwrap();
+    let json = serde_json::to_value(&verdict).unwrap();
+    check_schema(SchemaKind::Verdict, &json).unwrap();
+    assert_eq!(serde_json::from_value::<Verdict>(json).unwrap(), verdict, "a referral round-trips");
 }

@@ -20,6 +20,7 @@ mod ops;
 mod photos;
 mod plugins;
 mod verify;
+mod watch;
 pub mod web;
 
 use std::net::{IpAddr, Ipv6Addr};
@@ -269,12 +270,25 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/federation/certificate", post(federation::certificate_for_peer))
         .layer(DefaultBodyLimit::max(federation::MAX_NODE_DOCUMENT_BYTES))
         .layer(RequestBodyLimitLayer::new(federation::MAX_NODE_DOCUMENT_BYTES));
+    let watch_lists = Router::new()
+        .route("/api/v1/watch-lists", post(watch::load).get(watch::list))
+        .route("/api/v1/watch-lists/{name}", get(watch::one))
+        .layer(DefaultBodyLimit::max(watch::MAX_WATCH_LIST_BYTES))
+        .layer(RequestBodyLimitLayer::new(watch::MAX_WATCH_LIST_BYTES));
     let uploads = Router::new()
         .route("/api/v1/photos", post(photos::upload))
         .layer(DefaultBodyLimit::max(cartouche_image::MAX_PHOTO_BYTES))
         .layer(RequestBodyLimitLayer::new(cartouche_image::MAX_PHOTO_BYTES));
-    harden(api.merge(verification).merge(uploads).merge(plugin_routes).merge(witness).merge(nodes).merge(web::routes()))
-        .with_state(state)
+    harden(
+        api.merge(verification)
+            .merge(uploads)
+            .merge(plugin_routes)
+            .merge(witness)
+            .merge(nodes)
+            .merge(watch_lists)
+            .merge(web::routes()),
+    )
+    .with_state(state)
 }
 
 /// The layers every route runs under: JSON errors for bare statuses (404 fallback, 405,

@@ -444,6 +444,35 @@ fn verdict_body(
                 }
             }
         }
+        @if !verdict.referrals.is_empty() {
+            section.card.referrals #referrals aria-labelledby="referrals-heading" {
+                h2 #referrals-heading { (t(lang, "referral.heading")) }
+                p.small { (t(lang, "referral.explain")) }
+                @for referral in &verdict.referrals {
+                    article.referral data-list=(referral.list) data-reference=(referral.reference) {
+                        div.pair {
+                            figure {
+                                a href=(format!("/api/v1/photos/{}", referral.photo)) {
+                                    img src=(format!("/api/v1/photos/{}/thumbnail", referral.photo)) alt=(t(lang, "referral.certificate_photo")) width="240" loading="lazy";
+                                }
+                                figcaption { (t(lang, "referral.certificate_photo")) " · " (t(lang, "verdict.photo_alt")) " " (referral.object + 1) }
+                            }
+                            figure {
+                                a href=(format!("/api/v1/photos/{}", referral.listed_photo)) {
+                                    img src=(format!("/api/v1/photos/{}/thumbnail", referral.listed_photo)) alt=(t(lang, "referral.listed_photo")) width="240" loading="lazy";
+                                }
+                                figcaption { (t(lang, "referral.listed_photo")) " · " (referral.list) " " (referral.reference) }
+                            }
+                        }
+                        p.small {
+                            strong { (referral.list) " " (referral.reference) } " (" (referral.source) ", v" (referral.version) ", " (referral.as_of) ") · "
+                            (referral.distance) "/" (referral.bits)
+                        }
+                        p.description { (referral.description) }
+                    }
+                }
+            }
+        }
         @if let Some(summary) = &verdict.certificate {
             section.card.glance #certificate aria-label=(t(lang, "cert.number")) data-number=(summary.number)
                 data-export-type=(export_type_name(summary.export_type))
