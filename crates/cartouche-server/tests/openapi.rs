@@ -65,6 +65,7 @@ fn fill(template: &str) -> String {
         .replace("{kid}", "AAAAAAAAAAA")
         .replace("{id}", "eu-export")
         .replace("{version}", "1.0.0")
+        .replace("{name}", "ITALY-TPC")
 }
 
 #[tokio::test]
