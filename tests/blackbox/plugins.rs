@@ -470,19 +470,20 @@ fn a_newcomer_scaffolds_builds_tests_and_publishes_a_plugin() {
     let scratch = repo().join("target/blackbox-plugins");
     std::fs::create_dir_all(&scratch).unwrap();
     let work = tempfile::tempdir_in(&scratch).unwrap();
-    let dir = work.path().join("ch-export");
+    let dir = work.path().join("ch-scaffold");
     let dir_text = dir.to_str().unwrap();
     let (code, stdout, stderr) =
-        cli(&["plugin", "new", "ch-export", "--jurisdiction", "CH", "--dir", dir_text], &[], work.path());
+        cli(&["plugin", "new", "ch-scaffold", "--jurisdiction", "CH", "--dir", dir_text], &[], work.path());
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     for file in ["Cargo.toml", "manifest.json", "cases.json", "src/lib.rs", "tests/cases.rs", "README.md", "Cargo.lock"]
     {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
-    // The same target directory as the bundled plugins: their dependencies are reused.
+    // The same target directory as the bundled plugins: their dependencies are reused. (Its
+    // id is none of theirs: the built module would take a bundled plugin's file name.)
     let target = repo().join("target").to_str().unwrap().to_owned();
     let env = [("CARGO_TARGET_DIR", target.as_str())];
-    let component = work.path().join("ch-export.wasm");
+    let component = work.path().join("ch-scaffold.wasm");
     let component_text = component.to_str().unwrap();
     let (code, stdout, stderr) = cli(&["plugin", "build", dir_text, "--out", component_text], &env, work.path());
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -519,14 +520,14 @@ fn a_newcomer_scaffolds_builds_tests_and_publishes_a_plugin() {
         work.path(),
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Published ch-export 0.1.0 (CH)"), "{stdout}");
+    assert!(stdout.contains("Published ch-scaffold 0.1.0 (CH)"), "{stdout}");
     let issuer = server.token("issuer", Some("CH"));
     let record = server.issue(&issuer, &example("ch-watch-collection.json"));
     let evaluation = &record["certificate"]["rule_evaluations"][0];
-    assert_eq!(evaluation["plugin"], "ch-export", "{record:#}");
+    assert_eq!(evaluation["plugin"], "ch-scaffold", "{record:#}");
     let (code, stdout, _) = cli(&["plugin", "list", "--server", &server.base], &[], work.path());
     assert_eq!(code, 0);
-    assert!(stdout.contains("ch-export") && stdout.contains("active"), "{stdout}");
+    assert!(stdout.contains("ch-scaffold") && stdout.contains("active"), "{stdout}");
 }
 
 /// A plugin written in Python, built by `cartouche plugin build` (componentize-py), published

@@ -246,8 +246,8 @@ fn a_plugin_id_stays_with_the_jurisdiction_of_its_first_publication() {
     let hijack = italy
         .manifest
         .replace("\"jurisdiction\": \"IT\"", "\"jurisdiction\": \"FR\"")
-        .replace("\"version\": \"1.0.0\"", "\"version\": \"1.0.1\"");
-    assert!(hijack.contains("\"FR\"") && hijack.contains("1.0.1"), "{hijack}");
+        .replace("\"version\": \"1.1.0\"", "\"version\": \"1.1.1\"");
+    assert!(hijack.contains("\"FR\"") && hijack.contains("1.1.1"), "{hijack}");
     let error = rules.check(hijack.as_bytes(), b"not even wasm", italy.cases.as_bytes()).err().unwrap();
     assert!(
         matches!(&error, PublishError::IdTaken { id, owner, jurisdiction } if id == "it-export" && owner == "IT" && jurisdiction == "FR"),
@@ -265,10 +265,10 @@ fn a_plugin_id_stays_with_the_jurisdiction_of_its_first_publication() {
     store.plugins.push(stored(&hijack, hostile().component, datetime!(2026-02-01 0:00 UTC)));
     let again = self::rules();
     assert_eq!(store.load(&again), 1, "the FR version of it-export is left out");
-    assert!(again.has("it-export", "1.0.0") && !again.has("it-export", "1.0.1"));
+    assert!(again.has("it-export", "1.1.0") && !again.has("it-export", "1.1.1"));
     let ran = italian_issuance(&again);
     let it = ran.iter().find(|e| e.plugin == "it-export").expect("Italy's rules ran");
-    assert_eq!(it.version, "1.0.0");
+    assert_eq!(it.version, "1.1.0");
     assert_eq!(it.sha256, store.plugins[0].sha256);
     assert!(again.list(date!(2026 - 11 - 28)).iter().all(|l| l.jurisdiction == "IT"));
 }
