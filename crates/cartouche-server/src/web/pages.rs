@@ -455,7 +455,7 @@ fn verdict_body(
                                 a href=(format!("/api/v1/photos/{}", referral.photo)) {
                                     img src=(format!("/api/v1/photos/{}/thumbnail", referral.photo)) alt=(t(lang, "referral.certificate_photo")) width="240" loading="lazy";
                                 }
-                                figcaption { (t(lang, "referral.certificate_photo")) " · " (t(lang, "verdict.photo_alt")) " " (referral.object + 1) }
+                                figcaption { (t(lang, "referral.certificate_photo_of").replace("{n}", &(referral.object + 1).to_string())) }
                             }
                             figure {
                                 a href=(format!("/api/v1/photos/{}", referral.listed_photo)) {
@@ -466,7 +466,7 @@ fn verdict_body(
                         }
                         p.small {
                             strong { (referral.list) " " (referral.reference) } " (" (referral.source) ", v" (referral.version) ", " (referral.as_of) ") · "
-                            (referral.distance) "/" (referral.bits)
+                            (t(lang, "referral.distance").replace("{d}", &referral.distance.to_string()).replace("{bits}", &referral.bits.to_string()))
                         }
                         p.description { (referral.description) }
                     }
