@@ -434,7 +434,7 @@ pub fn test(component: &Path, cases: &Path, manifest: Option<&Path>, as_json: bo
         }
         None => None,
     };
-    let requested = declared.as_ref().map(|m| m.limits.clone()).unwrap_or_default();
+    let requested = declared.as_ref().map(|m| m.limits).unwrap_or_default();
     if let Some(manifest) = manifest {
         let manifest_bytes = std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
         // The publication checks, exactly as the server runs them.
