@@ -84,10 +84,16 @@ fn a_listed_photo_is_a_referral_at_issuance_and_at_verification_never_a_refusal(
     twice["entries"][1]["reference"] = "TS-0001".into();
     let (status, body) = server.call("POST", "/api/v1/watch-lists", Some(&editor), Some(&twice));
     assert_error(status, &body, 400, "invalid_watch_list");
+    // The schema first, every problem with its path: a null where a text is expected.
+    let mut nulls = list.clone();
+    nulls["entries"][0]["title"] = Value::Null;
+    let (status, body) = server.call("POST", "/api/v1/watch-lists", Some(&editor), Some(&nulls));
+    assert_error(status, &body, 400, "validation_failed");
+    assert_eq!(body["error"]["details"]["errors"][0]["path"], "/entries/0/title", "{body}");
     let mut badly_named = list.clone();
     badly_named["name"] = "stolen things".into();
     let (status, body) = server.call("POST", "/api/v1/watch-lists", Some(&editor), Some(&badly_named));
-    assert_error(status, &body, 400, "invalid_watch_list");
+    assert_error(status, &body, 400, "validation_failed");
 
     // The same object photographed again at the ministry: cropped, in other light,
     // re-compressed. Issuance is not refused; the answer carries the referral.

@@ -284,6 +284,14 @@ fn check_upload(upload: &WatchListUpload) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// Reads a list upload: JSON, then the schema (`Requests_watch_list_upload`: every
+/// problem with its path, `validation_failed`), then the types.
+pub fn parse_upload(bytes: &[u8]) -> Result<WatchListUpload, CoreError> {
+    let value: serde_json::Value = crate::parse_json(bytes)?;
+    cartouche_model::validate::check_schema(cartouche_model::validate::SchemaKind::WatchListUpload, &value)?;
+    serde_json::from_value(value).map_err(|error| CoreError::invalid("invalid_watch_list", error.to_string()))
+}
+
 fn version_key(name: &str, version: u64) -> String {
     format!("watch-lists/{name}/{version}")
 }

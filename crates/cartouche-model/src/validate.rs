@@ -38,6 +38,10 @@ pub mod sources {
     /// `schemas/federation.schema.json`.
     pub const FEDERATION: &str = include_str!("../../../schemas/federation.schema.json");
 
+    /// `schemas/requests.schema.json`: request bodies and parameters (the OpenAPI document
+    /// publishes it under `Requests`).
+    pub const REQUESTS: &str = include_str!("../../../schemas/requests.schema.json");
+
     /// Every schema with its `$id`, for tools that publish them (the OpenAPI document).
     pub const ALL: [(&str, &str); 10] = [
         ("Application", APPLICATION),
@@ -80,6 +84,8 @@ pub enum SchemaKind {
     Bundle,
     /// `federation.schema.json#/$defs/status_list`: a status list token's payload.
     StatusList,
+    /// `requests.schema.json#/$defs/watch_list_upload`: a watch list loaded through the API.
+    WatchListUpload,
 }
 
 struct Validators {
@@ -95,6 +101,7 @@ struct Validators {
     registry: Validator,
     bundle: Validator,
     status_list: Validator,
+    watch_list_upload: Validator,
 }
 
 fn parse(text: &str) -> Value {
@@ -103,7 +110,7 @@ fn parse(text: &str) -> Value {
 
 static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
     let mut builder = Registry::new();
-    for (_, text) in sources::ALL {
+    for text in sources::ALL.iter().map(|(_, text)| *text).chain([sources::REQUESTS]) {
         let schema = parse(text);
         let id = schema["$id"].as_str().expect("every schema has an $id").to_owned();
         builder = builder.add(id, schema).expect("schema ids are valid URIs");
@@ -130,6 +137,7 @@ static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| {
         registry: build(sources::FEDERATION),
         bundle: build(r#"{"$ref": "urn:cartouche:schema:federation#/$defs/bundle"}"#),
         status_list: build(r#"{"$ref": "urn:cartouche:schema:federation#/$defs/status_list"}"#),
+        watch_list_upload: build(r#"{"$ref": "urn:cartouche:schema:requests#/$defs/watch_list_upload"}"#),
     }
 });
 
@@ -175,6 +183,7 @@ pub fn check_schema(kind: SchemaKind, instance: &Value) -> Result<(), Validation
         SchemaKind::RegistryDescription => &validators.registry,
         SchemaKind::Bundle => &validators.bundle,
         SchemaKind::StatusList => &validators.status_list,
+        SchemaKind::WatchListUpload => &validators.watch_list_upload,
     };
     let errors: Vec<FieldError> = validator
         .iter_errors(instance)

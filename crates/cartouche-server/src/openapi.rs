@@ -492,7 +492,11 @@ const ROUTES: &[Route] = &[
         body: Body::Json("Requests_watch_list_upload", true),
         responses: &[
             ("201", "{name, version, source, as_of, loaded_at, entries, photos, url}", JSON),
-            ("400", "invalid_json, invalid_watch_list, invalid_photo_hash", ERROR_JSON),
+            (
+                "400",
+                "invalid_json, validation_failed (details.errors[].path), invalid_watch_list (blank text, a reference twice)",
+                ERROR_JSON,
+            ),
             ("403", "forbidden", ERROR_JSON),
             ("409", "watch_list_busy", ERROR_JSON),
             ("413", "payload_too_large (32 MiB)", ERROR_JSON),

@@ -28,7 +28,7 @@ pub async fn load(
     let check = caller.clone();
     state.run(move |core| core.check_watch_list_editor(&check)).await?;
     let bytes = read_json_bytes(request, &state).await?;
-    let upload: WatchListUpload = cartouche_core::parse_json(&bytes)?;
+    let upload: WatchListUpload = cartouche_core::watch::parse_upload(&bytes)?;
     let loaded = state.run_image(move |core| core.load_watch_list(&caller, upload)).await?;
     Ok((StatusCode::CREATED, Json(loaded)).into_response())
 }
