@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod number;
 pub mod plugin;
 pub mod reference;
+pub mod territory;
 pub mod types;
 #[cfg(feature = "validate")]
 pub mod validate;

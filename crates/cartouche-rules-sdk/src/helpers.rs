@@ -125,6 +125,28 @@ pub fn mentions(object: &CulturalObject, words: &[&str]) -> bool {
     words.iter().any(|word| haystack.contains(&word.to_lowercase()))
 }
 
+/// Words that make an object archaeological (type or materials), in the certificates'
+/// languages.
+pub const ARCHAEOLOGY_WORDS: [&str; 5] = ["archaeolog", "archéolog", "archeolog", "archäolog", "arqueol"];
+
+/// Whether the object is archaeological material: EU116 category 1 (products of excavations
+/// or finds) or 2 (elements of dismembered monuments), a find place, or a word for it in its
+/// type or materials (not its title).
+pub fn is_archaeological(object: &CulturalObject) -> bool {
+    categories(object, "EU116").any(|code| code == "1" || code == "2")
+        || object
+            .provenance
+            .as_ref()
+            .and_then(|provenance| provenance.find_place.as_deref())
+            .is_some_and(|place| !place.trim().is_empty())
+        || object
+            .object_type
+            .iter()
+            .chain(object.materials_techniques.iter())
+            .map(|text| text.to_lowercase())
+            .any(|text| ARCHAEOLOGY_WORDS.iter().any(|word| text.contains(word)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -140,28 +140,6 @@ pub fn agreement_in_force(country: &str, date: Date) -> Option<&'static Agreemen
     AGREEMENTS.iter().find(|agreement| agreement.country == country && agreement.in_force <= date)
 }
 
-/// Words that make an object archaeological (type or materials), in the languages of the
-/// certificates.
-const ARCHAEOLOGY_WORDS: [&str; 5] = ["archaeolog", "archéolog", "archeolog", "archäolog", "arqueol"];
-
-/// Whether the object is archaeological material: EU116 category 1 (products of excavations
-/// or finds) or 2 (elements of dismembered monuments), a find place, or a word for it in its
-/// type or materials.
-pub fn is_archaeological(object: &CulturalObject) -> bool {
-    categories(object, "EU116").any(|code| code == "1" || code == "2")
-        || object
-            .provenance
-            .as_ref()
-            .and_then(|provenance| provenance.find_place.as_deref())
-            .is_some_and(|place| !place.trim().is_empty())
-        || object
-            .object_type
-            .iter()
-            .chain(object.materials_techniques.iter())
-            .map(|text| text.to_lowercase())
-            .any(|text| ARCHAEOLOGY_WORDS.iter().any(|word| text.contains(word)))
-}
-
 /// The index of the object's first document of type `other` whose `ref` is `prefix`
 /// followed by a non-blank reference.
 fn document_with(object: &CulturalObject, prefix: &str) -> Option<usize> {

@@ -13,7 +13,7 @@
 //!
 //! - The Union is its customs territory (Reg. (EU) No 952/2013 Art. 4), not the list of
 //!   member states: Monaco and the French outermost regions are inside, Büsingen, Heligoland,
-//!   Livigno, Ceuta and Melilla outside (see [`territory`]; the consignee's address is read for
+//!   Livigno, Ceuta and Melilla outside (see `cartouche_rules_sdk::model::territory`; the consignee's address is read for
 //!   the enclaves that carry their state's code).
 //! - Where the export relies on a national document (`national_certificate`, e.g. the French
 //!   certificat), the licence may not outlive it (`EU.LICENCE_OUTLIVES_NATIONAL_DOCUMENT`).
@@ -32,9 +32,7 @@ use cartouche_rules_sdk::model::{Application, ExportType, LicenceType};
 use cartouche_rules_sdk::prelude::*;
 use cartouche_rules_sdk::{CulturalObject, FindingExt};
 
-pub mod territory;
-
-use territory::{Enclave, Place, Reading, code_inside, consignee_place};
+use cartouche_rules_sdk::model::territory::{Enclave, Place, Reading, code_inside, consignee_place};
 
 /// The rule.
 pub struct EuExport;

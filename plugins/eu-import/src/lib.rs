@@ -13,7 +13,7 @@
 //! `IMPORT-LICENCE:` or `IMPORTER-STATEMENT:`, followed by the reference.
 //!
 //! The rule runs only at the import check and only for goods entering the **customs
-//! territory of the Union** (Reg. (EU) No 952/2013 Art. 4, see [`territory`]), which is not the
+//! territory of the Union** (Reg. (EU) No 952/2013 Art. 4, see `cartouche_rules_sdk::model::territory`), which is not the
 //! list of member states: a certificate issued in the customs territory (a member state, or
 //! Monaco) moves the goods within it; a consignee in Büsingen, Heligoland, Livigno, Ceuta or
 //! Melilla receives them outside it; goods created or discovered in the customs territory are
@@ -36,9 +36,7 @@ use cartouche_rules_sdk::model::{Application, CulturalObject, DocumentKind, Expo
 use cartouche_rules_sdk::prelude::*;
 use cartouche_rules_sdk::time::Month;
 
-pub mod territory;
-
-use territory::{Place, Reading, code_inside, consignee_place};
+use cartouche_rules_sdk::model::territory::{Place, Reading, code_inside, consignee_place};
 
 /// The rule.
 pub struct EuImport;

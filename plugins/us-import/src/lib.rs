@@ -183,21 +183,6 @@ pub enum Fit {
     Overlaps,
 }
 
-/// Words that make an object archaeological (type or materials).
-const ARCHAEOLOGY_WORDS: [&str; 5] = ["archaeolog", "archéolog", "archeolog", "archäolog", "arqueol"];
-
-/// Whether the object is archaeological: EU116 category 1 or 2, a find place, or a word for
-/// it in its type or materials.
-pub fn is_archaeological(object: &CulturalObject) -> bool {
-    categories(object, "EU116").any(|code| code == "1" || code == "2")
-        || object
-            .provenance
-            .as_ref()
-            .and_then(|provenance| provenance.find_place.as_deref())
-            .is_some_and(|place| !place.trim().is_empty())
-        || lower_type_and_materials(object).iter().any(|text| ARCHAEOLOGY_WORDS.iter().any(|word| text.contains(word)))
-}
-
 fn lower_type_and_materials(object: &CulturalObject) -> Vec<String> {
     object.object_type.iter().chain(object.materials_techniques.iter()).map(|text| text.to_lowercase()).collect()
 }

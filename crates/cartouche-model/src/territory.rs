@@ -19,10 +19,10 @@
 //! Büsingen, Heligoland, Livigno, Ceuta and Melilla are usually written with their state's code
 //! (DE, IT, ES): only the address tells them apart, and it is read as [`Reading`] says.
 //!
-//! The same file is in `plugins/eu-export/src/territory.rs` and
-//! `plugins/eu-import/src/territory.rs` (a test of eu-export checks they are identical).
+//! Shared by the plugins that need it (`eu-export`, `eu-import`) through the SDK
+//! (`cartouche_rules_sdk::model::territory`).
 
-use cartouche_rules_sdk::model::plugin::is_eu_member;
+use crate::plugin::is_eu_member;
 
 /// Codes other than member states' that are inside the customs territory of the Union:
 /// Monaco (Art. 4(2)(a)); the French outermost regions Guadeloupe, French Guiana, Martinique,
