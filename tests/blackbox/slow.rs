@@ -161,15 +161,26 @@ fn a_thousand_idle_or_byte_at_a_time_clients_do_not_stop_verification_for_others
 fn a_client_that_never_reads_its_answers_is_let_go() {
     let server = limited_server();
     let before = open_connections(&server);
-    let mut stream = connect_from(&server, [127, 0, 0, 30]);
+    let stream = connect_from(&server, [127, 0, 0, 30]);
     // Thousands of pipelined requests for a large answer, and not a byte read: the
-    // server's writes stall once the socket buffers are full.
+    // server's writes stall once the socket buffers are full. Written from another thread,
+    // so that how long the writing blocks (until the server lets go) does not decide when
+    // the connection is looked at.
     let request = b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(4000);
-    stream.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
-    let _ = stream.write_all(&request);
+    let mut writing = stream.try_clone().unwrap();
+    writing.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = writing.write_all(&request);
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while open_connections(&server) <= before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(open_connections(&server) > before, "the connection is open while it stalls");
     let open = wait_for_open_connections(&server, before);
     assert!(open <= before, "the stalled connection was not closed ({open} open)");
+    writer.join().unwrap();
+    drop(stream);
     // And the server serves others all along.
     assert_eq!(server.raw("GET", "/healthz", None, None, &[]).0, 200);
 }
