@@ -90,6 +90,53 @@ pub(crate) struct LogState {
     opened: Mutex<Option<(Vec<u8>, Arc<OpenedCheckpoint>)>>,
     /// Full tiles, which never change, by path (at most [`TILE_CACHE`] of them).
     full_tiles: Mutex<std::collections::HashMap<String, Arc<Vec<u8>>>>,
+    /// Stored hashes read for inclusion proofs, by storage index: a hash never changes
+    /// once stored (the log is append-only), so what was read once is not read again.
+    /// At most [`HASH_CACHE`], least recently used first out.
+    hashes: Mutex<lru::LruCache<u64, tree::Hash>>,
+}
+
+/// How many stored hashes are kept (about 60 bytes each with the cache's own: 3.8 MiB).
+/// A proof in a log of n entries reads about log2(n) of them, and those near the root are
+/// shared by every proof.
+const HASH_CACHE: usize = 65_536;
+
+/// Reads stored hashes through [`LogState::hashes`].
+struct KeptHashes<'a> {
+    store: &'a dyn Store,
+    kept: &'a Mutex<lru::LruCache<u64, tree::Hash>>,
+}
+
+impl tree::HashReader for KeptHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<tree::Hash>, tree::TreeError> {
+        let mut found: Vec<Option<tree::Hash>> = {
+            let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            indexes.iter().map(|index| kept.get(index).copied()).collect()
+        };
+        let missing: Vec<u64> =
+            indexes.iter().zip(&found).filter(|(_, hash)| hash.is_none()).map(|(index, _)| *index).collect();
+        if missing.is_empty() {
+            return Ok(found.into_iter().flatten().collect());
+        }
+        let read = StoreHashes(self.store).read_hashes(&missing)?;
+        if read.len() != missing.len() {
+            return Err(tree::TreeError::InvalidInput(format!(
+                "asked the store for {} hashes, got {}",
+                missing.len(),
+                read.len()
+            )));
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut read = read.into_iter();
+        for (index, slot) in indexes.iter().zip(found.iter_mut()) {
+            if slot.is_none() {
+                let hash = read.next().expect("as many hashes as missing indexes");
+                kept.put(*index, hash);
+                *slot = Some(hash);
+            }
+        }
+        Ok(found.into_iter().flatten().collect())
+    }
 }
 
 /// How many full tiles are kept in memory (an entry bundle is at most 256 entries of a
@@ -155,6 +202,7 @@ impl LogState {
             checkpointing,
             opened: Mutex::new(None),
             full_tiles: Mutex::new(std::collections::HashMap::new()),
+            hashes: Mutex::new(lru::LruCache::new(std::num::NonZeroUsize::new(HASH_CACHE).expect("not zero"))),
         })
     }
 }
@@ -348,11 +396,16 @@ impl Core {
         // One checkpoint for both the hashes and the note (another may be signed meanwhile).
         let opened = self.latest_checkpoint()?.ok_or_else(|| CoreError::internal("no checkpoint"))?;
         let size = opened.checkpoint.size();
-        let hashes = tree::inclusion_proof(size, index, &StoreHashes(&*self.store))
+        let hashes = tree::inclusion_proof(size, index, &self.kept_hashes())
             .map_err(|error| damaged(format!("cannot prove entry {index}: {error}")))?;
         let proof =
             TlogProof { extra: Some(number.as_bytes().to_vec()), index, hashes, checkpoint: opened.note.clone() };
         Ok(proof.to_text())
+    }
+
+    /// The stored hashes, through the ones already read.
+    fn kept_hashes(&self) -> KeptHashes<'_> {
+        KeptHashes { store: &*self.store, kept: &self.log().hashes }
     }
 
     /// The verdict's `log` check for a certificate the registry holds.
@@ -399,7 +452,7 @@ impl Core {
             };
         };
         let size = opened.checkpoint.size();
-        let proved = tree::inclusion_proof(size, index, &StoreHashes(&*self.store)).and_then(|proof| {
+        let proved = tree::inclusion_proof(size, index, &self.kept_hashes()).and_then(|proof| {
             tree::check_inclusion(&proof, size, *opened.checkpoint.hash(), index, leaf_hash(&expected))
         });
         if let Err(error) = proved {

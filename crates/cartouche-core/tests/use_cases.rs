@@ -18,6 +18,7 @@ use time::{Date, OffsetDateTime};
 struct Counting {
     inner: SledStore,
     photo_reads: AtomicUsize,
+    hash_reads: AtomicUsize,
     log_unreadable: AtomicBool,
     hide_log_index: AtomicBool,
 }
@@ -27,6 +28,7 @@ impl Counting {
         Self {
             inner,
             photo_reads: AtomicUsize::new(0),
+            hash_reads: AtomicUsize::new(0),
             log_unreadable: AtomicBool::new(false),
             hide_log_index: AtomicBool::new(false),
         }
@@ -127,6 +129,7 @@ impl Store for Counting {
         self.inner.log_entries(start, end)
     }
     fn log_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.hash_reads.fetch_add(indexes.len(), Ordering::SeqCst);
         self.inner.log_hashes(indexes)
     }
     fn log_checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
@@ -255,9 +258,20 @@ fn the_log_check_passes_fails_or_is_not_checked() {
     let (kind, check) = log_check(&core);
     assert_eq!((kind, check.outcome), (VerdictKind::Valid, cartouche_model::CheckOutcome::Pass), "{}", check.detail);
     assert!(check.detail.contains("next checkpoint"), "{}", check.detail);
+    // Enough certificates for a proof of several hashes.
+    for _ in 0..5 {
+        core.issue(&issuer, IssueRequest { body, idempotency_key: None }).unwrap();
+    }
     core.sign_checkpoint().unwrap();
+    let reads = store.hash_reads.load(Ordering::SeqCst);
     let (_, check) = log_check(&core);
     assert!(check.detail.contains("signed checkpoint"), "{}", check.detail);
+    let first = store.hash_reads.load(Ordering::SeqCst) - reads;
+    assert!(first > 0, "the first proof reads the stored hashes");
+    // Stored hashes never change: the same proof again reads none of them.
+    let (kind, check) = log_check(&core);
+    assert_eq!((kind, check.outcome), (VerdictKind::Valid, cartouche_model::CheckOutcome::Pass), "{}", check.detail);
+    assert_eq!(store.hash_reads.load(Ordering::SeqCst) - reads, first, "the kept hashes were read again");
     assert_eq!(core.check_log().unwrap().checkpoint_size, store.log_size().unwrap());
     // A certificate the registry holds but never logged.
     store.hide_log_index.store(true, Ordering::SeqCst);

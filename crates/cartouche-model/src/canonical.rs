@@ -37,8 +37,14 @@ pub fn hex(bytes: &[u8]) -> String {
 fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
     match value {
         Value::Object(map) => {
+            // serde_json's map iterates in byte order of the keys (this workspace does not
+            // enable `preserve_order`; `a_map_in_byte_order_is_written_in_utf16_order`
+            // fails if it does). Byte order is UTF-16 order unless a key holds a character
+            // from U+E000 up (UTF-8 lead byte 0xEE or more): only then are they sorted.
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            if map.keys().any(|key| key.bytes().any(|byte| byte >= 0xEE)) {
+                entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            }
             out.push(b'{');
             for (index, (key, item)) in entries.into_iter().enumerate() {
                 if index > 0 {
@@ -76,6 +82,23 @@ mod tests {
         let value = json!({"b": [1, {"z": true, "a": null}], "a": "x\n\u{1}", "é": 1, "Z": 2});
         let bytes = to_canonical_json(&value).unwrap();
         assert_eq!(String::from_utf8(bytes).unwrap(), r#"{"Z":2,"a":"x\n\u0001","b":[1,{"a":null,"z":true}],"é":1}"#);
+    }
+
+    #[test]
+    fn a_map_in_byte_order_is_written_in_utf16_order() {
+        // Keys in ASCII and the BMP below U+E000 need no sort; a supplementary character
+        // (U+1F600, UTF-16 D83D DE00) sorts before U+E000-U+FFFF (here U+FF01).
+        let value = json!({"b": 1, "a": 2, "é": 3, "\u{FF01}": 4, "\u{1F600}": 5, "Z": 6});
+        let bytes = to_canonical_json(&value).unwrap();
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "{\"Z\":6,\"a\":2,\"b\":1,\"é\":3,\"\u{1F600}\":5,\"\u{FF01}\":4}"
+        );
+        let ascii = json!({"z": 1, "a": {"y": 2, "b": 3}});
+        assert_eq!(String::from_utf8(to_canonical_json(&ascii).unwrap()).unwrap(), r#"{"a":{"b":3,"y":2},"z":1}"#);
+        // The byte order this relies on (no `preserve_order` in the workspace):
+        let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
+        assert!(keys.windows(2).all(|pair| pair[0].as_bytes() < pair[1].as_bytes()), "{keys:?}");
     }
 
     fn arbitrary_json() -> impl Strategy<Value = Value> {

@@ -138,6 +138,7 @@ mod base64_bytes {
 /// What a plugin evaluates: the certificate, or at issuance the application with the
 /// issue date and no number yet. Field pointers are the same in both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "crate::types::FlatWire")]
 pub struct RuleSubject {
     /// The certificate number (absent at issuance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,6 +155,20 @@ pub struct RuleSubject {
     /// Rules that ran at issuance (absent at issuance).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_evaluations: Vec<RuleEvaluation>,
+}
+
+/// Read without `flatten`'s intermediate tree (see [`crate::types::FlatWire`]).
+impl From<crate::types::FlatWire> for RuleSubject {
+    fn from(wire: crate::types::FlatWire) -> Self {
+        let (number, issue_date, issued_at, rule_evaluations, application) = wire.split();
+        RuleSubject {
+            number,
+            issue_date,
+            issued_at,
+            application,
+            rule_evaluations: rule_evaluations.unwrap_or_default(),
+        }
+    }
 }
 
 /// A file of cases a plugin must pass: shared reference data, named base applications,

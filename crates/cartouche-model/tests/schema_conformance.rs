@@ -127,3 +127,42 @@ fn certificates_and_verdicts_made_by_the_types_validate() {
     check_schema(SchemaKind::Verdict, &json).unwrap();
     assert_eq!(serde_json::from_value::<Verdict>(json).unwrap(), verdict, "a referral round-trips");
 }
+
+/// A certificate and a plugin's subject are read through a flat copy of the application's
+/// fields (not `flatten`'s intermediate tree): with every optional field of the
+/// application present, each example reads back to the same JSON, in both types, and a
+/// missing field of the certificate is named.
+#[test]
+fn certificates_and_rule_subjects_read_back_every_field() {
+    use cartouche_model::plugin::RuleSubject;
+    for (name, mut application) in examples() {
+        let object = application.as_object_mut().unwrap();
+        let party = object["applicant"].clone();
+        object.entry("representative").or_insert_with(|| party.clone());
+        object.entry("owner").or_insert(party);
+        object.entry("reimport_due_date").or_insert_with(|| "2027-11-30".into());
+        object.entry("national_certificate").or_insert_with(
+            || serde_json::json!({"number": "N-1", "issue_date": "2026-11-01", "valid_until": "2046-11-01"}),
+        );
+        let mut certificate = application.clone();
+        let fields = certificate.as_object_mut().unwrap();
+        fields.insert("number".into(), "FR-2026-000042".into());
+        fields.insert("issue_date".into(), "2026-11-28".into());
+        fields.insert("issued_at".into(), "2026-11-28T10:00:00Z".into());
+        fields.insert(
+            "rule_evaluations".into(),
+            serde_json::json!([{"plugin": "fr-export", "version": "1.1.0", "sha256": "ab".repeat(32), "phase": "issuance", "outcome": "pass", "findings": []}]),
+        );
+        let parsed: Certificate = serde_json::from_value(certificate.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), certificate, "{name}: a certificate field was lost");
+        let subject: RuleSubject =
+            serde_json::from_value(certificate.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(serde_json::to_value(&subject).unwrap(), certificate, "{name}: a subject field was lost");
+        for required in ["number", "issued_at", "rule_evaluations", "objects"] {
+            let mut without = certificate.clone();
+            without.as_object_mut().unwrap().remove(required);
+            let error = serde_json::from_value::<Certificate>(without).unwrap_err().to_string();
+            assert!(error.contains(&format!("missing field `{required}`")), "{name} without {required}: {error}");
+        }
+    }
+}
