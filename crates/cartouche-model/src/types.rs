@@ -554,7 +554,8 @@ pub struct Certificate {
 /// writing, but reading through it buffers the whole document into an intermediate tree
 /// first (about twice the work, and many allocations: it was a large part of a rule
 /// plugin's call). Every field of [`Application`] is here with its serde attributes;
-/// `tests::every_field_is_read_back` fails when one is missing.
+/// `tests/schema_conformance.rs::certificates_and_rule_subjects_read_back_every_field`
+/// fails when one is missing.
 #[derive(Deserialize)]
 pub(crate) struct FlatWire {
     #[serde(default)]
